@@ -1,0 +1,101 @@
+"""Shared plumbing for the NAAP-440 scripts: one clear error line for bad input, atomic outputs,
+and where the reference data lives.
+
+Nothing here knows about CNNs or regressors; it only keeps every script's promises the same:
+bad input -> one line on stderr naming the file and the problem, exit status 2, nothing written.
+"""
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent
+DATA_ENV_VAR = "NAAP440_DATA"  # directory holding naap440.csv, raw_data/, ...
+
+
+class InputError(Exception):
+    """Bad input. str(error) is the one line shown to the user: it names the file and the problem."""
+
+
+def run_cli(main, args):
+    """Call main(args); turn InputError into one stderr line and exit status 2."""
+    try:
+        return main(args)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+def atomic_write_bytes(path, data):
+    """Write to a temp file in the same directory, fsync, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path, text):
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def atomic_output_dir(out_dir, force=False):
+    """Yield a temp directory beside OUT_DIR; on success it replaces OUT_DIR in one rename.
+
+    An existing OUT_DIR is an InputError unless force; on any failure nothing is left behind.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not force:
+        raise InputError(f"{out_dir}: output directory already exists (use --force to replace it)")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        yield tmp
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_json(path):
+    """Parse a JSON file or raise InputError naming it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a JSON file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"{path}: not valid JSON ({e})") from None
+
+
+def reference_data_dir():
+    """The published NAAP-440 files: $NAAP440_DATA, else the project root, else ../shared/naap440."""
+    candidates = []
+    if os.environ.get(DATA_ENV_VAR):
+        candidates.append(Path(os.environ[DATA_ENV_VAR]))
+    candidates += [REPO_ROOT, REPO_ROOT.parent / "shared" / "naap440"]
+    for c in candidates:
+        if (c / "naap440.csv").is_file():
+            return c
+    raise InputError(f"naap440.csv not found in {', '.join(map(str, candidates))}: run download_naap440.py")

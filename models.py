@@ -1,0 +1,96 @@
+"""The NAAP-440 CNN: built from a scheme (a list of layer dicts), with parameter and MAC counts.
+
+A scheme is a list of layers {"kernel_size": odd int, "width": int > 0, "stride": 1|2,
+"residual": bool}. Each layer is Conv2d(bias=False, padding=kernel//2) -> BatchNorm2d -> ReLU; a
+residual layer adds its input to its output after the ReLU. Then global average pooling and a
+Linear(width, 10) classifier. Counts use thop on one 1x3x32x32 image, which reproduces the
+NumParams and NumMACs columns of naap440.csv for all 440 schemes.
+
+Example: python -c "import models; print(models.count_params_and_macs([{'kernel_size': 3, \
+'width': 12, 'stride': 2, 'residual': False}]))"
+"""
+import torch
+import torch.nn as nn
+
+IN_CHANNELS = 3
+NUM_CLASSES = 10
+INPUT_SHAPE = (1, 3, 32, 32)  # CIFAR-10
+LAYER_KEYS = {"kernel_size": int, "width": int, "stride": int, "residual": bool}
+
+
+def validate_scheme(scheme, where="scheme"):
+    """Raise ValueError with a readable message unless scheme is a buildable NAAP-440 scheme.
+
+    `where` prefixes the message (e.g. "schemes.json: scheme 7") so callers can name the file.
+    """
+    if not isinstance(scheme, list) or not scheme:
+        raise ValueError(f"{where}: expected a non-empty list of layers, got {type(scheme).__name__}")
+    channels = IN_CHANNELS
+    for i, layer in enumerate(scheme, 1):
+        at = f"{where}, layer {i}"
+        if not isinstance(layer, dict):
+            raise ValueError(f"{at}: expected an object, got {type(layer).__name__}")
+        missing = [k for k in LAYER_KEYS if k not in layer]
+        if missing:
+            raise ValueError(f"{at}: missing key(s) {', '.join(missing)}")
+        unknown = sorted(set(layer) - set(LAYER_KEYS))
+        if unknown:
+            raise ValueError(f"{at}: unknown key(s) {', '.join(unknown)}")
+        for key, typ in LAYER_KEYS.items():
+            value = layer[key]
+            # bool is a subclass of int: a kernel_size of True is a mistake, not a 1.
+            if type(value) is not typ:
+                raise ValueError(f"{at}: {key} must be {typ.__name__}, got {value!r}")
+        if layer["width"] <= 0:
+            raise ValueError(f"{at}: width must be positive, got {layer['width']}")
+        if layer["kernel_size"] <= 0 or layer["kernel_size"] % 2 == 0:
+            raise ValueError(f"{at}: kernel_size must be a positive odd number, got {layer['kernel_size']}")
+        if layer["stride"] not in (1, 2):
+            raise ValueError(f"{at}: stride must be 1 or 2, got {layer['stride']}")
+        if layer["residual"] and (layer["stride"] != 1 or layer["width"] != channels):
+            raise ValueError(f"{at}: a residual needs stride 1 and the previous width ({channels}), "
+                             f"got stride {layer['stride']}, width {layer['width']}")
+        channels = layer["width"]
+
+
+class Net(nn.Module):
+    def __init__(self, scheme):
+        super().__init__()
+        validate_scheme(scheme)
+        self.residual = [layer["residual"] for layer in scheme]
+        layers, channels = [], IN_CHANNELS
+        for layer in scheme:
+            k, w = layer["kernel_size"], layer["width"]
+            layers.append(nn.Sequential(
+                nn.Conv2d(channels, w, k, stride=layer["stride"], padding=k // 2, bias=False),
+                nn.BatchNorm2d(w),
+                nn.ReLU(inplace=True),
+            ))
+            channels = w
+        self.layers = nn.ModuleList(layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, NUM_CLASSES)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x):
+        for layer, residual in zip(self.layers, self.residual):
+            x = layer(x) + x if residual else layer(x)
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+def count_params_and_macs(scheme):
+    """(params, MACs) as thop counts them for one 1x3x32x32 image, model in eval mode."""
+    import thop  # slow to import and chatty; only the callers that count need it
+
+    model = Net(scheme).eval()
+    with torch.no_grad():
+        macs, params = thop.profile(model, inputs=(torch.zeros(INPUT_SHAPE),), verbose=False)
+    return int(params), int(macs)
