@@ -1,0 +1,23 @@
+"""Shared test fixtures: where the published data is, and how to run a top-level script."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from common import reference_data_dir  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def ref_dir():
+    """The published NAAP-440 release (../shared/naap440 in CI). Never skipped: CI always has it."""
+    return reference_data_dir()
+
+
+def run_script(script, *args, cwd=None, timeout=600):
+    """Run a top-level script as a user would; return the CompletedProcess (text, captured)."""
+    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
