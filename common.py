@@ -89,13 +89,18 @@ def read_json(path):
         raise InputError(f"{path}: not valid JSON ({e})") from None
 
 
-def reference_data_dir():
-    """The published NAAP-440 files: $NAAP440_DATA, else the project root, else ../shared/naap440."""
+def reference_data_dir(required=("naap440.csv",)):
+    """The published NAAP-440 files: $NAAP440_DATA, else the project root, else ../shared/naap440.
+
+    The first of these that holds every path in `required` wins, so a project root with only the
+    downloaded CSVs does not hide the full release (raw logs, reference results) from the tests.
+    """
     candidates = []
     if os.environ.get(DATA_ENV_VAR):
         candidates.append(Path(os.environ[DATA_ENV_VAR]))
     candidates += [REPO_ROOT, REPO_ROOT.parent / "shared" / "naap440"]
     for c in candidates:
-        if (c / "naap440.csv").is_file():
+        if all((c / name).exists() for name in required):
             return c
-    raise InputError(f"naap440.csv not found in {', '.join(map(str, candidates))}: run download_naap440.py")
+    raise InputError(f"{', '.join(required)} not found in {', '.join(map(str, candidates))}: "
+                     "run download_naap440.py")

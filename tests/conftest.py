@@ -11,10 +11,14 @@ sys.path.insert(0, str(ROOT))
 from common import reference_data_dir  # noqa: E402
 
 
+REFERENCE_FILES = ("naap440.csv", "naap440v2.csv", "generated_schemes.json", "raw_data",
+                   "published_results.csv", "reference_results.csv")
+
+
 @pytest.fixture(scope="session")
 def ref_dir():
     """The published NAAP-440 release (../shared/naap440 in CI). Never skipped: CI always has it."""
-    return reference_data_dir()
+    return reference_data_dir(REFERENCE_FILES)
 
 
 def run_script(script, *args, cwd=None, timeout=600):

@@ -1,0 +1,154 @@
+"""Fetch the published NAAP-440 files and verify their SHA-256 before anything is written.
+
+Fetches naap440.csv and naap440v2.csv (with --raw-logs also the 440 training logs
+raw_data/scheme_<ModelId>.txt) from the authors' repository at a fixed commit, or from --source: a
+mirror base URL or a directory laid out like the release (an offline copy). Every file is checked
+against naap440_checksums.json; all files are fetched and verified in a temp directory inside DEST
+and only then moved into place, so a failure leaves nothing behind. A file already in DEST with
+the right checksum is kept ("up to date"); one with a wrong checksum is an error unless --force.
+A checksum mismatch, an HTTP error or an unreachable server is one error line and exit status 2.
+
+Input:  --source URL|DIR (default: the GitHub release below), naap440_checksums.json.
+Output: DEST/naap440.csv, DEST/naap440v2.csv [, DEST/raw_data/scheme_N.txt]; DEST defaults to the
+        project root. Prints what was fetched and what was up to date.
+Example: python download_naap440.py --source ../shared/naap440 --force
+"""
+import argparse
+import contextlib
+import hashlib
+import http.client
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tqdm import tqdm
+
+from common import REPO_ROOT, InputError, atomic_write_bytes, read_json, run_cli
+
+BASE_URL = "https://raw.githubusercontent.com/talcs/NAAP-440/c3b22b94de0f37bef5cc1debb2e592319b2d484e/"
+CHECKSUMS_FILE = REPO_ROOT / "naap440_checksums.json"  # sha256 of every published file we fetch
+DATASET_FILES = ["naap440.csv", "naap440v2.csv"]
+RAW_LOG_FILES = [f"raw_data/scheme_{i}.txt" for i in range(1, 441)]
+TIMEOUT_S = 30  # per request; a dead network should fail quickly, not hang
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_url(source):
+    return "://" in str(source)
+
+
+def fetch(source, name):
+    """The bytes of file `name` (a release-relative path) from a base URL or a directory."""
+    if not is_url(source):
+        path = Path(source) / name
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except OSError as e:
+            raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    url = where(source, name)
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
+            return response.read()
+    except urllib.error.HTTPError as e:
+        raise InputError(f"{url}: HTTP {e.code} {e.reason}") from None
+    except urllib.error.URLError as e:
+        raise InputError(f"{url}: cannot connect ({e.reason})") from None
+    except TimeoutError:
+        raise InputError(f"{url}: no answer within {TIMEOUT_S} s") from None
+    except (OSError, http.client.HTTPException) as e:
+        raise InputError(f"{url}: download failed ({e.__class__.__name__}: {e})") from None
+
+
+def where(source, name):
+    """How a file is named in messages: its URL or its path."""
+    return str(source).rstrip("/") + "/" + name if is_url(source) else str(Path(source) / name)
+
+
+def files_to_fetch(dest, names, checksums, force):
+    """The names not already in dest with the right checksum; a wrong one is an error unless force."""
+    todo = []
+    for name in names:
+        target = Path(dest) / name
+        if not target.exists():
+            todo.append(name)
+        elif not target.is_file():
+            raise InputError(f"{target}: exists and is not a file")
+        elif sha256(target.read_bytes()) != checksums[name]:
+            if not force:
+                raise InputError(f"{target}: exists with a different checksum (use --force to replace it)")
+            todo.append(name)
+    return todo
+
+
+def download(source, dest, names, checksums, force=False, progress=False):
+    """Fetch and verify `names` into dest; return (fetched, up_to_date) name lists."""
+    dest = Path(dest)
+    missing = [n for n in names if n not in checksums]
+    if missing:
+        raise InputError(f"{CHECKSUMS_FILE}: no checksum for {', '.join(missing)}")
+    if not is_url(source) and not Path(source).is_dir():
+        raise InputError(f"{source}: no such directory (expected a copy of the release or a URL)")
+    if dest.exists() and not dest.is_dir():
+        raise InputError(f"{dest}: not a directory")
+    todo = files_to_fetch(dest, names, checksums, force) if dest.exists() else list(names)
+    up_to_date = [n for n in names if n not in todo]
+    if not todo:
+        return [], up_to_date
+    created_dest = not dest.exists()
+    dest.mkdir(parents=True, exist_ok=True)
+    # staging inside dest keeps the final moves on one file system, hence atomic renames
+    staging = Path(tempfile.mkdtemp(prefix=".naap440-download.", dir=dest))
+    try:
+        for name in tqdm(todo, desc="downloading", unit="file", disable=None if progress else True):
+            data = fetch(source, name)
+            got = sha256(data)
+            if got != checksums[name]:
+                raise InputError(f"{where(source, name)}: checksum mismatch (sha256 {got}, "
+                                 f"expected {checksums[name]})")
+            atomic_write_bytes(staging / name, data)
+        for name in todo:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / name, dest / name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created_dest:
+            with contextlib.suppress(OSError):
+                dest.rmdir()  # only if still empty: never delete what someone else put there
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return todo, up_to_date
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--source", default=BASE_URL,
+                   help="mirror base URL or a directory laid out like the release (default: the GitHub release)")
+    p.add_argument("--dest", default=str(REPO_ROOT), help="where to write the files (default: the project root)")
+    p.add_argument("--raw-logs", action="store_true", help="also fetch the 440 training logs into DEST/raw_data/")
+    p.add_argument("--force", action="store_true", help="replace files in DEST whose checksum is wrong")
+    return p.parse_args(argv)
+
+
+def main(args):
+    checksums = read_json(CHECKSUMS_FILE)
+    names = DATASET_FILES + (RAW_LOG_FILES if args.raw_logs else [])
+    fetched, up_to_date = download(args.source, args.dest, names, checksums, args.force, progress=args.raw_logs)
+    for name in DATASET_FILES:
+        print(f"{name}: {'downloaded' if name in fetched else 'up to date'}")
+    if args.raw_logs:
+        num_new = sum(name in fetched for name in RAW_LOG_FILES)
+        print(f"raw_data: {num_new} logs downloaded, {len(RAW_LOG_FILES) - num_new} up to date")
+    print(f"verified {len(names)} files in {args.dest}")
+    return fetched, up_to_date
+
+
+if __name__ == "__main__":
+    run_cli(main, parse_args())
