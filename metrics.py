@@ -1,53 +1,86 @@
 """Scoring NAAP-440 predictions: MAE, the monotonicity score, and rank correlations.
 
 All functions are pure. Predictions are given for test rows that are already in ground-truth
-order (ascending true accuracy, ties in whatever order the caller's ranking gave them).
+order (ascending true accuracy; rows with equal true accuracy in whatever order the caller's
+ranking gave them, which the monotonicity score then treats as their true order).
 """
+import warnings
+
 import numpy as np
 import scipy.stats
 
 
 def mae(pred, truth):
-    """Mean absolute error: mean(|pred - truth|)."""
+    """Mean absolute error: mean(|pred - truth|) over all rows."""
     return float(np.mean(np.abs(np.asarray(pred, dtype=float) - np.asarray(truth, dtype=float))))
 
 
 def count_inversions(seq):
-    """Number of pairs i < j with seq[i] > seq[j] (equal values are not an inversion), O(n log n)."""
-    seq = list(seq)
-    if len(seq) < 2:
-        return 0
-    mid = len(seq) // 2
-    left, right = sorted(seq[:mid]), sorted(seq[mid:])
-    inversions = count_inversions(seq[:mid]) + count_inversions(seq[mid:])
-    # every element of the left half that is larger than a right-half element is one inversion
-    j = 0
-    for x in right:
-        while j < len(left) and left[j] <= x:
-            j += 1
-        inversions += len(left) - j
+    """Number of pairs i < j with seq[i] > seq[j], by bottom-up merge sort in O(n log n).
+
+    Equal values are not an inversion: when merging, a left element that equals a right one is
+    taken first, so the pair is never counted.
+    """
+    a = list(seq)
+    n = len(a)
+    buf = [None] * n
+    inversions = 0
+    width = 1
+    while width < n:
+        for lo in range(0, n - width, 2 * width):
+            mid, hi = lo + width, min(lo + 2 * width, n)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if a[i] <= a[j]:
+                    buf[k] = a[i]
+                    i += 1
+                else:
+                    # a[j] is smaller than every remaining left element: one inversion each
+                    buf[k] = a[j]
+                    inversions += mid - i
+                    j += 1
+                k += 1
+            buf[k:hi] = a[i:mid] if i < mid else a[j:hi]
+            a[lo:hi] = buf[lo:hi]
+        width *= 2
     return inversions
 
 
 def monotonicity(pred):
-    """(violations, max_violations, score) of predictions for rows in ground-truth order.
+    """(violations, max_violations, score) of predictions for n >= 2 rows in ground-truth order.
 
     The rows are ordered by prediction with a stable sort, so rows with equal predictions keep
     their ground-truth order and never count. A violation is a pair of rows whose order by
-    prediction is the reverse of their ground-truth order. max = n(n-1)/2, score = 1 - v/max.
+    prediction is the reverse of their ground-truth order (rows with equal true accuracy count
+    too: their given order is the truth). max = n(n-1)/2, score = 1 - violations/max.
     """
     order = np.argsort(np.asarray(pred), kind="stable")
     n = len(order)
+    if n < 2:
+        raise ValueError(f"monotonicity needs at least 2 rows, got {n}")
     violations = count_inversions(order.tolist())
     max_violations = n * (n - 1) // 2
     return violations, max_violations, 1.0 - violations / max_violations
 
 
+def _correlation(fn, pred, truth):
+    # a constant input has no ranking: scipy warns and returns NaN; keep the NaN, drop the warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.stats.ConstantInputWarning)
+        return float(fn(np.asarray(pred, dtype=float), np.asarray(truth, dtype=float)).statistic)
+
+
 def kendall_tau(pred, truth):
-    """Kendall's tau-b between predictions and truth (scipy; ties handled as tau-b)."""
-    return float(scipy.stats.kendalltau(pred, truth).statistic)
+    """Kendall's tau-b between predictions and truth (scipy; ties corrected as in tau-b).
+
+    NaN when either input is constant.
+    """
+    return _correlation(scipy.stats.kendalltau, pred, truth)
 
 
 def spearman_rho(pred, truth):
-    """Spearman's rho between predictions and truth (scipy; tied values get their average rank)."""
-    return float(scipy.stats.spearmanr(pred, truth).statistic)
+    """Spearman's rho between predictions and truth (scipy; tied values get their average rank).
+
+    NaN when either input is constant.
+    """
+    return _correlation(scipy.stats.spearmanr, pred, truth)

@@ -1,0 +1,94 @@
+"""Benchmark: feature_selection.py's shared, parallel search against the plain per-regressor search.
+
+The plain way runs every regressor's search on its own, serially, with the protocol written out
+literally for every visited subset (run_experiments.evaluate_plain: 5 fits). The fast way runs
+feature_selection.run_jobs as the CLI does: run_experiments.evaluate (deterministic regressors
+fitted once, smaller ensembles read off the largest), ensemble families sharing fits across their
+searches (the largest N searches first), jobs in a process pool; it is timed with one worker
+(sharing alone) and with --jobs workers. All results must be identical (every visited subset,
+every number and prediction); the script checks that and prints the times and ratios.
+
+Example (interpolation, 3 regressors, two feature sets; a few minutes on 2 cores):
+  python bench/bench_feature_selection.py ../shared/naap440/naap440v2.csv
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import feature_selection as fs  # noqa: E402
+from common import InputError, run_cli  # noqa: E402
+
+DEFAULT_MODELS = "Gradient Boosting (N=25),Gradient Boosting (N=50),SVR (Polynomial kernel)"
+DEFAULT_FEATURE_SETS = "Scheme,Scheme+Quant.3"
+
+
+def same(a, b):
+    if a.keys() != b.keys():
+        return False
+    for key in a:
+        va, vb = a[key], b[key]
+        if [m for m, _ in va] != [m for m, _ in vb]:
+            return False
+        for (_, ra), (_, rb) in zip(va, vb):
+            if any(ra[k] != rb[k] for k in ("mae", "violations", "score", "final", "seed")):
+                return False
+            if not np.array_equal(ra["pred"], rb["pred"]):
+                return False
+    return True
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("dataset", help="naap440v2.csv")
+    p.add_argument("--modes", default="interpolation")
+    p.add_argument("--models", default=DEFAULT_MODELS)
+    p.add_argument("--feature-sets", default=DEFAULT_FEATURE_SETS)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    return p.parse_args(argv)
+
+
+def main(args):
+    modes = fs.parse_list(args.modes, fs.MODES, "mode")
+    models = fs.parse_list(args.models, fs.REGRESSOR_NAMES, "model")
+    feature_sets = fs.parse_list(args.feature_sets, list(fs.FEATURE_SETS), "feature set")
+    data, _, _ = fs.load_modes(args.dataset, modes, feature_sets)
+    jobs = fs.plan_jobs(modes, feature_sets, models)
+    if not jobs:
+        raise InputError("nothing to run")
+
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())  # other work on the machine skews the times
+    t = time.perf_counter()
+    plain = {}
+    for mode, fset, names in jobs:
+        for name in names:  # each regressor on its own, nothing shared, serial
+            got = fs.run_job((mode, fset, (name,)), data[(mode, fset)], shared=False)
+            plain[(mode, fset, name)] = got[name]
+    t_plain = time.perf_counter() - t
+
+    # the fast way twice: in one process (what sharing alone gives) and with the worker pool
+    workers = min(args.jobs, len(jobs))
+    timings, identical = {}, True
+    for n in dict.fromkeys([1, workers]):
+        t = time.perf_counter()
+        fast = fs.run_jobs(jobs, data, n, shared=True)
+        timings[n] = time.perf_counter() - t
+        identical = identical and same(plain, fast)
+
+    n_subsets = sum(len(v) for v in plain.values())
+    print(f"part: modes {', '.join(modes)}; models {', '.join(models)}; feature sets {', '.join(feature_sets)}")
+    print(f"subsets scored: {n_subsets} ({len(plain)} searches); load average before: {load}")
+    print(f"plain (literal protocol per regressor and subset, serial): {t_plain:8.1f} s")
+    for n, t_fast in timings.items():
+        print(f"fast (shared fits, {n} worker{'s' if n > 1 else ''}): {t_fast:8.1f} s   speed-up {t_plain / t_fast:.2f}x")
+    print(f"identical results: {'yes' if identical else 'NO'}")
+    if not identical:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run_cli(main, parse_args())

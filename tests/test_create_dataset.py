@@ -1,0 +1,257 @@
+"""create_dataset.py: the fast loop equals the paper's DataLoader loop, kill -9 resumes to the same
+numbers, the pipeline runs end to end, bad input is one line and exit 2 with nothing written."""
+import fcntl
+import json
+import os
+import pickle
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, run_script
+
+sys.path.insert(0, str(ROOT / "bench"))
+import bench_training  # noqa: E402
+import create_dataset as cd  # noqa: E402
+from models import count_params_and_macs  # noqa: E402
+
+N_TRAIN, N_TEST = 512, 256  # two full batches and a 256-image test set: small, still batch-shaped
+TIMESTAMP = re.compile(r"\d{14} ")
+SCHEMES = cd.load_schemes(ROOT / "generated_schemes.json")
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cifar")
+    cd.write_cifar(root, **cd.synthetic_cifar(N_TRAIN, N_TEST))
+    return root
+
+
+@pytest.fixture(scope="module")
+def schemes_json(tmp_path_factory):
+    path = tmp_path_factory.mktemp("schemes") / "schemes.json"
+    path.write_text(json.dumps(SCHEMES))
+    return path
+
+
+def run(argv):
+    return cd.main(cd.parse_args([str(a) for a in argv]))
+
+
+def strip_times(path):
+    lines = path.read_text().splitlines()
+    assert all(TIMESTAMP.match(line) for line in lines), path
+    return [line[15:] for line in lines]
+
+
+# ---------------------------------------------------------------- one experiment, two speeds
+
+@pytest.mark.parametrize("model_id", [1, 10, 432])  # smallest, residual, most MACs
+def test_fast_loop_equals_dataloader_loop(data_root, model_id):
+    epochs = 4  # lr 0.1, 0.01, 0.001, then the reset to 0.1
+    plain = bench_training.plain_dataloader_run(SCHEMES[model_id - 1], data_root, epochs)
+    fast = bench_training.fast_run(SCHEMES[model_id - 1], data_root, epochs)
+    assert [e[1] for e in fast["epochs"]] == [0.1, 0.1 * 0.1, 0.1 * 0.1 * 0.1, 0.1]
+    assert fast["epochs"] == plain["epochs"]
+    plain_state, fast_state = plain["model"].state_dict(), fast["model"].state_dict()
+    assert plain_state.keys() == fast_state.keys()
+    assert all(torch.equal(plain_state[k], fast_state[k]) for k in plain_state)
+
+
+def test_normalization_is_totensor_then_normalize(data_root):
+    from torchvision import transforms
+    cifar = cd.read_cifar(data_root)
+    data = cd.to_device_data(cifar, torch.device("cpu"))
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(cd.NORM_MEAN, cd.NORM_STD)])
+    dataset = bench_training.UncheckedCIFAR10(data_root, train=False, transform=transform)
+    for i in (0, 7, N_TEST - 1):
+        image, label = dataset[i]
+        assert torch.equal(image, data["x_test"][i]) and label == int(data["y_test"][i])
+
+
+def test_reader_accepts_bytes_keys(tmp_path, data_root):
+    cifar = cd.read_cifar(data_root)
+    folder = tmp_path / cd.CIFAR_DIR
+    folder.mkdir()
+    for name in cd.TRAIN_FILES + cd.TEST_FILES:
+        with open(data_root / cd.CIFAR_DIR / name, "rb") as f:
+            entry = pickle.load(f)
+        (folder / name).write_bytes(pickle.dumps({k.encode(): v for k, v in entry.items()}))
+    again = cd.read_cifar(tmp_path)
+    assert all(np.array_equal(a, b) for s in ("train", "test") for a, b in zip(cifar[s], again[s]))
+
+
+def test_lr_schedule_and_specs():
+    assert [f"{cd.lr_for_epoch(e):g}" for e in range(1, 8)] == ["0.1", "0.01", "0.001", "0.1", "0.01", "0.001", "0.1"]
+    assert cd.parse_id_spec("1-3, 7,2", 10) == [1, 2, 3, 7]
+    assert cd.parse_id_spec(None, 3) == [1, 2, 3]
+    ids = list(range(1, 441))
+    shards = [cd.shard_ids(ids, (i, 7)) for i in range(1, 8)]
+    assert sorted(sum(shards, [])) == ids
+    assert cd.parse_devices("cpu") == ["cpu"]
+
+
+# ---------------------------------------------------------------- logs, crash safety, pipeline
+
+def test_end_to_end_generator_training_csv(tmp_path, data_root):
+    """scheme_generator -> create_dataset (2 worker processes) -> data_dir_to_csv."""
+    schemes, raw, csv = tmp_path / "schemes.json", tmp_path / "raw", tmp_path / "out.csv"
+    assert run_script("scheme_generator.py", schemes).returncode == 0
+    done = run_script("create_dataset.py", schemes, raw, "--data-root", data_root, "--workers", 2,
+                      "--schemes", "1-3,10", "--epochs", 2, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "4 trained" in done.stdout
+    assert sorted(p.name for p in raw.iterdir()) == [f"scheme_{i}.txt" for i in (1, 10, 2, 3)]
+    generated = json.loads(schemes.read_text())
+    for model_id in (1, 2, 3, 10):
+        lines = strip_times(raw / f"scheme_{model_id}.txt")
+        params, macs = count_params_and_macs(generated[model_id - 1])
+        assert lines[:5] == [f"Network scheme: {json.dumps(generated[model_id - 1])}",
+                             "Network has been init on device cpu", f"Network #params: {params}, #MACs: {macs}",
+                             "Training set is ready", "Ready to start training"]
+        assert lines[5::3] == ["Epoch 1, LR: 0.1", "Epoch 2, LR: 0.01"]
+        assert all(re.fullmatch(r"Loss mean, median: \d+\.\d+, \d+\.\d+", line) for line in lines[6::3])
+        assert all(re.fullmatch(r"Test accuracy: 0\.\d+", line) for line in lines[7::3])
+    converted = run_script("data_dir_to_csv.py", raw, csv, "--version", 1, "--test-bins", 2)
+    assert converted.returncode == 0, converted.stderr
+    rows = csv.read_text().splitlines()
+    assert len(rows) == 5 and rows[0].endswith("e2LossMean,e2LossMedian,e2Accuracy")
+    first = strip_times(raw / "scheme_1.txt")
+    accuracy = [float(line.split(": ")[1]) for line in first[7::3]]
+    assert rows[1].split(",")[0] == "1" and float(rows[1].split(",")[8]) == max(accuracy)
+
+
+def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
+    data = tmp_path / "data"
+    cd.write_cifar(data, **cd.synthetic_cifar(2500, 256))  # epochs long enough to be killed inside one
+    schemes = tmp_path / "schemes.json"
+    schemes.write_text(json.dumps(SCHEMES[:1]))
+    args = [schemes, None, "--data-root", data, "--workers", 1, "--epochs", 4]
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+
+    command = [sys.executable, str(ROOT / "create_dataset.py"), *map(str, [args[0], killed, *args[2:]])]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ckpt = killed / cd.CKPT_DIR / "scheme_1.pt"
+    deadline = time.monotonic() + 120
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.02)  # into epoch 2
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "finished before it could be killed"
+    assert not (killed / "scheme_1.txt").exists()
+    assert (killed / "scheme_1.txt.partial").exists()
+    assert torch.load(ckpt, weights_only=False)["epoch"] < 4
+
+    resumed = run_script("create_dataset.py", args[0], killed, *args[2:])
+    assert resumed.returncode == 0, resumed.stderr
+    assert "1 resumed" in resumed.stdout
+    run([args[0], whole, *args[2:]])
+    assert strip_times(killed / "scheme_1.txt") == strip_times(whole / "scheme_1.txt")
+    assert sorted(p.name for p in killed.iterdir()) == ["scheme_1.txt"]  # partial and checkpoint gone
+
+    before = (killed / "scheme_1.txt").read_bytes()
+    run([args[0], killed, *args[2:]])
+    assert "1 already complete" in capsys.readouterr().out
+    assert (killed / "scheme_1.txt").read_bytes() == before
+
+
+def test_a_failed_scheme_does_not_stop_the_others(tmp_path, data_root, schemes_json, capsys):
+    raw = tmp_path / "raw"
+    lock_path = raw / cd.CKPT_DIR / "scheme_2.lock"
+    lock_path.parent.mkdir(parents=True)
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as if another run were training ModelId 2
+        with pytest.raises(SystemExit) as exit_info:
+            run([schemes_json, raw, "--data-root", data_root, "--workers", 1, "--schemes", "1-3", "--epochs", 1])
+    assert exit_info.value.code == 1
+    assert (raw / "scheme_1.txt").exists() and (raw / "scheme_3.txt").exists()
+    assert not (raw / "scheme_2.txt").exists()
+    captured = capsys.readouterr()
+    assert "2 trained" in captured.out and "1 failed" in captured.out
+    assert "ModelId 2" in captured.err and "another run" in captured.err
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_bad_input_cli_is_one_line_exit_2(tmp_path, data_root):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    raw = tmp_path / "raw"
+    result = run_script("create_dataset.py", bad, raw, "--data-root", data_root)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and str(bad) in result.stderr
+    assert not raw.exists()
+
+
+@pytest.mark.parametrize("content, extra, message", [
+    ('{"a": 1}', [], "expected a non-empty JSON list"),
+    ('[[{"kernel_size": 2, "width": 8, "stride": 1, "residual": false}]]', [], "ModelId 1, layer 1"),
+    (None, ["--schemes", "1-3,999"], "unknown ModelId"),
+    (None, ["--schemes", "x"], "is not a ModelId"),
+    (None, ["--shard", "3/2"], "1 <= I <= N"),
+    (None, ["--shard", "1of2"], "expected I/N"),
+    (None, ["--device", "tpu"], "unknown device"),
+    (None, ["--device", "cuda:99"], "cuda"),
+    (None, ["--epochs", "0"], "--epochs"),
+    (None, ["--cuda-graphs"], "--cuda-graphs"),
+])
+def test_bad_input_writes_nothing(tmp_path, data_root, schemes_json, content, extra, message):
+    schemes = schemes_json
+    if content is not None:
+        schemes = tmp_path / "schemes.json"
+        schemes.write_text(content)
+    raw = tmp_path / "raw"
+    with pytest.raises(cd.InputError, match=re.escape(message)):
+        run([schemes, raw, "--data-root", data_root, *extra])
+    assert not raw.exists()
+
+
+def test_missing_dataset_and_failed_download(tmp_path, schemes_json, monkeypatch):
+    import torchvision
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("network unreachable")
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", offline)
+    empty, raw = tmp_path / "empty", tmp_path / "raw"
+    with pytest.raises(cd.InputError, match="download failed"):
+        run([schemes_json, raw, "--data-root", empty, "--schemes", "1"])
+    assert not raw.exists() and not empty.exists()
+
+
+def test_corrupt_dataset_file(tmp_path, data_root, schemes_json):
+    root = tmp_path / "data"
+    cd.write_cifar(root, **cd.synthetic_cifar(20, 10))
+    (root / cd.CIFAR_DIR / "data_batch_3").write_bytes(b"garbage")
+    with pytest.raises(cd.InputError, match="data_batch_3: not a CIFAR-10 batch"):
+        run([schemes_json, tmp_path / "raw", "--data-root", root, "--schemes", "1"])
+    assert not (tmp_path / "raw").exists()
+
+
+def test_complete_log_of_another_run_is_refused(tmp_path, data_root, schemes_json):
+    raw = tmp_path / "raw"
+    run([schemes_json, raw, "--data-root", data_root, "--workers", 1, "--schemes", "1", "--epochs", 1])
+    with pytest.raises(cd.InputError, match="has 1 epochs, this run trains 2"):
+        run([schemes_json, raw, "--data-root", data_root, "--workers", 1, "--schemes", "1", "--epochs", 2])
+
+
+# ---------------------------------------------------------------- GPU (skipped without one)
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_graphs_match_eager(data_root):
+    data = cd.to_device_data(cd.read_cifar(data_root), torch.device("cuda:0"))
+    runs = []
+    for graphs in (False, True):
+        model, optimizer, criterion = cd.init_training(SCHEMES[9], "cuda:0")
+        epochs = list(cd.fast_epochs(model, optimizer, criterion, data, 1, 4, cuda_graphs=graphs))
+        runs.append((epochs, [t.cpu() for t in model.state_dict().values()]))
+    assert runs[0][0] == runs[1][0]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))

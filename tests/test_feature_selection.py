@@ -1,0 +1,222 @@
+"""feature_selection.py: the best-first search, the mode splits, the final score, shared fits equal
+plain ones, a small CLI run with every output, and bad input."""
+import math
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import feature_selection as fs
+import run_experiments as rx
+from common import run_cli
+from conftest import run_script
+
+
+def bits(text):
+    return tuple(int(c) for c in text)
+
+
+# ----------------------------------------------------------------------------- search
+def test_search_three_features_drops_masks_scored_meanwhile():
+    # Derived by hand. 111 -> queue {5: 011 101 110}. Round 1 scores them (3, 4, 2) and queues
+    # {3: 001 010, 4: 001 100, 2: 010 100}. Round 2 takes score 2: 010 (1), 100 (6); their flips
+    # are all scored or empty. Round 3 takes score 3: 001 010 -> 010 is already scored -> 001 (7).
+    table = {"111": 5, "011": 3, "101": 4, "110": 2, "010": 1, "100": 6, "001": 7}
+    visited = fs.search(lambda m: (table["".join(map(str, m))], 0.0), 3)
+    assert [m for m, _ in visited] == [bits(t) for t in ["111", "011", "101", "110", "010", "100", "001"]]
+    assert [s for _, (s, _) in visited] == [5, 3, 4, 2, 1, 6, 7]
+
+
+def test_search_four_features_stops_after_four_rounds_and_merges_equal_parent_scores():
+    # score = 4a - b + 3c + 2d. Derived by hand:
+    # 1111 (8) -> round 1: 0111 (4), 1011 (9), 1101 (5), 1110 (6);
+    #   queued {4: 0011 0101 0110, 9: 0011 1001 1010, 5: 0101 1001 1100, 6: 0110 1010 1100}
+    # round 2 (parent 4): 0011 (5), 0101 (1), 0110 (2);
+    #   queued {5: ... 0001 0010, 1: 0001 0100, 2: 0010 0100}
+    # round 3 (parent 1): 0001 (2), 0100 (-1); 0001 queues 1001 under 2 (after 0110's 0010 0100),
+    #   0100 queues {-1: 1100}
+    # round 4 (parent -1): 1100 (3). Four rounds done: 1000, 0010, 1001, 1010 are never scored.
+    weights = (4, -1, 3, 2)
+    visited = fs.search(lambda m: (sum(w * f for w, f in zip(weights, m)), 0.0), 4)
+    expected = ["1111", "0111", "1011", "1101", "1110", "0011", "0101", "0110", "0001", "0100", "1100"]
+    assert [m for m, _ in visited] == [bits(t) for t in expected]
+
+
+def test_search_equal_scores_cap_a_group_at_three_per_feature_and_requeue_the_rest():
+    # With one score for every mask all queued masks form one group. For n = 6 (limit 18):
+    # round 1 = the 6 masks with one feature off, round 2 = the 15 with two off (first-queued
+    # order), round 3 = 20 masks with three off > 18: shuffled with Random(20221015), 18 kept, 2
+    # queued back; round 4 = those 2, then the masks with four off; round 5 = one feature on.
+    n = 6
+
+    def flip(m, i):
+        return m[:i] + (1 - m[i],) + m[i + 1:]
+
+    def children(parents, seen):
+        out = []
+        for p in parents:
+            for i in range(n):
+                c = flip(p, i)
+                if any(c) and c not in seen and c not in out:
+                    out.append(c)
+        return out
+
+    full = (1,) * n
+    r1 = [flip(full, i) for i in range(n)]
+    r2 = children(r1, {full, *r1})
+    triples = children(r2, {full, *r1, *r2})
+    assert len(r1) == 6 and len(r2) == 15 and len(triples) == 20
+    random.Random(20221015).shuffle(triples)
+    kept, rest = triples[:18], triples[18:]
+    seen = {full, *r1, *r2, *kept, *rest}
+    r4 = rest + children(kept, seen)
+    r5 = children(r4, seen | set(r4))
+    assert len(r4) == 2 + 15 and len(r5) == 6
+    visited = [m for m, _ in fs.search(lambda m: (1.0, 0.0), n)]
+    assert visited == [full, *r1, *r2, *kept, *r4, *r5]
+    assert len(set(visited)) == 2 ** n - 1
+
+
+def test_search_calls_on_round_once_per_step():
+    calls = []
+    fs.search(lambda m: (float(m[0] - m[1] + m[2]), 0.0), 4, on_round=lambda: calls.append(1))
+    assert len(calls) == 1 + 4
+    calls.clear()  # n = 3, one score for all: rounds 1 and 2 score all 6 masks, round 3 finds nothing
+    assert len(fs.search(lambda m: (0.0, 0.0), 3, on_round=lambda: calls.append(1))) == 7
+    assert len(calls) == 1 + 2
+
+
+# ----------------------------------------------------------------------------- scoring
+def test_final_score_formula():
+    assert fs.final_score(0.01249, 0.96) == pytest.approx(0.012 * math.sqrt(0.04), abs=0, rel=1e-15)
+    assert fs.final_score(0.0041, 1.0) == 0.0
+    assert fs.final_score(float("nan"), 0.9) == math.inf
+    # ties in the final score go to the lower unrounded MAE
+    a = dict(final=fs.final_score(0.0041, 0.9), mae=0.0041)
+    b = dict(final=fs.final_score(0.0039, 0.9), mae=0.0039)
+    assert a["final"] == b["final"]
+    assert fs.best_of([((1, 1), a), ((1, 0), b)])[0] == (1, 0)
+
+
+@pytest.fixture(scope="module")
+def table(ref_dir):
+    return rx.load_dataset(ref_dir / "naap440v2.csv", fs.FEATURE_SETS["Scheme"])
+
+
+@pytest.mark.parametrize("mode, train_rows, test_rows", [
+    ("interpolation", range(0, 400), range(0, 40)),
+    ("left_extrapolation", range(200, 400), range(0, 20)),
+    ("right_extrapolation", range(0, 200), range(20, 40)),
+    ("dual_extrapolation", range(100, 300), [*range(0, 10), *range(30, 40)]),
+])
+def test_mode_splits(table, mode, train_rows, test_rows):
+    cols = fs.FEATURE_SETS["Scheme"]
+    X_train, y_train, X_test, y_test = rx.split(table, cols)
+    assert len(y_train) == 400 and len(y_test) == 40
+    Xtr, ytr, Xte, yte = fs.mode_split(table, cols, mode)
+    assert np.array_equal(Xtr, X_train[list(train_rows)]) and np.array_equal(ytr, y_train[list(train_rows)])
+    assert np.array_equal(Xte, X_test[list(test_rows)]) and np.array_equal(yte, y_test[list(test_rows)])
+    assert np.all(np.diff(yte) >= 0)  # test rows stay in ground-truth order
+
+
+def test_feature_sets_and_regressors():
+    assert fs.FEATURE_SETS["Scheme"] == ["NumParams", "NumMACs", "NumLayers", "NumStages", "FirstLayerWidth",
+                                         "LastLayerWidth", "NumSkipConnections", "NumPartialRFLayers"]
+    assert [len(fs.FEATURE_SETS[f"Scheme+Quant.{k}"]) for k in (3, 6, 9)] == [17, 26, 35]
+    assert len(fs.REGRESSOR_NAMES) == 28 and len(fs.EXTRAPOLATING) == 9
+    y = np.array([0.2, 0.5, 0.8])
+    X = np.array([[0.0], [1.0], [2.0]])
+    for name in fs.EXTRA_REGRESSORS:  # every target transform inverts on a line through the points
+        est = fs.EXTRA_REGRESSORS[name]().fit(X, y)
+        assert np.all(np.isfinite(est.predict(X))), name
+
+
+# ----------------------------------------------------------------------------- shared == plain
+def test_shared_fits_equal_plain_per_regressor_search(table):
+    cols = fs.FEATURE_SETS["Scheme"][:3]  # 3 features: 7 masks, small enough to run every way
+    for mode, names in [("interpolation", ("Gradient Boosting (N=50)", "Gradient Boosting (N=25)")),
+                        ("interpolation", ("5-NN",)), ("dual_extrapolation", ("Linear Regression (Exp)",)),
+                        ("dual_extrapolation", ("SVR (Polynomial kernel)",))]:
+        arrays = fs.mode_split(table, cols, mode)
+        shared = fs.run_job((mode, "Scheme", names), arrays, shared=True)
+        plain = fs.run_job((mode, "Scheme", names), arrays, shared=False)
+        for name in names:
+            assert [m for m, _ in shared[name]] == [m for m, _ in plain[name]], name
+            for (_, a), (_, b) in zip(shared[name], plain[name]):
+                assert {k: a[k] for k in ("mae", "violations", "score", "final", "seed")} == \
+                       {k: b[k] for k in ("mae", "violations", "score", "final", "seed")}, name
+                assert np.array_equal(a["pred"], b["pred"]), name
+
+
+# ----------------------------------------------------------------------------- CLI
+def test_cli_small_run_writes_every_output(ref_dir, tmp_path):
+    out = tmp_path / "fs"
+    models = "Linear Regression,Linear Regression (Sigmoid),3-NN"
+    r = run_script("feature_selection.py", ref_dir / "naap440v2.csv", out, "--modes",
+                   "interpolation,dual_extrapolation", "--models", models, "--feature-sets", "Scheme",
+                   "--jobs", "2", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    res = pd.read_csv(out / "results.csv", dtype={"Flags": str})
+    assert list(res.columns) == ["Mode", "Model", "FeatureSetName", "Flags", "FeatureSubset", "MAE",
+                                 "NumViolations", "MaxViolations", "MonotonicityScore", "FinalScore"]
+    pairs = set(zip(res.Mode, res.Model))
+    assert pairs == {("interpolation", m) for m in models.split(",")} | {
+        ("dual_extrapolation", "Linear Regression"), ("dual_extrapolation", "Linear Regression (Sigmoid)")}
+    assert set(res.MaxViolations[res.Mode == "interpolation"]) == {780}
+    assert set(res.MaxViolations[res.Mode == "dual_extrapolation"]) == {190}
+    for (mode, model), g in res.groupby(["Mode", "Model"]):
+        assert g.Flags.iloc[0] == "11111111" and g.Flags.is_unique
+        assert all(len(f) == 8 and "1" in f for f in g.Flags)
+    md = (out / "best.md").read_text()
+    knn = res[(res.Mode == "interpolation") & (res.Model == "3-NN")]
+    listed = next(line for line in md.splitlines() if line.startswith("| 3-NN | Scheme |")).split(" | ")[-1]
+    best = knn[knn.FeatureSubset == listed.rstrip(" |").replace(", ", ";")]
+    assert len(best) == 1 and best.FinalScore.iloc[0] == knn.FinalScore.min()
+    cell = next(line for line in md.splitlines() if line.startswith("| 3-NN | "))
+    assert cell.endswith(f" / {best.NumViolations.iloc[0]} |")
+    full = knn.iloc[0]
+    assert f"| 3-NN (all features) | {full.MAE:.3f} / {full.MonotonicityScore:.3f} / {full.NumViolations} |" in md
+    assert "## dual_extrapolation" in md and "| Model | Scheme (100% Acceleration) |" in md
+    assert "\\begin{tabular}" in (out / "best.tex").read_text()
+    figs = {p.relative_to(out).as_posix() for p in (out / "figures").rglob("*.png")}
+    assert "figures/interpolation/Scheme/3-NN_rank.png" in figs
+    assert "figures/dual_extrapolation/Scheme/Linear_Regression_Sigmoid_scatter.png" in figs
+    assert "figures/interpolation/feature_frequency_Scheme.png" in figs
+    assert len(figs) == 2 * 5 + 2
+
+
+def run_in_process(capsys, *args):
+    """feature_selection's CLI in this process (saves the import); (exit status, stderr lines)."""
+    with pytest.raises(SystemExit) as exc:
+        run_cli(fs.main, fs.parse_args([str(a) for a in args]))
+    return exc.value.code, capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--models", "Linear Regression,Random Tree"], "unknown model"),
+    (["--feature-sets", "Scheme+Quant.4"], "unknown feature set"),
+    (["--modes", "left_extrapolation", "--models", "3-NN"], "can extrapolate"),
+])
+def test_bad_arguments_exit_2_and_write_nothing(ref_dir, tmp_path, capsys, args, message):
+    status, err = run_in_process(capsys, ref_dir / "naap440v2.csv", tmp_path / "out", *args)
+    assert status == 2 and len(err) == 1 and message in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_mode_and_v1_csv_exit_2_from_the_command_line(ref_dir, tmp_path):
+    r = run_script("feature_selection.py", ref_dir / "naap440v2.csv", tmp_path / "out", "--modes", "middle",
+                   cwd=tmp_path)
+    assert r.returncode == 2 and "unknown mode 'middle'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_script("feature_selection.py", ref_dir / "naap440.csv", tmp_path / "out", cwd=tmp_path)
+    assert r.returncode == 2 and "NumSkipConnections" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_out_dir_exit_2_and_untouched(ref_dir, tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    status, err = run_in_process(capsys, ref_dir / "naap440v2.csv", tmp_path / "out", "--models", "Linear Regression")
+    assert status == 2 and len(err) == 1 and "already exists" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]

@@ -1,0 +1,89 @@
+"""metrics.py against the definitions it documents: pairwise inversions, monotonicity, MAE, tau/rho."""
+import itertools
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+
+import metrics
+
+
+def pairwise_inversions(seq):
+    return sum(1 for i, j in itertools.combinations(range(len(seq)), 2) if seq[i] > seq[j])
+
+
+def pairwise_violations(pred):
+    """The definition: rows in truth order; pair (i < j) violates when j is placed before i by a
+    stable sort of the predictions, i.e. pred[j] < pred[i] (equal predictions keep truth order)."""
+    return sum(1 for i, j in itertools.combinations(range(len(pred)), 2) if pred[j] < pred[i])
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 8, 40, 257])
+def test_inversions_equal_pairwise_on_random_input(n):
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        seq = rng.normal(size=n).tolist()
+        assert metrics.count_inversions(seq) == pairwise_inversions(seq)
+
+
+@pytest.mark.parametrize("n", [2, 5, 16, 33, 100])
+def test_inversions_equal_pairwise_with_ties(n):
+    rng = np.random.default_rng(100 + n)
+    for values in (2, 3, n // 2 + 1):
+        for _ in range(20):
+            seq = rng.integers(0, values, size=n).tolist()
+            assert metrics.count_inversions(seq) == pairwise_inversions(seq)
+
+
+def test_inversions_examples():
+    assert metrics.count_inversions([]) == 0
+    assert metrics.count_inversions([1, 2, 3]) == 0
+    assert metrics.count_inversions([3, 2, 1]) == 3
+    assert metrics.count_inversions([2, 2, 2]) == 0
+    assert metrics.count_inversions([2, 1, 2, 1]) == 3
+    assert metrics.count_inversions(range(100, 0, -1)) == 100 * 99 // 2
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 40])
+def test_monotonicity_equals_pairwise_definition(n):
+    rng = np.random.default_rng(7 * n)
+    for ties in (False, True):
+        for _ in range(30):
+            pred = rng.integers(0, 4, size=n).astype(float) if ties else rng.normal(size=n)
+            v, vmax, score = metrics.monotonicity(pred)
+            assert v == pairwise_violations(pred)
+            assert vmax == n * (n - 1) // 2
+            assert score == 1.0 - v / vmax
+
+
+def test_monotonicity_examples():
+    assert metrics.monotonicity([0.1, 0.2, 0.3]) == (0, 3, 1.0)
+    assert metrics.monotonicity([0.3, 0.2, 0.1]) == (3, 3, 0.0)
+    # equal predictions keep ground-truth order: no violation
+    assert metrics.monotonicity([0.5, 0.5, 0.5, 0.5]) == (0, 6, 1.0)
+    # one swapped neighbour pair of 4 rows: 1 of 6
+    assert metrics.monotonicity([0.1, 0.3, 0.2, 0.4]) == (1, 6, 1.0 - 1 / 6)
+    with pytest.raises(ValueError):
+        metrics.monotonicity([0.1])
+
+
+def test_mae():
+    assert metrics.mae([1.0, 2.0, 3.0], [1.5, 2.0, 2.0]) == pytest.approx(0.5)
+    assert metrics.mae(np.zeros(4), np.zeros(4)) == 0.0
+    assert isinstance(metrics.mae([1], [2]), float)
+
+
+def test_rank_correlations():
+    truth = np.linspace(0.5, 0.9, 20)
+    assert metrics.kendall_tau(truth * 2, truth) == pytest.approx(1.0)
+    assert metrics.spearman_rho(-truth, truth) == pytest.approx(-1.0)
+    rng = np.random.default_rng(0)
+    pred = truth + rng.normal(0, 0.1, 20)
+    assert metrics.kendall_tau(pred, truth) == pytest.approx(scipy.stats.kendalltau(pred, truth).statistic)
+    assert metrics.spearman_rho(pred, truth) == pytest.approx(scipy.stats.spearmanr(pred, truth).statistic)
+    # tau relates to the violation count when neither side has ties: tau = 1 - 2 v / max
+    v, vmax, _ = metrics.monotonicity(pred)
+    assert metrics.kendall_tau(pred, truth) == pytest.approx(1 - 2 * v / vmax)
+    assert math.isnan(metrics.kendall_tau(np.ones(20), truth))
+    assert math.isnan(metrics.spearman_rho(np.ones(20), truth))
