@@ -11,7 +11,9 @@ Inputs: a NAAP-440 CSV (naap440.csv, downloaded by download_naap440.py); optiona
 results file (the original README table as CSV, e.g. published_results.csv) to compare against.
 Outputs in OUT_DIR (built in a temp dir and renamed into place, so a failure leaves nothing):
   results.csv       Model, Features, MeanAbsoluteError, NumViolations, MaxViolations,
-                    MonotonicityScore, then KendallTau, SpearmanRho (96 rows, table order)
+                    MonotonicityScore (96 rows, table order; on naap440.csv it equals the
+                    reference_results.csv of the release byte for byte)
+  results_extended.csv   the same plus KendallTau and SpearmanRho of the kept run
   results.md        the README table: "MAE / Monotonicity Score / #Violations" per acceleration
   figures/rank_matrix/<model>__<features>.png   predicted rank against true rank (96 figures)
   figures/scatter/<model>__<features>.png       true against predicted accuracy (96 figures)
@@ -796,7 +798,8 @@ def main(args):
     with atomic_output_dir(args.out_dir, args.force) as tmp:
         results = run_all(df, args.jobs, fig_dir=tmp / "figures", progress=not args.no_progress)
         frame = results_frame(results, y_tests)
-        atomic_write_text(tmp / "results.csv", frame.to_csv(index=False))
+        atomic_write_text(tmp / "results.csv", frame[RESULT_COLUMNS].to_csv(index=False))
+        atomic_write_text(tmp / "results_extended.csv", frame.to_csv(index=False))
         atomic_write_text(tmp / "results.md", markdown_table(frame))
         plot_summary(frame, tmp / "summary.png")
         comparison = None

@@ -42,12 +42,12 @@ def assert_same_runs(fast, plain):
 # ----------------------------------------------------------------------------- the full run
 def test_results_equal_reference_exactly(full_run, ref_dir):
     out, _ = full_run
-    ours = (out / "results.csv").read_text().splitlines()
-    reference = (ref_dir / "reference_results.csv").read_text().splitlines()
-    assert len(ours) == len(reference) == 97
-    # the six published columns, as text; KendallTau and SpearmanRho follow
-    assert [",".join(line.split(",")[:6]) for line in ours] == reference
-    assert ours[0].split(",")[6:] == rx.EXTRA_COLUMNS
+    assert (out / "results.csv").read_bytes() == (ref_dir / "reference_results.csv").read_bytes()
+    extended = (out / "results_extended.csv").read_text().splitlines()
+    assert len(extended) == 97
+    # the same rows, then KendallTau and SpearmanRho
+    assert [",".join(line.split(",")[:6]) for line in extended] == (out / "results.csv").read_text().splitlines()
+    assert extended[0].split(",")[6:] == rx.EXTRA_COLUMNS
 
 
 def test_results_md_is_the_readme_table(full_run):
@@ -111,7 +111,7 @@ def test_cli_on_a_small_split_pool_equals_serial(ref_dir, tmp_path, capsys):
     # in-process, serial, no OUT_DIR: prints the table, same numbers as the pool of workers
     frame = rx.main(rx.parse_args([str(csv), "--jobs", "1", "--no-progress"]))
     assert capsys.readouterr().out == (out / "results.md").read_text()
-    assert frame.to_csv(index=False) == (out / "results.csv").read_text()
+    assert frame.to_csv(index=False) == (out / "results_extended.csv").read_text()
 
 
 # ----------------------------------------------------------------------------- small pieces
