@@ -33,9 +33,10 @@ Outputs in OUT_DIR (default results/feature_selection), written atomically:
   results.csv  Mode, Model, FeatureSetName, Flags, FeatureSubset (';'-joined), MAE,
                NumViolations, MaxViolations, MonotonicityScore (MAE and score rounded to 4
                decimals), FinalScore: every subset scored, in visit order
-  best.md      per mode and start feature set, each regressor's best subset and its
-               all-features row, in the README-table format
-  best.tex     the same as LaTeX tables
+  best.md      per mode, the README table (cells MAE / Monotonicity Score / #Violations, one
+               column per start feature set) with each regressor's best subset and its
+               all-features row, then the list of best subsets
+  best.tex     the same tables in LaTeX
   figures/<mode>/<feature set>/<model>_rank.png, _scatter.png   the best subset's predictions
   figures/<mode>/feature_frequency_<feature set>.png   for each regressor, the share of its best
                10% of subsets (at least one) that contain each feature
@@ -43,11 +44,16 @@ Outputs in OUT_DIR (default results/feature_selection), written atomically:
 Speed: each (mode, feature set, regressor family) is one job; jobs run in a process pool
 (--jobs). Within a job the searches of one ensemble family (Random Forest, Gradient Boosting,
 AdaBoost) share fits: the largest N searches first, and every fit of size N also yields the
-smaller sizes of the family (run_experiments.evaluate derives them from the fitted ensemble), so a
-mask that a smaller-N search visits later costs nothing. Each evaluation is deterministic given
+smaller sizes of the family (run_experiments.evaluate derives them from the fitted ensemble, and
+fits deterministic regressors once for the 5 seeds), so a mask that a smaller-N search visits
+later costs nothing. Even so the whole run is hours on 2 cores (about 6 h projected with
+--jobs 2, mostly the N=200 ensembles at 26 and 35 features). Each evaluation is deterministic given
 (mode, columns, regressor), so the results equal those of a plain per-regressor search
 (run_job(..., shared=False)); bench/bench_feature_selection.py measures the difference. BLAS and
 OpenMP are limited to one thread per job so that jobs do not fight over cores.
+
+Bad input (a v1 CSV without NumSkipConnections, an unknown mode, model or feature set, nothing
+to run, an existing OUT_DIR without --force): one error line, exit status 2, nothing written.
 
 Example:
   python feature_selection.py naap440v2.csv fs_results/
@@ -67,7 +73,6 @@ import pandas as pd
 from scipy.special import expit, logit
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import LinearRegression
-from sklearn.preprocessing import StandardScaler
 
 import run_experiments as rx
 from common import InputError, atomic_output_dir, atomic_write_text, run_cli
@@ -96,6 +101,7 @@ EXTRA_REGRESSORS = {
     "Linear Regression (Sigmoid)": lambda: TransformedTargetRegressor(
         LinearRegression(), func=logit, inverse_func=expit, check_inverse=False),
 }
+ALL_REGRESSORS = {**rx.REGRESSORS, **EXTRA_REGRESSORS}
 # table order: the baseline's, with the extra linear regressions after its linear ones
 REGRESSOR_NAMES = []
 for _name in rx.REGRESSORS:
@@ -198,21 +204,6 @@ def mode_split(df, columns, mode):
     return X_train[tr], y_train[tr], X_test[te], y_test[te]
 
 
-def _evaluate_extra(name, X_train, y_train, X_test, y_test, noise_std):
-    # run_experiments.evaluate only knows the baseline registry; this is its loop, same semantics
-    estimator = EXTRA_REGRESSORS[name]()
-    runs = []
-    for seed in rx.SEEDS:
-        rx.seed_everything(seed)
-        noise = np.random.normal(0.0, noise_std, len(y_test)) if noise_std > 0 else 0.0
-        scaler = StandardScaler().fit(X_train)
-        estimator.fit(scaler.transform(X_train), y_train)
-        with np.errstate(all="ignore"):  # Log/Exp may leave their domain; such a subset scores inf
-            pred = estimator.predict(scaler.transform(X_test)) + noise
-        runs.append(rx.score_run(pred, y_test, seed))
-    return rx.median_run(runs)
-
-
 def evaluate_names(names, X_train, y_train, X_test, y_test, plain=False):
     """The protocol with paper 2's noise for baseline and extra regressors: {name: result}.
 
@@ -220,12 +211,9 @@ def evaluate_names(names, X_train, y_train, X_test, y_test, plain=False):
     uses run_experiments.evaluate_plain (the protocol written out literally) for the baseline
     regressors, else the faster, identical evaluate().
     """
-    base = [n for n in names if n in rx.REGRESSORS]
     evaluate = rx.evaluate_plain if plain else rx.evaluate
-    results = evaluate(base, X_train, y_train, X_test, y_test, noise_std=NOISE_STD) if base else {}
-    for n in names:
-        if n not in results:
-            results[n] = _evaluate_extra(n, X_train, y_train, X_test, y_test, NOISE_STD)
+    with np.errstate(all="ignore"):  # Log/Exp may leave their domain; such a subset scores inf
+        results = evaluate(names, X_train, y_train, X_test, y_test, noise_std=NOISE_STD, regressors=ALL_REGRESSORS)
     for r in results.values():
         r["final"] = final_score(r["mae"], r["score"])
     return results

@@ -223,15 +223,16 @@ def _seeded_noise(seed, noise_std, n):
     return np.random.normal(0.0, noise_std, n) if noise_std > 0 else 0.0
 
 
-def evaluate_plain(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS):
+def evaluate_plain(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS, regressors=None):
     """The protocol written out literally: one estimator per name, refitted for every seed.
 
     Same contract and results as evaluate(); kept as the definition that evaluate() is tested
     against, and as the straightforward baseline of bench/bench_experiments.py.
     """
+    regressors = REGRESSORS if regressors is None else regressors
     results = {}
     for name in names:
-        estimator = REGRESSORS[name]()
+        estimator = regressors[name]()
         runs = []
         for seed in seeds:
             noise = _seeded_noise(seed, noise_std, len(y_test))
@@ -371,7 +372,7 @@ PREFIX_FAMILIES = {"Random Forest": _forest_prefix_predictions,
 FAMILY_OF = {f"{family} (N={n})": (family, n) for family in PREFIX_FAMILIES for n in ENSEMBLE_SIZES}
 
 
-def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS):
+def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS, regressors=None):
     """Run the protocol for each regressor in `names` on one feature matrix.
 
     Test rows must be in ground-truth order. With noise_std > 0 (paper 2), Gaussian noise
@@ -379,11 +380,13 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
     and added to the predictions. Returns {name: result of the median run}, each result a dict
     with pred, mae, violations, max_violations, score (unrounded) and seed.
 
+    `regressors` (default REGRESSORS) maps names to estimator factories; paper 2 passes its own.
     Identical to evaluate_plain(), faster (SPEED NOTES in the module docstring): ask for all
     sizes of an ensemble family in one call to share its fits.
     """
+    regressors = REGRESSORS if regressors is None else regressors
     names = list(dict.fromkeys(names))
-    unknown = [n for n in names if n not in REGRESSORS]
+    unknown = [n for n in names if n not in regressors]
     if unknown:
         raise KeyError(f"unknown regressor(s): {', '.join(unknown)}")
     X_train, X_test = np.asarray(X_train, dtype=float), np.asarray(X_test, dtype=float)
@@ -404,7 +407,7 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
         for seed in seeds:
             for family, members in families.items():
                 noise = _seeded_noise(seed, noise_std, len(y_test))
-                estimator = REGRESSORS[members[max(members)]]()
+                estimator = regressors[members[max(members)]]()
                 preds = PREFIX_FAMILIES[family](estimator, X_train_s, y_train, X_test_s, sorted(members))
                 for n, pred in preds.items():
                     runs[members[n]].append(score_run(pred + noise, y_test, seed))
@@ -413,7 +416,7 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
                 if name in fixed:
                     pred = fixed[name]
                 else:
-                    pred = REGRESSORS[name]().fit(X_train_s, y_train).predict(X_test_s)
+                    pred = regressors[name]().fit(X_train_s, y_train).predict(X_test_s)
                     if name in DETERMINISTIC:
                         fixed[name] = pred
                 runs[name].append(score_run(pred + noise, y_test, seed))
