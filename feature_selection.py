@@ -384,18 +384,22 @@ def subset_text(fs, mask):
     return ", ".join(c for c, f in zip(FEATURE_SETS[fs], mask) if f)
 
 
+def mode_tables(results, modes, feature_sets, models, split_sizes):
+    """Per mode with results: (mode, summary rows, the feature sets present, (n_train, n_test))."""
+    for mode in modes:
+        rows = summary(results, mode, feature_sets, models)
+        if rows:
+            sets = [fs for fs in feature_sets if any(fs in cells for _, cells in rows)]
+            yield mode, rows, sets, split_sizes[mode]
+
+
 def best_markdown(results, modes, feature_sets, models, split_sizes):
     lines = ["# NAAP-440e feature selection: best subset per regressor", "",
              "Each cell: MAE / Monotonicity Score / #Violations of the regressor's best subset of the start "
              "feature set (lowest final score = round(MAE, 3) * sqrt(1 - monotonicity score), ties to the lower "
              f"MAE), median of {len(rx.SEEDS)} seeds, predictions with N(0, {NOISE_STD:g}) noise. The '(all "
              "features)' row is the whole start feature set. The subsets are listed under each table.", ""]
-    for mode in modes:
-        rows = summary(results, mode, feature_sets, models)
-        if not rows:
-            continue
-        sets = [fs for fs in feature_sets if any(fs in cells for _, cells in rows)]
-        n_train, n_test = split_sizes[mode]
+    for mode, rows, sets, (n_train, n_test) in mode_tables(results, modes, feature_sets, models, split_sizes):
         lines += [f"## {mode}", "", f"{n_train} train / {n_test} test rows, {n_test * (n_test - 1) // 2} test pairs.",
                   "", "| Model | " + " | ".join(f"{fs} ({acceleration(fs)} Acceleration)" for fs in sets) + " |",
                   "| --- |" + " --- |" * len(sets)]
@@ -421,12 +425,7 @@ def tex_escape(text):
 def best_latex(results, modes, feature_sets, models, split_sizes):
     lines = ["% NAAP-440e feature selection (feature_selection.py): per regressor the best subset of each start",
              "% feature set and the whole start set; cells: MAE / Monotonicity Score / #Violations"]
-    for mode in modes:
-        rows = summary(results, mode, feature_sets, models)
-        if not rows:
-            continue
-        sets = [fs for fs in feature_sets if any(fs in cells for _, cells in rows)]
-        n_train, n_test = split_sizes[mode]
+    for mode, rows, sets, (n_train, n_test) in mode_tables(results, modes, feature_sets, models, split_sizes):
         lines += [r"\begin{table}[ht]", r"\centering", r"\scriptsize", r"\begin{tabular}{l" + "c" * len(sets) + "}",
                   r"\hline", "Model & " + " & ".join(f"{tex_escape(fs)} ({tex_escape(acceleration(fs))})"
                                                     for fs in sets) + r" \\", r"\hline"]

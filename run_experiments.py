@@ -151,6 +151,18 @@ DETERMINISTIC = frozenset([f"{k}-NN" for k in KNN_KS]
 
 
 # ----------------------------------------------------------------------------- data
+def read_csv(path):
+    """pd.read_csv, with a missing, unreadable or non-CSV file as one InputError line."""
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a CSV file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0]})") from None
+
+
 def load_dataset(path, columns):
     """Read a NAAP-440 CSV, check `columns` (+ IsTest, MaxAccuracy), log-transform, sort.
 
@@ -158,14 +170,7 @@ def load_dataset(path, columns):
     naming the file) for a missing or unreadable file, missing, non-numeric or NaN columns, fewer
     than 2 test rows, or fewer train rows than the largest k of k-NN.
     """
-    try:
-        df = pd.read_csv(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a CSV file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0]})") from None
+    df = read_csv(path)
     needed = list(dict.fromkeys(["IsTest", TARGET, *columns]))
     missing = [c for c in needed if c not in df.columns]
     if missing:
@@ -705,14 +710,7 @@ def model_key(name):
 
 def load_published(path):
     """{(model_key, features): (MAE, #violations, max violations, score)} of a published results CSV."""
-    try:
-        table = pd.read_csv(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a CSV file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0]})") from None
+    table = read_csv(path)
     missing = [c for c in RESULT_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}")

@@ -241,17 +241,3 @@ def test_complete_log_of_another_run_is_refused(tmp_path, data_root, schemes_jso
     run([schemes_json, raw, "--data-root", data_root, "--workers", 1, "--schemes", "1", "--epochs", 1])
     with pytest.raises(cd.InputError, match="has 1 epochs, this run trains 2"):
         run([schemes_json, raw, "--data-root", data_root, "--workers", 1, "--schemes", "1", "--epochs", 2])
-
-
-# ---------------------------------------------------------------- GPU (skipped without one)
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_graphs_match_eager(data_root):
-    data = cd.to_device_data(cd.read_cifar(data_root), torch.device("cuda:0"))
-    runs = []
-    for graphs in (False, True):
-        model, optimizer, criterion = cd.init_training(SCHEMES[9], "cuda:0")
-        epochs = list(cd.fast_epochs(model, optimizer, criterion, data, 1, 4, cuda_graphs=graphs))
-        runs.append((epochs, [t.cpu() for t in model.state_dict().values()]))
-    assert runs[0][0] == runs[1][0]
-    assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
