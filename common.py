@@ -29,20 +29,36 @@ def run_cli(main, args):
         sys.exit(2)
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path, data):
-    """Write to a temp file in the same directory, fsync, then rename: readers never see half a file."""
+    """Write to a temp file in the same directory, fsync, then rename: readers never see half a file.
+
+    The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600. A path
+    that cannot be written is an InputError naming it.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
         raise
 
 
@@ -57,10 +73,15 @@ def atomic_output_dir(out_dir, force=False):
     An existing OUT_DIR is an InputError unless force; on any failure nothing is left behind.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not force:
-        raise InputError(f"{out_dir}: output directory already exists (use --force to replace it)")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    if out_dir.exists() and not (force and out_dir.is_dir()):
+        what = "output directory already exists (use --force to replace it)" if out_dir.is_dir() else "exists and is not a directory"
+        raise InputError(f"{out_dir}: {what}")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+        tmp.chmod(0o777 & ~_umask())
+    except OSError as e:
+        raise InputError(f"{out_dir}: cannot create ({e.strerror or e})") from None
     try:
         yield tmp
         if out_dir.exists():

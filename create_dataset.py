@@ -21,6 +21,7 @@ Output: RAW_DIR/scheme_<ModelId>.txt per trained scheme; a summary line; exit 1 
 Example: python create_dataset.py generated_schemes.json raw_data --device cuda --workers 8 --schemes 1-20,35
 """
 import argparse
+import contextlib
 import concurrent.futures
 import fcntl
 import io
@@ -508,10 +509,6 @@ def train_scheme(model_id, scheme, data, raw_dir, epochs, cuda_graphs=False, bar
         atomic_write_text(paths["final"], "".join(f"{line}\n" for line in lines))
         for leftover in (paths["partial"], paths["ckpt"], paths["lock"]):
             leftover.unlink(missing_ok=True)
-    try:
-        paths["ckpt"].parent.rmdir()
-    except OSError:
-        pass  # other schemes still in progress
     return {"model_id": model_id, "status": "resumed" if first > 1 else "trained", "epoch_seconds": seconds}
 
 
@@ -523,7 +520,7 @@ _WORKER = {}  # per process: device, data, slot
 def start_worker(slot, devices, workers, data_root, cifar=None):
     device = torch.device(devices[slot % len(devices)])
     # Share the cores between the workers instead of each one taking them all.
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // workers))  # the cores we may use (Slurm)
     if device.type == "cuda":
         torch.cuda.set_device(device)
     data = to_device_data(cifar if cifar is not None else read_cifar(data_root), device)
@@ -552,6 +549,8 @@ def run_jobs(jobs, data_root, devices, workers, cifar=None):
     One worker runs in this process; more are spawned processes, each loading the data once and
     taking schemes one at a time.
     """
+    if not jobs:
+        return []  # all logs complete or an empty shard: no reason to load CIFAR-10
     workers = max(1, min(workers, len(jobs)))
     results = []
     bar = tqdm(total=len(jobs), desc="schemes", position=0, unit="scheme")
@@ -627,6 +626,8 @@ def main(args):
              "cuda_graphs": args.cuda_graphs} for i in todo]
     started = time.perf_counter()
     results = run_jobs(jobs, args.data_root, devices, args.workers, cifar if args.workers == 1 else None)
+    with contextlib.suppress(OSError):
+        (raw_dir / CKPT_DIR).rmdir()  # only once empty; workers never remove it (another may be locking in it)
     failed = [r for r in results if r["status"] == "failed"]
     counts = {s: sum(r["status"] == s for r in results) for s in ("trained", "resumed", "skipped")}
     print(f"{len(ids)} scheme(s): {counts['trained']} trained, {counts['resumed']} resumed, "

@@ -209,7 +209,9 @@ def parse_args(argv=None):
     p.add_argument("--version", type=int, choices=(1, 2), default=1,
                    help="1: naap440.csv columns; 2: adds NumSkipConnections, NumPartialRFLayers (default 1)")
     p.add_argument("--test-bins", type=int, default=TEST_BINS,
-                   help=f"number of MaxAccuracy bins, one test row each (default {TEST_BINS})")
+                   help=f"split: rows are cut into bins of round(n / bins) rows and the middle row of each bin is a "
+                        f"test row, so about n / round(n / bins) test rows; exactly bins when n is a "
+                        f"multiple of it (default {TEST_BINS}: 440 logs -> 40 test rows)")
     args = p.parse_args(argv)
     if args.test_bins < 1:
         p.error("--test-bins must be at least 1")

@@ -62,7 +62,6 @@ Example:
 import argparse
 import functools
 import math
-import os
 import random
 import re
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -484,13 +483,13 @@ def write_figures(out, results, modes, feature_sets, models, test_truth):
 
 
 # ----------------------------------------------------------------------------- CLI
-def parse_list(text, allowed, what):
+def parse_list(text, allowed, what, option):
     items = [s.strip() for s in text.split(",") if s.strip()]
     unknown = [s for s in items if s not in allowed]
     if unknown:
-        raise InputError(f"unknown {what} {', '.join(map(repr, unknown))} (choose from {', '.join(allowed)})")
+        raise InputError(f"{option}: unknown {what} {', '.join(map(repr, unknown))} (choose from {', '.join(allowed)})")
     if not items:
-        raise InputError(f"no {what} given")
+        raise InputError(f"{option}: no {what} given")
     return list(dict.fromkeys(items))
 
 
@@ -502,7 +501,7 @@ def parse_args(argv=None):
     p.add_argument("--models", default=",".join(REGRESSOR_NAMES),
                    help="comma-separated regressor names as in results.csv (default all 28)")
     p.add_argument("--feature-sets", default=",".join(FEATURE_SETS), help="comma-separated start feature sets")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    p.add_argument("--jobs", type=int, default=rx.available_cores(), help="worker processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
     return p.parse_args(argv)
 
@@ -525,10 +524,10 @@ def load_modes(path, modes, feature_sets):
 
 
 def main(args):
-    modes = parse_list(args.modes, MODES, "mode")
-    models = parse_list(args.models, REGRESSOR_NAMES, "model")
+    modes = parse_list(args.modes, MODES, "mode", "--modes")
+    models = parse_list(args.models, REGRESSOR_NAMES, "model", "--models")
     models = [n for n in REGRESSOR_NAMES if n in models]  # table order
-    feature_sets = parse_list(args.feature_sets, list(FEATURE_SETS), "feature set")
+    feature_sets = parse_list(args.feature_sets, list(FEATURE_SETS), "feature set", "--feature-sets")
     feature_sets = [fs for fs in FEATURE_SETS if fs in feature_sets]
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")

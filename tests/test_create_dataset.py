@@ -199,7 +199,7 @@ def test_bad_input_cli_is_one_line_exit_2(tmp_path, data_root):
     (None, ["--shard", "3/2"], "1 <= I <= N"),
     (None, ["--shard", "1of2"], "expected I/N"),
     (None, ["--device", "tpu"], "unknown device"),
-    (None, ["--device", "cuda:99"], "cuda"),
+    (None, ["--device", "cuda:99"], "CUDA is not available" if not torch.cuda.is_available() else "no cuda:99"),
     (None, ["--epochs", "0"], "--epochs"),
     (None, ["--cuda-graphs"], "--cuda-graphs"),
 ])
