@@ -168,10 +168,16 @@ def ensure_cifar(data_root):
             raise InputError(f"--data-root {data_root}: no {CIFAR_DIR} there and the download failed "
                              f"({type(e).__name__}: {e})") from None
         data_root.mkdir(parents=True, exist_ok=True)
-        staged = data_root / f".{CIFAR_DIR}.tmp"
-        shutil.rmtree(staged, ignore_errors=True)
-        shutil.move(str(scratch / CIFAR_DIR), staged)
-        os.replace(staged, target)
+        # a private staging name: Slurm array tasks may all download at once
+        staged = Path(tempfile.mkdtemp(prefix=f".{CIFAR_DIR}.", suffix=".tmp", dir=data_root))
+        shutil.move(str(scratch / CIFAR_DIR), staged / CIFAR_DIR)
+        try:
+            os.replace(staged / CIFAR_DIR, target)
+        except OSError:
+            if not target.is_dir():  # else another task finished first: keep its copy
+                raise
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
@@ -406,7 +412,10 @@ def log_paths(raw_dir, model_id):
 
 def check_complete_log(path, scheme, epochs):
     """A complete log must be of this scheme and this many epochs, or the run would mix experiments."""
-    lines = path.read_text().splitlines()
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read the complete log ({e})") from None
     logged = lines[0].partition(" ")[2] if lines else ""
     if logged != f"Network scheme: {json.dumps(scheme)}":
         raise InputError(f"{path}: complete log of another scheme than ModelId's in the schemes file")
@@ -615,6 +624,9 @@ def main(args):
         final = log_paths(raw_dir, model_id)["final"]
         if final.exists():
             check_complete_log(final, schemes[model_id - 1], args.epochs)
+            # a kill between the final rename and the clean-up leaves these behind
+            for leftover in ("partial", "ckpt"):
+                log_paths(raw_dir, model_id)[leftover].unlink(missing_ok=True)
         else:
             todo.append(model_id)
     cifar = None
