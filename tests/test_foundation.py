@@ -105,3 +105,30 @@ def test_validate_scheme_rejects(name):
     # building the net must fail the same way, before PyTorch sees the bad layer
     with pytest.raises(ValueError, match="scheme"):
         Net(scheme)
+
+
+# ---------------------------------------------------------------- common output plumbing
+
+def test_unwritable_output_is_one_line_exit_2(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    for out in (tmp_path, tmp_path / "a_file" / "schemes.json"):  # a directory; a path under a file
+        done = run_script("scheme_generator.py", out)
+        assert done.returncode == 2
+        assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"error: {out}: cannot write")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # no temp file left behind
+
+
+def test_outputs_get_umask_permissions(tmp_path):
+    import os
+    from common import atomic_output_dir, atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "f.txt", "x")
+        with atomic_output_dir(tmp_path / "out") as tmp:
+            (tmp / "g").write_text("y")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "out" / "g").read_text() == "y"
