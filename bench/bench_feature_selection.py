@@ -48,7 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--modes", default="interpolation")
     p.add_argument("--models", default=DEFAULT_MODELS)
     p.add_argument("--feature-sets", default=DEFAULT_FEATURE_SETS)
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--jobs", type=int, default=fs.rx.available_cores())
     return p.parse_args(argv)
 
 
