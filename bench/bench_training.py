@@ -118,19 +118,10 @@ def bench_cpu(args, schemes, data_root):
     print(f"{'same numbers':>17}: {same}")
 
 
-def conv_macs(scheme):
-    """The convolutions' MACs per image: ranks schemes as thop does, without thop's seconds per scheme."""
-    size, channels, total = 32, 3, 0
-    for layer in scheme:
-        size = -(-size // layer["stride"])  # odd kernel, padding kernel // 2
-        total += layer["kernel_size"] ** 2 * channels * layer["width"] * size * size
-        channels = layer["width"]
-    return total
-
-
 def pick_by_macs(schemes, count):
     """ModelIds at evenly spaced MAC-count quantiles: their mean epoch time estimates all schemes'."""
-    ranked = sorted(range(1, len(schemes) + 1), key=lambda i: conv_macs(schemes[i - 1]))
+    macs = [count_params_and_macs(scheme)[1] for scheme in schemes]  # ~3 s for 440 schemes
+    ranked = sorted(range(1, len(schemes) + 1), key=lambda i: macs[i - 1])
     return sorted({ranked[int((k + 0.5) * len(ranked) / count)] for k in range(count)})
 
 
