@@ -41,16 +41,16 @@ Outputs in OUT_DIR (default results/feature_selection), written atomically:
   figures/<mode>/feature_frequency_<feature set>.png   for each regressor, the share of its best
                10% of subsets (at least one) that contain each feature
 
-Speed: each (mode, feature set, regressor family) is one job; jobs run in a process pool
-(--jobs). Within a job the searches of one ensemble family (Random Forest, Gradient Boosting,
-AdaBoost) share fits: the largest N searches first, and every fit of size N also yields the
-smaller sizes of the family (run_experiments.evaluate derives them from the fitted ensemble, and
-fits deterministic regressors once for the 5 seeds), so a mask that a smaller-N search visits
-later costs nothing. Even so the whole run is hours on 2 cores (about 6 h projected with
---jobs 2, mostly the N=200 ensembles at 26 and 35 features). Each evaluation is deterministic given
-(mode, columns, regressor), so the results equal those of a plain per-regressor search
-(run_job(..., shared=False)); bench/bench_feature_selection.py measures the difference. BLAS and
-OpenMP are limited to one thread per job so that jobs do not fight over cores.
+Speed: jobs (mode, feature set, and one regressor or one ensemble family) run one after another;
+the subsets of each search round are scored in parallel by --jobs worker processes (one BLAS/
+OpenMP thread each). The searches of an ensemble family (Random Forest, Gradient Boosting,
+AdaBoost; N = 25, 50, 100, 200) share their fits: the smallest N searches first, a subset's
+ensembles are kept per seed and grown when a larger N visits the subset (ensembles.py: the
+first n members of an N-member fit are the n-member fit), and each evaluation also scores the
+smaller sizes. Trees are fitted by trees.py, an exact and faster replica of scikit-learn's
+builder. Each evaluation is deterministic given (mode, columns, regressor), so the results equal
+those of a plain per-regressor search (run_job(..., shared=False)); bench/bench_feature_selection.py
+measures the difference.
 
 Bad input (a v1 CSV without NumSkipConnections, an unknown mode, model or feature set, nothing
 to run, an existing OUT_DIR without --force): one error line, exit status 2, nothing written.
@@ -60,11 +60,13 @@ Example:
   python feature_selection.py naap440v2.csv fs_q3/ --modes interpolation --feature-sets Scheme+Quant.3
 """
 import argparse
-import functools
+import hashlib
 import math
+import pickle
 import random
 import re
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +84,6 @@ NOISE_STD = 1e-5
 GROUP_LIMIT_PER_FEATURE = 3  # at most 3 * |features| masks scored per round
 BEST_SHARE = 0.10  # the feature-frequency figure looks at each regressor's best 10% of subsets
 DEFAULT_OUT_DIR = "results/feature_selection"
-PROGRESS_POLL_S = 0.2
 
 MODES = ("interpolation", "left_extrapolation", "right_extrapolation", "dual_extrapolation")
 SCHEME_V2_FEATURES = rx.FULL_SCHEME_FEATURES + ["NumSkipConnections", "NumPartialRFLayers"]
@@ -110,8 +111,6 @@ for _name in rx.REGRESSORS:
 EXTRAPOLATING = {n for n in REGRESSOR_NAMES if n.startswith("Linear Regression")} | {
     "SVR (Linear kernel)", "SVR (Polynomial kernel)"}
 ENSEMBLE_NAME = re.compile(r"^(.*) \(N=(\d+)\)$")
-# rough relative cost of one subset's evaluation per feature, to start the longest jobs first
-JOB_COST = {"Random Forest": 5.0, "AdaBoost": 3.5, "Gradient Boosting": 3.0, "SVR (Linear kernel)": 0.6}
 
 
 # ----------------------------------------------------------------------------- search
@@ -123,7 +122,7 @@ def flips(mask):
             yield child
 
 
-def search(score_fn, n_features, on_round=None):
+def search(score_fn, n_features, on_round=None, prefetch=None):
     """Best-first search over binary feature masks; returns [(mask, (final, mae)), ...] in visit order.
 
     score_fn(mask) -> (final score, MAE), mask a tuple of n_features 0/1 (1 = feature used).
@@ -138,13 +137,17 @@ def search(score_fn, n_features, on_round=None):
        each in that order, queues its flips that are not yet scored under that mask's own score.
        A mask may sit in several groups; it is scored once, when first taken. A group whose masks
        were all scored meanwhile still uses up its round.
-    on_round() is called after step 1 and after each round.
+    on_round() is called after step 1 and after each round. prefetch(masks), if given, is called
+    with each batch of masks about to be scored, in scoring order (a caller may score them in
+    parallel); score_fn is then called for each mask as without it.
     """
     limit = GROUP_LIMIT_PER_FEATURE * n_features
     scored = {}  # mask -> (final, mae); dicts keep insertion (= visit) order
     queue = {}  # parent score -> masks queued under it, in queue order
 
     def score_and_queue(masks):
+        if prefetch:
+            prefetch(masks)
         for mask in masks:
             scored[mask] = score_fn(mask)
         for mask in masks:
@@ -203,16 +206,21 @@ def mode_split(df, columns, mode):
     return X_train[tr], y_train[tr], X_test[te], y_test[te]
 
 
-def evaluate_names(names, X_train, y_train, X_test, y_test, plain=False):
+def evaluate_names(names, X_train, y_train, X_test, y_test, plain=False, states=None):
     """The protocol with paper 2's noise for baseline and extra regressors: {name: result}.
 
     Each result is run_experiments' median-run dict plus "final" (the final score). plain=True
     uses run_experiments.evaluate_plain (the protocol written out literally) for the baseline
-    regressors, else the faster, identical evaluate().
+    regressors, else the faster, identical evaluate() (with `states`: its grown ensembles for
+    these arrays, kept by the caller).
     """
-    evaluate = rx.evaluate_plain if plain else rx.evaluate
     with np.errstate(all="ignore"):  # Log/Exp may leave their domain; such a subset scores inf
-        results = evaluate(names, X_train, y_train, X_test, y_test, noise_std=NOISE_STD, regressors=ALL_REGRESSORS)
+        if plain:
+            results = rx.evaluate_plain(names, X_train, y_train, X_test, y_test, noise_std=NOISE_STD,
+                                        regressors=ALL_REGRESSORS)
+        else:
+            results = rx.evaluate(names, X_train, y_train, X_test, y_test, noise_std=NOISE_STD,
+                                  regressors=ALL_REGRESSORS, states=states)
     for r in results.values():
         r["final"] = final_score(r["mae"], r["score"])
     return results
@@ -224,47 +232,82 @@ def ensemble_size(name):
     return (m.group(1), int(m.group(2))) if m else (name, None)
 
 
-def run_job(job, arrays, shared=True, progress=None):
+def read_journal(path):
+    """{(mask, name): result} from a job's journal; a record cut short by a kill ends it."""
+    cache = {}
+    try:
+        with open(path, "rb") as f:
+            while True:
+                cache.update(pickle.load(f))
+    except FileNotFoundError:
+        pass
+    except (EOFError, pickle.UnpicklingError, ValueError, AttributeError, IndexError):
+        pass  # the end, or a record cut short: everything before it stands
+    return cache
+
+
+def _score_subset(task):
+    """Score one subset for `names` (a worker's task): (results, the subset's grown ensembles)."""
+    names, arrays, idx, plain, states = task
+    X_train, y_train, X_test, y_test = arrays
+    results = evaluate_names(names, X_train[:, idx], y_train, X_test[:, idx], y_test, plain=plain, states=states)
+    return results, states
+
+
+def run_job(job, arrays, shared=True, progress=None, pool=None, journal=None):
     """Search every regressor of one job = (mode, feature set name, names) on its split arrays.
 
     Returns {name: [(mask, result), ...]} in visit order. With shared=True the names must be one
-    ensemble family (or a single regressor): the largest N searches first and each fit also
-    serves the smaller sizes. shared=False is the plain reference: one literal protocol run
-    (run_experiments.evaluate_plain) per (name, mask), nothing reused. progress(mode, name,
-    steps) is called once per search round.
+    ensemble family (or a single regressor): the smallest N searches first, a subset's ensembles
+    are kept and grown when a larger N visits it, and each evaluation also scores the smaller
+    sizes. shared=False is the plain reference: one literal protocol run
+    (run_experiments.evaluate_plain) per (name, mask), nothing reused. With a `pool`
+    (concurrent.futures executor) the subsets of each search round are scored in parallel.
+    progress(mode, name, steps) is called once per search round. With a `journal` path, every
+    scored subset is appended to it and a rerun starts from what it holds (scores are
+    deterministic, so the searches replay them and go on where the first run stopped).
     """
-    from threadpoolctl import threadpool_limits
-
     mode, _, names = job
-    X_train, y_train, X_test, y_test = arrays
-    n = X_train.shape[1]
-    cache = {}  # (mask, name) -> result
-    order = sorted(names, key=lambda m: -(ensemble_size(m)[1] or 0)) if shared else list(names)
+    n = arrays[0].shape[1]
+    cache = read_journal(journal) if journal else {}  # (mask, name) -> result
+    states = {}  # mask -> the family's ensembles grown so far on that subset
+    order = sorted(names, key=lambda m: ensemble_size(m)[1] or 0) if shared else list(names)
     out = {}
-    with threadpool_limits(1):
-        for name in order:
-            size = ensemble_size(name)[1]
-            group = [m for m in names if (ensemble_size(m)[1] or 0) <= (size or 0)] if shared else [name]
+    for name in order:
+        size = ensemble_size(name)[1]
+        group = [m for m in names if (ensemble_size(m)[1] or 0) <= (size or 0)] if shared else [name]
 
-            def score_fn(mask, name=name, group=group):
-                if (mask, name) not in cache:
-                    idx = [i for i, f in enumerate(mask) if f]
-                    res = evaluate_names(group, X_train[:, idx], y_train, X_test[:, idx], y_test, plain=not shared)
-                    cache.update({(mask, m): r for m, r in res.items()})
-                r = cache[(mask, name)]
-                return r["final"], r["mae"]
+        def prefetch(masks, name=name, group=group):
+            masks = [m for m in dict.fromkeys(masks) if (m, name) not in cache]
+            tasks = [([g for g in group if (m, g) not in cache], arrays,
+                      [i for i, f in enumerate(m) if f], not shared, states.get(m, {})) for m in masks]
+            done = pool.map(_score_subset, tasks) if pool and len(tasks) > 1 else map(_score_subset, tasks)
+            new = {}
+            for mask, (results, grown) in zip(masks, done):
+                new.update({(mask, g): r for g, r in results.items()})
+                if shared:
+                    states[mask] = grown
+            cache.update(new)
+            if journal and new:
+                with open(journal, "ab") as f:
+                    pickle.dump(new, f)
 
-            rounds = [0]
+        def score_fn(mask, name=name, prefetch=prefetch):
+            prefetch([mask])
+            r = cache[(mask, name)]
+            return r["final"], r["mae"]
 
-            def on_round(name=name):
-                rounds[0] += 1
-                if progress:
-                    progress(mode, name, 1)
+        rounds = [0]
 
-            visited = search(score_fn, n, on_round)
-            if progress and rounds[0] < n + 1:
-                progress(mode, name, n + 1 - rounds[0])
-            out[name] = [(mask, cache[(mask, name)]) for mask, _ in visited]
+        def on_round(name=name):
+            rounds[0] += 1
+            if progress:
+                progress(mode, name, 1)
+
+        visited = search(score_fn, n, on_round, prefetch)
+        if progress and rounds[0] < n + 1:
+            progress(mode, name, n + 1 - rounds[0])
+        out[name] = [(mask, cache[(mask, name)]) for mask, _ in visited]
     return out
 
 
@@ -278,51 +321,45 @@ def plan_jobs(modes, feature_sets, models):
             for name in names:
                 families.setdefault(ensemble_size(name)[0], []).append(name)
             jobs += [(mode, fs, tuple(group)) for group in families.values()]
-
-    def cost(job):
-        n = len(FEATURE_SETS[job[1]])
-        return JOB_COST.get(ensemble_size(job[2][0])[0], 0.1) * n * n
-    return sorted(jobs, key=cost, reverse=True)
+    return jobs
 
 
-def _put_progress(queue, *item):
-    queue.put(item)
+def journal_name(job):
+    mode, fs, names = job
+    return slug(f"{mode} {fs} {ensemble_size(names[0])[0]}") + ".pkl"
 
 
-def run_jobs(jobs, data, num_workers, shared=True, progress=None):
-    """Run jobs (in a process pool if num_workers > 1): {(mode, fs, name): [(mask, result), ...]}."""
+def _init_worker():
+    from threadpoolctl import threadpool_limits
+    global _WORKER_LIMITS  # kept alive: one BLAS/OpenMP thread per worker
+    _WORKER_LIMITS = threadpool_limits(1)
+
+
+def run_jobs(jobs, data, num_workers, shared=True, progress=None, journal_dir=None):
+    """Run jobs one after another, each search round's subsets spread over num_workers processes
+    (forked; none if num_workers <= 1): {(mode, fs, name): [(mask, result), ...]}. With a
+    journal_dir, each job keeps its journal there (see run_job)."""
+    from threadpoolctl import threadpool_limits
     results = {}
-    if num_workers <= 1:
-        for job in jobs:
-            for name, visited in run_job(job, data[job[:2]], shared, progress).items():
-                results[(job[0], job[1], name)] = visited
-        return results
-    import multiprocessing
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Manager() as manager:
-        queue = manager.Queue()
-        report = functools.partial(_put_progress, queue) if progress else None
-        pool = ProcessPoolExecutor(num_workers, mp_context=ctx)
-        try:
-            futures = {pool.submit(run_job, job, data[job[:2]], shared, report): job for job in jobs}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=PROGRESS_POLL_S, return_when=FIRST_COMPLETED)
-                while progress and not queue.empty():
-                    progress(*queue.get())
-                for f in done:
-                    job = futures[f]
-                    for name, visited in f.result().items():
-                        results[(job[0], job[1], name)] = visited
-        except BaseException:
-            # a failed job or Ctrl-C: do not wait hours for the other running jobs
+    pool = None
+    if num_workers > 1:
+        import multiprocessing
+        pool = ProcessPoolExecutor(num_workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_init_worker)
+    try:
+        with threadpool_limits(1):
+            for job in jobs:
+                journal = journal_dir / journal_name(job) if journal_dir else None
+                for name, visited in run_job(job, data[job[:2]], shared, progress, pool, journal).items():
+                    results[(job[0], job[1], name)] = visited
+    except BaseException:
+        if pool:  # a failed job or Ctrl-C: do not wait for queued subsets
             for proc in list((pool._processes or {}).values()):
                 proc.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        raise
+    if pool:
         pool.shutdown()
-        while progress and not queue.empty():
-            progress(*queue.get())
     return results
 
 
@@ -554,13 +591,23 @@ def main(args):
         if bar.n >= bar.total:
             bar.close()
 
+    # scored subsets are journaled beside OUT_DIR, per input table, so an interrupted run resumes
+    out_dir = Path(args.out_dir)
+    resume_root = out_dir.with_name(f".{out_dir.name}.resume")
+    journal_dir = resume_root / hashlib.sha256(Path(args.dataset).read_bytes()).hexdigest()[:16]
+    try:
+        journal_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{journal_dir}: cannot create ({e.strerror or e})") from None
+    print(f"scored subsets are journaled in {resume_root} (rerun the same command to resume)")
     with atomic_output_dir(args.out_dir, args.force) as out:
-        results = run_jobs(jobs, data, min(args.jobs, len(jobs)), progress=progress)
+        results = run_jobs(jobs, data, args.jobs, progress=progress, journal_dir=journal_dir)
         table = results_table(results, modes, feature_sets, models)
         atomic_write_text(out / "results.csv", table.to_csv(index=False, lineterminator="\n"))
         atomic_write_text(out / "best.md", best_markdown(results, modes, feature_sets, models, sizes))
         atomic_write_text(out / "best.tex", best_latex(results, modes, feature_sets, models, sizes))
         write_figures(out, results, modes, feature_sets, models, truth)
+    shutil.rmtree(resume_root, ignore_errors=True)
     print(f"{len(table)} subsets scored ({len(jobs)} jobs); results in {args.out_dir}")
 
 

@@ -36,19 +36,21 @@ SPEED NOTES (why evaluate() may skip work and still be bit-identical)
 - the scaler is fitted once: StandardScaler is deterministic, refitting it per seed is a no-op;
 - DETERMINISTIC regressors (k-NN, linear, SVR) do not depend on the global random state: they
   are fitted once and the same prediction serves all seeds (noise is still drawn per seed);
-- ensemble prefixes: Random Forest, Gradient Boosting and AdaBoost with random_state=None draw
-  each tree's seed from the global NumPy generator in sequence, so the first N trees of the
-  N=200 model fitted after the same seeding ARE the trees of the N model. Per seed only the
-  largest requested N is fitted; smaller N are predicted from its first N trees exactly as
-  scikit-learn 1.9.1 predicts (see the _*_prefix_predictions functions);
+- ensembles: Random Forest, Gradient Boosting and AdaBoost with random_state=None draw every
+  random number from the global NumPy generator in an order that does not depend on the
+  features, and the first n members of an N-member fit ARE the n-member fit. ensembles.py
+  replicates the three fits of scikit-learn 1.9.1 exactly on those draws (trees by trees.py, the
+  replica of its tree builder): per seed one model is grown to the largest requested N and the
+  smaller N are read off it; with `states` (paper 2) a later call grows it further. Under another
+  scikit-learn version evaluate() fits each ensemble plainly;
 - the command line asks OpenMP threads to sleep rather than spin between calls (see the top);
 - run_all() spreads (feature set, regressor group) tasks over --jobs processes (seeding is per
   fit, so results do not depend on the process); figures are drawn in the workers by blitting
   onto a pre-rendered background (axes, ticks, labels are drawn once per process and layout).
 
 Public API used by feature_selection.py: FEATURE_SETS, REGRESSORS, SEEDS, load_dataset, split,
-evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS) (and evaluate_plain,
-same signature), median_run, score_run, and the figures plot_rank_matrix(pred, y_test, title, path)
+evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS, regressors=None,
+states=None) (and evaluate_plain, the same without states), median_run, score_run, and the figures plot_rank_matrix(pred, y_test, title, path)
 and plot_scatter(pred, y_test, title, path), each writing one PNG (title: any text, lines split
 on newlines; figure_title() makes the one used here).
 """
@@ -61,6 +63,7 @@ if __name__ == "__main__":
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import io  # noqa: E402
 import math  # noqa: E402
 import multiprocessing  # noqa: E402
@@ -81,6 +84,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.svm import SVR  # noqa: E402
 from sklearn.tree import DecisionTreeRegressor  # noqa: E402
 
+import ensembles  # noqa: E402
 import metrics  # noqa: E402
 from common import InputError, atomic_output_dir, atomic_write_text, run_cli  # noqa: E402
 
@@ -249,135 +253,18 @@ def evaluate_plain(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds
     return results
 
 
-def _tree_predict(tree, X32):
-    """DecisionTreeRegressor.predict without its input validation: X32 is the float32 copy that
-    predict() would make; single-output predict() returns tree_.predict(X)[:, 0]."""
-    return tree.tree_.predict(X32)[:, 0]
+FAMILY_OF = {f"{family} (N={n})": (family, n) for family in ensembles.FAMILIES for n in ENSEMBLE_SIZES}
 
 
-def _forest_prefix_predictions(forest, X_train, y_train, X_test, sizes):
-    """Fit `forest` (the largest size); predictions of its first-n-tree forests for n in sizes.
-
-    RandomForestRegressor.predict (n_jobs=None: one job, trees in order) adds each tree's float64
-    prediction into a zero vector and divides by the tree count; this is the same sum, read at n.
-    """
-    forest.fit(X_train, y_train)
-    X32 = np.asarray(X_test, dtype=np.float32)
-    y_hat = np.zeros(len(X_test), dtype=np.float64)
-    out = {}
-    for i, tree in enumerate(forest.estimators_[:max(sizes)], start=1):
-        y_hat += _tree_predict(tree, X32)
-        if i in sizes:
-            out[i] = y_hat / i
-    return out
+@functools.lru_cache(maxsize=64)
+def _family_draws(family, seed, noise_std, n_train, n_test):
+    """What a fit of `family` draws after seeding and the noise draw (ensembles.draws), for the
+    largest size: a smaller size draws the same numbers, fewer of them."""
+    _seeded_noise(seed, noise_std, n_test)
+    return ensembles.draws(family, max(ENSEMBLE_SIZES), n_train)
 
 
-def _boosting_prefix_predictions(gb, X_train, y_train, X_test, sizes):
-    """Fit `gb` (the largest size); staged_predict adds stage by stage in the same order (and
-    the same arithmetic) as predict does for an n-stage model."""
-    gb.fit(X_train, y_train)
-    return {i: pred for i, pred in enumerate(gb.staged_predict(X_test), start=1) if i in sizes}
-
-
-# the scikit-learn version whose AdaBoostRegressor.fit _adaboost_fit replicates; others use fit()
-ADABOOST_REPLICA_VERSION = "1.9.1"
-_MAX_INT = np.iinfo(np.int32).max
-
-
-def _adaboost_fit(ada, X, y):
-    """(estimators, estimator_weights) of ada.fit(X, y) for AdaBoostRegressor in scikit-learn 1.9.1
-    with the default base tree, no sample weights and random_state=None: the same draws from the
-    global generator in the same order and the same arithmetic, without fit()'s per-tree cloning
-    and input validation (2x faster; tests check it against fit() on several splits)."""
-    n_estimators, learning_rate, loss = ada.n_estimators, ada.learning_rate, ada.loss
-    random_state = np.random.mtrand._rand  # check_random_state(None)
-    X32 = np.asarray(X, dtype=np.float32)  # what each tree's fit/predict validation makes of X
-    y = np.asarray(y, dtype=np.float64)
-    n = len(X)
-    sample_weight = np.ones(n, dtype=np.float64)
-    sample_weight /= sample_weight.sum()
-    epsilon = np.finfo(sample_weight.dtype).eps
-    zero_weight_mask = sample_weight == 0.0
-    estimators, weights = [], np.zeros(n_estimators, dtype=np.float64)
-    for iboost in range(n_estimators):
-        sample_weight = np.clip(sample_weight, a_min=epsilon, a_max=None)
-        sample_weight[zero_weight_mask] = 0.0
-        # _boost: _make_estimator draws the tree seed first, then the weighted bootstrap
-        tree = DecisionTreeRegressor(max_depth=3, random_state=random_state.randint(_MAX_INT))
-        estimators.append(tree)
-        bootstrap_idx = random_state.choice(np.arange(n), size=n, replace=True, p=sample_weight)
-        tree._fit(X32[bootstrap_idx], y[bootstrap_idx], check_input=False)
-        error_vect = np.abs(_tree_predict(tree, X32) - y)
-        sample_mask = sample_weight > 0
-        masked_sample_weight = sample_weight[sample_mask]
-        masked_error_vector = error_vect[sample_mask]
-        error_max = masked_error_vector.max()
-        if error_max != 0:
-            masked_error_vector /= error_max
-        if loss == "square":
-            masked_error_vector **= 2
-        elif loss == "exponential":
-            masked_error_vector = 1.0 - np.exp(-masked_error_vector)
-        estimator_error = (masked_sample_weight * masked_error_vector).sum()
-        if estimator_error <= 0:
-            estimator_weight, estimator_error = 1.0, 0.0
-        elif estimator_error >= 0.5:
-            if len(estimators) > 1:
-                estimators.pop(-1)
-            break
-        else:
-            beta = estimator_error / (1.0 - estimator_error)
-            estimator_weight = learning_rate * np.log(1.0 / beta)
-            if not iboost == n_estimators - 1:
-                sample_weight[sample_mask] *= np.power(beta, (1.0 - masked_error_vector) * learning_rate)
-        weights[iboost] = estimator_weight
-        if estimator_error == 0:
-            break
-        sample_weight_sum = np.sum(sample_weight)
-        if not np.isfinite(sample_weight_sum) or sample_weight_sum <= 0:
-            break
-        if iboost < n_estimators - 1:
-            sample_weight /= sample_weight_sum
-    return estimators, weights
-
-
-def _adaboost_prefix_predictions(ada, X_train, y_train, X_test, sizes):
-    """Fit `ada` (the largest size); predictions of AdaBoostRegressor(n_estimators=n), n in sizes.
-
-    An n-estimator fit stops where the large fit stops (same draws, same early termination), so
-    it keeps min(n, len(estimators_)) estimators with the same weights. The median below is
-    AdaBoostRegressor._get_median_predict of scikit-learn 1.9.1, with the estimators' predictions
-    computed once instead of once per n.
-    """
-    params = ada.get_params()
-    if (sklearn.__version__ == ADABOOST_REPLICA_VERSION and params["estimator"] is None
-            and params["random_state"] is None):
-        estimators, weights = _adaboost_fit(ada, X_train, y_train)
-    else:
-        ada.fit(X_train, y_train)
-        estimators, weights = ada.estimators_, ada.estimator_weights_
-    X32 = np.asarray(X_test, dtype=np.float32)
-    all_preds = [_tree_predict(est, X32) for est in estimators[:max(sizes)]]
-    rows = np.arange(len(X_test))
-    out = {}
-    for n in sizes:
-        predictions = np.array(all_preds[:n]).T
-        sorted_idx = np.argsort(predictions, axis=1)
-        weight_cdf = np.cumsum(weights[sorted_idx], axis=1)
-        median_or_above = weight_cdf >= 0.5 * weight_cdf[:, -1][:, np.newaxis]
-        median_idx = median_or_above.argmax(axis=1)
-        out[n] = predictions[rows, sorted_idx[rows, median_idx]]
-    return out
-
-
-# family -> fit the largest member and predict every requested size; names are "family (N=n)"
-PREFIX_FAMILIES = {"Random Forest": _forest_prefix_predictions,
-                   "Gradient Boosting": _boosting_prefix_predictions,
-                   "AdaBoost": _adaboost_prefix_predictions}
-FAMILY_OF = {f"{family} (N={n})": (family, n) for family in PREFIX_FAMILIES for n in ENSEMBLE_SIZES}
-
-
-def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS, regressors=None):
+def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS, regressors=None, states=None):
     """Run the protocol for each regressor in `names` on one feature matrix.
 
     Test rows must be in ground-truth order. With noise_std > 0 (paper 2), Gaussian noise
@@ -386,6 +273,9 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
     with pred, mae, violations, max_violations, score (unrounded) and seed.
 
     `regressors` (default REGRESSORS) maps names to estimator factories; paper 2 passes its own.
+    `states` (optional, a dict the caller keeps between calls on the SAME arrays) holds the grown
+    ensembles per (family, seed): a later call asking for a larger N of a family grows them on
+    instead of starting again (paper 2's searches).
     Identical to evaluate_plain(), faster (SPEED NOTES in the module docstring): ask for all
     sizes of an ensemble family in one call to share its fits.
     """
@@ -406,16 +296,29 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
             families.setdefault(family, {})[n] = name
     singles = [n for n in names if n not in FAMILY_OF]
     fixed = {}  # deterministic name -> its one prediction
+    states = {} if states is None else states
+    # what every tree fits and predicts on; one copy shared by the states of all seeds
+    X32_train, X32_test = (np.ascontiguousarray(a, dtype=np.float32) for a in (X_train_s, X_test_s))
     runs = {name: [] for name in names}
     # parameters are the factories' own and the input is checked above: skip re-checking per tree
     with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
         for seed in seeds:
             for family, members in families.items():
+                if not ensembles.SUPPORTED:  # another scikit-learn: plain fits
+                    for n, name in members.items():
+                        noise = _seeded_noise(seed, noise_std, len(y_test))
+                        pred = regressors[name]().fit(X_train_s, y_train).predict(X_test_s)
+                        runs[name].append(score_run(pred + noise, y_test, seed))
+                    continue
                 noise = _seeded_noise(seed, noise_std, len(y_test))
-                estimator = regressors[members[max(members)]]()
-                preds = PREFIX_FAMILIES[family](estimator, X_train_s, y_train, X_test_s, sorted(members))
-                for n, pred in preds.items():
-                    runs[members[n]].append(score_run(pred + noise, y_test, seed))
+                state = states.get((family, seed))
+                if state is None:
+                    draws = _family_draws(family, seed, noise_std, len(y_train), len(y_test))
+                    state = states[(family, seed)] = ensembles.new_state(
+                        family, X32_train, y_train, X32_test, draws, ENSEMBLE_SIZES)
+                ensembles.grow(state, max(members))
+                for n, name in members.items():
+                    runs[name].append(score_run(ensembles.predict(state, n) + noise, y_test, seed))
             for name in singles:
                 noise = _seeded_noise(seed, noise_std, len(y_test))
                 if name in fixed:

@@ -136,6 +136,8 @@ def test_feature_sets_and_regressors():
 def test_shared_fits_equal_plain_per_regressor_search(table):
     cols = fs.FEATURE_SETS["Scheme"][:3]  # 3 features: 7 masks, small enough to run every way
     for mode, names in [("interpolation", ("Gradient Boosting (N=50)", "Gradient Boosting (N=25)")),
+                        ("interpolation", ("Random Forest (N=25)", "Random Forest (N=50)")),
+                        ("interpolation", ("AdaBoost (N=50)", "AdaBoost (N=25)")),
                         ("interpolation", ("5-NN",)), ("dual_extrapolation", ("Linear Regression (Exp)",)),
                         ("dual_extrapolation", ("SVR (Polynomial kernel)",))]:
         arrays = fs.mode_split(table, cols, mode)
@@ -184,6 +186,34 @@ def test_cli_small_run_writes_every_output(ref_dir, tmp_path):
     assert "figures/dual_extrapolation/Scheme/Linear_Regression_Sigmoid_scatter.png" in figs
     assert "figures/interpolation/feature_frequency_Scheme.png" in figs
     assert len(figs) == 2 * 5 + 2
+    assert not list(tmp_path.glob(".fs.*"))  # the resume journal goes once the run is complete
+
+
+def test_pool_and_an_interrupted_journal_give_the_same_search(table, tmp_path, monkeypatch):
+    from concurrent.futures import ProcessPoolExecutor
+    job = ("interpolation", "Scheme", ("Random Forest (N=25)", "Random Forest (N=50)"))
+    arrays = fs.mode_split(table, fs.FEATURE_SETS["Scheme"][:4], "interpolation")
+    journal = tmp_path / "job.pkl"
+    reference = fs.run_job(job, arrays, journal=journal)
+    with ProcessPoolExecutor(2) as pool:
+        pooled = fs.run_job(job, arrays, pool=pool)
+    # a run killed mid-write: the journal holds a few whole records and half of the next
+    records = journal.read_bytes()
+    cut = tmp_path / "cut.pkl"
+    cut.write_bytes(records[:len(records) // 3])
+    kept = fs.read_journal(cut)
+    assert 0 < len(kept) < len(fs.read_journal(journal))
+    scored = []
+    real = fs.evaluate_names
+    monkeypatch.setattr(fs, "evaluate_names", lambda names, *a, **k: scored.append(names) or real(names, *a, **k))
+    resumed = fs.run_job(job, arrays, journal=cut)
+    assert sum(map(len, scored)) == len(fs.read_journal(journal)) - len(kept)  # only what was missing
+    for got in (pooled, resumed):
+        assert list(got) == list(reference)
+        for name in reference:
+            assert [m for m, _ in got[name]] == [m for m, _ in reference[name]]
+            assert all(a["mae"] == b["mae"] and a["violations"] == b["violations"] and np.array_equal(a["pred"], b["pred"])
+                       for (_, a), (_, b) in zip(got[name], reference[name]))
 
 
 def run_in_process(capsys, *args):

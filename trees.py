@@ -1,0 +1,504 @@
+"""Exact numba replica of scikit-learn's dense regression tree fit, for speed.
+
+The feature-selection search fits millions of small trees (a few hundred rows, 8-35 features).
+This module re-implements `DecisionTreeRegressor(splitter="best").fit` of scikit-learn
+REPLICA_VERSION (BestSplitter, DensePartitioner, the MSE criterion, DepthFirstTreeBuilder) and
+returns the same tree bit for bit, about twice as fast as scikit-learn's own `_fit`. Exactness
+rests on doing what scikit-learn does in the same order on the same types: float32 feature
+values, float64 sums accumulated in the current order of the samples array, that order produced
+by the same introsort and the same swap partition, and the Fisher-Yates feature draw consuming
+the same rand_r stream. Any of these may change between versions, so callers must check
+`sklearn.__version__ == REPLICA_VERSION` and otherwise use scikit-learn itself.
+
+Covered: scikit-learn's defaults min_samples_split=2, min_samples_leaf=1,
+min_weight_fraction_leaf=0, min_impurity_decrease=0, max_features=None (all features),
+max_leaf_nodes=None, ccp_alpha=0, no monotonic constraints, one output, any max_depth.
+Not covered: NaN in X (the splitter's missing-value branches are left out; NaN gives a wrong
+tree, not an error), more than 2**31 rows.
+
+In 1.9.1 criterion="friedman_mse" is a deprecated alias of "squared_error" (the FriedmanMSE
+class is gone and GradientBoostingRegressor grows squared-error trees), so the `friedman` flag
+is accepted for the callers' convenience and changes nothing.
+
+API
+  fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False)
+      -> (children_left, children_right, feature, threshold, value)
+     the arrays of sklearn's tree_ (value = tree_.value[:, 0, 0]; leaves have children -1,
+     feature -2, threshold -2.0).
+  predict_tree(children_left, children_right, feature, threshold, value, X32) -> float64 (m,)
+X32: the float32 matrix scikit-learn's tree sees (np.float32 copy of X), shape (n, F).
+y: float64 (n,). sample_weight: float64 (n,) or None. None is scikit-learn's sample_weight=None;
+it multiplies by w = 1.0, so None and np.ones(n) give the same bits. Rows of weight 0 take no
+part in the splits, as in Splitter.init. rand_r_seed: the splitter's first draw,
+`random_state.randint(0, 0x7FFFFFFF)`; for DecisionTreeRegressor(random_state=s) that is
+`np.random.RandomState(s).randint(0, 0x7FFFFFFF)`. max_depth: an int; scikit-learn's None is
+np.iinfo(np.int32).max.
+"""
+import numpy as np
+from numba import njit
+
+REPLICA_VERSION = "1.9.1"
+
+_EPSILON = np.finfo(np.float64).eps  # _tree.pyx's EPSILON (not _criterion.pyx's 10 * eps)
+_TREE_LEAF = -1
+_TREE_UNDEFINED = -2
+
+
+@njit(cache=True)
+def _rand_int(low, high, state):
+    """sklearn's rand_int over our_rand_r (32-bit xorshift); state is a 1-element int64 array
+    holding the uint32 seed (int64 so numba does no unsigned/signed promotion surprises)."""
+    s = state[0]
+    if s == 0:
+        s = 1
+    s ^= (s << 13) & 0xFFFFFFFF
+    s ^= s >> 17
+    s ^= (s << 5) & 0xFFFFFFFF
+    state[0] = s
+    return low + (s % 2147483648) % (high - low)
+
+
+# ---------------------------------------------------------------------------------------------
+# simultaneous_sort(use_three_way_partition=True) of sklearn/utils/_sorting.pyx. The order of
+# equal values in the output depends on every swap, and that order feeds the criterion sums and
+# the next feature's sort, so each swap is reproduced. For speed a (value, sample) pair travels
+# as one int64: an order-preserving integer key of the float32 in the high 32 bits (so that
+# `key_a < key_b` exactly when `value_a < value_b`, -0.0 and +0.0 sharing a key) and the sample
+# in the low 32 bits. Comparisons look at the high half only, as sklearn's look at the value.
+
+@njit(cache=True)
+def _packed_keys(XT):
+    """(feature, sample) -> key << 32 | sample, for the float32 matrix XT (features, samples)."""
+    n_features, n = XT.shape
+    bits = XT.view(np.int32)
+    K = np.empty((n_features, n), np.int64)
+    for f in range(n_features):
+        for i in range(n):
+            b = np.int64(bits[f, i])
+            if b < 0:
+                b ^= 0x7FFFFFFF  # negative floats: larger magnitude, smaller key
+                if b == -1:
+                    b = 0  # -0.0 == +0.0
+            K[f, i] = (b << 32) | i
+    return K
+
+
+@njit(cache=True)
+def _insertion_sort(a, lo, n):
+    # Unsigned indices spare numba's negative-index wraparound on every access.
+    one = np.uint64(1)
+    ulo = np.uint64(lo)
+    for i in range(ulo + one, ulo + np.uint64(n)):
+        t = a[i]
+        tk = t >> 32
+        j = i
+        while j > ulo and (a[j - one] >> 32) > tk:
+            a[j] = a[j - one]
+            j -= one
+        a[j] = t
+
+
+@njit(cache=True)
+def _sift_down(a, lo, start, end):
+    root = start
+    while True:
+        child = root * 2 + 1
+        maxind = root
+        if child < end and (a[lo + maxind] >> 32) < (a[lo + child] >> 32):
+            maxind = child
+        if child + 1 < end and (a[lo + maxind] >> 32) < (a[lo + child + 1] >> 32):
+            maxind = child + 1
+        if maxind == root:
+            break
+        t = a[lo + root]
+        a[lo + root] = a[lo + maxind]
+        a[lo + maxind] = t
+        root = maxind
+
+
+@njit(cache=True)
+def _heapsort(a, lo, n):
+    start = (n - 2) // 2
+    while True:
+        _sift_down(a, lo, start, n)
+        if start == 0:
+            break
+        start -= 1
+    end = n - 1
+    while end > 0:
+        t = a[lo]
+        a[lo] = a[lo + end]
+        a[lo + end] = t
+        _sift_down(a, lo, 0, end)
+        end -= 1
+
+
+@njit(cache=True)
+def _sort(a, lo, n, stack):
+    """introsort_3way on the packed a[lo:lo+n]. The recursion on the left part becomes an
+    explicit stack: parts are disjoint and each carries its own depth budget, so the order in
+    which they are finished does not change the result."""
+    if n == 0:
+        return
+    maxd = 2 * np.intp(np.log2(n))
+    top = 0
+    while True:
+        while n > 15:
+            if maxd <= 0:
+                _heapsort(a, lo, n)
+                n = 0
+                break
+            maxd -= 1
+            # median3
+            ka = a[lo] >> 32
+            kb = a[lo + n // 2] >> 32
+            kc = a[lo + n - 1] >> 32
+            if ka < kb:
+                if kb < kc:
+                    pivot = kb
+                elif ka < kc:
+                    pivot = kc
+                else:
+                    pivot = ka
+            elif kb < kc:
+                if ka < kc:
+                    pivot = ka
+                else:
+                    pivot = kc
+            else:
+                pivot = kb
+            below = pivot << 32  # packed < below  <=>  value < pivot
+            above = (pivot + 1) << 32  # packed >= above  <=>  value > pivot
+            one = np.uint64(1)
+            i = np.uint64(lo)
+            left = i
+            r = i + np.uint64(n)
+            while i < r:
+                x = a[i]
+                if x < below:
+                    a[i] = a[left]
+                    a[left] = x
+                    i += one
+                    left += one
+                elif x >= above:
+                    r -= one
+                    a[i] = a[r]
+                    a[r] = x
+                else:
+                    i += one
+            if np.intp(left) - lo > 1:
+                stack[top, 0] = lo
+                stack[top, 1] = np.intp(left) - lo
+                stack[top, 2] = maxd
+                top += 1
+            n -= np.intp(r) - lo
+            lo = np.intp(r)
+        if n > 1:
+            _insertion_sort(a, lo, n)
+        if top == 0:
+            return
+        top -= 1
+        lo = stack[top, 0]
+        n = stack[top, 1]
+        maxd = stack[top, 2]
+
+
+# ---------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
+    """Fit like DecisionTreeRegressor(random_state=s, max_depth=...).fit(X32, y, sample_weight)
+    and return the tree arrays (see the module docstring)."""
+    n_total, n_features = X32.shape
+    # Feature-major copy: the splitter reads one feature across the node's samples.
+    XT = np.ascontiguousarray(X32.T)
+    K = _packed_keys(XT)
+
+    # Splitter.init: zero-weight samples never enter `samples`, but their weight (0) is summed.
+    # Unsigned where used as indices: spares numba's negative-index wraparound.
+    samples = np.empty(n_total, np.uint64)
+    w = np.ones(n_total)
+    weighted_n_samples = 0.0
+    n_samples = 0
+    for i in range(n_total):
+        if sample_weight is None:
+            samples[n_samples] = i
+            n_samples += 1
+            weighted_n_samples += 1.0
+        else:
+            w[i] = sample_weight[i]
+            if w[i] != 0.0:
+                samples[n_samples] = i
+                n_samples += 1
+            weighted_n_samples += w[i]
+    # w * y and w * y * y are recomputed identically by sklearn at every use; do it once.
+    wy = np.empty(n_total)
+    wyy = np.empty(n_total)
+    for i in range(n_total):
+        wy[i] = w[i] * y[i]
+        wyy[i] = wy[i] * y[i]
+
+    features = np.arange(n_features)
+    constant_features = np.empty(n_features, np.intp)
+    packed = np.empty(n_total, np.int64)
+    sort_stack = np.empty((n_total + 2, 3), np.intp)
+    rng = np.empty(1, np.int64)
+    rng[0] = rand_r_seed
+    feature_threshold = np.float32(1e-7)
+
+    # Every leaf holds a sample, so 2 * n_samples - 1 nodes suffice.
+    cap = max(2 * n_samples - 1, 1)
+    if max_depth < 30:
+        cap = min(cap, 2 ** (max_depth + 1) - 1)
+    left_child = np.empty(cap, np.intp)
+    right_child = np.empty(cap, np.intp)
+    node_feature = np.empty(cap, np.intp)
+    node_threshold = np.empty(cap)
+    node_value = np.empty(cap)
+    node_count = 0
+
+    # DepthFirstTreeBuilder's stack; records hold start, end, depth, parent, is_left,
+    # n_constant_features (impurity in st_imp).
+    st_int = np.empty((cap + 2, 6), np.intp)
+    st_imp = np.empty(cap + 2)
+    st_int[0, 0] = 0
+    st_int[0, 1] = n_samples
+    st_int[0, 2] = 0
+    st_int[0, 3] = _TREE_UNDEFINED
+    st_int[0, 4] = 0
+    st_int[0, 5] = 0
+    st_imp[0] = np.inf
+    top = 1
+    first = True
+
+    while top > 0:
+        top -= 1
+        start = st_int[top, 0]
+        end = st_int[top, 1]
+        depth = st_int[top, 2]
+        parent = st_int[top, 3]
+        is_left = st_int[top, 4]
+        n_known_constants = st_int[top, 5]
+        impurity = st_imp[top]
+        n_node_samples = end - start
+        ustart = np.uint64(start)
+        uend = np.uint64(end)
+
+        # Criterion.init over samples[start:end] in their current order.
+        sum_total = 0.0
+        sq_sum_total = 0.0
+        wn_node = 0.0
+        for p in range(start, end):
+            i = samples[p]
+            sum_total += wy[i]
+            sq_sum_total += wyy[i]
+            wn_node += w[i]
+
+        is_leaf = depth >= max_depth or n_node_samples < 2 or wn_node < 0.0
+        if first:
+            m = sum_total / wn_node
+            impurity = sq_sum_total / wn_node - m * m
+            first = False
+        is_leaf = is_leaf or impurity <= _EPSILON
+
+        best_pos = end
+        best_feature = 0
+        best_threshold = 0.0
+        imp_left = np.inf
+        imp_right = np.inf
+        n_total_constants = n_known_constants
+        if not is_leaf:
+            # ---- node_split_best -----------------------------------------------------------
+            best_proxy = -np.inf
+            first_sort = True
+            one = np.uint64(1)
+            f_i = n_features
+            n_visited = 0
+            n_found_constants = 0
+            n_drawn_constants = 0
+            while f_i > n_total_constants and (
+                    n_visited < n_features
+                    or n_visited <= n_found_constants + n_drawn_constants):
+                n_visited += 1
+                f_j = _rand_int(n_drawn_constants, f_i - n_found_constants, rng)
+                if f_j < n_known_constants:
+                    t = features[n_drawn_constants]
+                    features[n_drawn_constants] = features[f_j]
+                    features[f_j] = t
+                    n_drawn_constants += 1
+                    continue
+                f_j += n_found_constants
+                feat = features[f_j]
+
+                # The previous sort's order lives in `packed` (samples is only brought up to
+                # date before the final partition), so the gather can be done in place.
+                kcol = K[feat]
+                if first_sort:
+                    for p in range(ustart, uend):
+                        packed[p] = kcol[samples[p]]
+                    first_sort = False
+                else:
+                    for p in range(ustart, uend):
+                        packed[p] = kcol[packed[p] & 0xFFFFFFFF]
+                _sort(packed, start, n_node_samples, sort_stack)
+                xcol = XT[feat]
+
+                x_prev = xcol[packed[start] & 0xFFFFFFFF]
+                if xcol[packed[end - 1] & 0xFFFFFFFF] <= x_prev + feature_threshold:
+                    features[f_j] = features[n_total_constants]
+                    features[n_total_constants] = feat
+                    n_found_constants += 1
+                    n_total_constants += 1
+                    continue
+
+                f_i -= 1
+                features[f_j] = features[f_i]
+                features[f_i] = feat
+
+                # criterion.reset(), then update(p) at each candidate p. sklearn updates forward
+                # from the previous candidate, or backward from `end` when that is shorter; the
+                # two give different last bits. The running forward sum below stands exactly
+                # where sklearn's forward update would, and is redone backward when sklearn would.
+                pos = ustart
+                sum_left = 0.0
+                wn_left = 0.0
+                for p in range(ustart + one, uend):
+                    i = packed[p - one] & 0xFFFFFFFF
+                    sum_left += wy[i]
+                    wn_left += w[i]
+                    x = xcol[packed[p] & 0xFFFFFFFF]
+                    if x <= x_prev + feature_threshold:
+                        x_prev = x
+                        continue
+                    if (p - pos) > (uend - p):
+                        sum_left = sum_total
+                        wn_left = wn_node
+                        q = uend
+                        while q > p:
+                            q -= one
+                            i = packed[q] & 0xFFFFFFFF
+                            sum_left -= wy[i]
+                            wn_left -= w[i]
+                    pos = p
+                    wn_right = wn_node - wn_left
+                    sum_right = sum_total - sum_left
+                    proxy = (sum_left * sum_left) / wn_left + (sum_right * sum_right) / wn_right
+                    if proxy > best_proxy:
+                        best_proxy = proxy
+                        best_pos = np.intp(p)
+                        best_feature = feat
+                        best_threshold = x_prev / 2.0 + x / 2.0
+                    x_prev = x
+
+            if not first_sort:
+                for p in range(ustart, uend):
+                    samples[p] = packed[p] & 0xFFFFFFFF
+
+            if best_pos < end:
+                # partition_samples_final: swap partition of the current samples order.
+                xcol = XT[best_feature]
+                ps = start
+                pe = end
+                while ps < pe:
+                    if xcol[samples[ps]] <= best_threshold:
+                        ps += 1
+                    else:
+                        pe -= 1
+                        t = samples[ps]
+                        samples[ps] = samples[pe]
+                        samples[pe] = t
+                # criterion.reset(); update(best_pos); children_impurity()
+                sum_left = 0.0
+                wn_left = 0.0
+                if (best_pos - start) <= (end - best_pos):
+                    for q in range(start, best_pos):
+                        i = samples[q]
+                        sum_left += wy[i]
+                        wn_left += w[i]
+                else:
+                    sum_left = sum_total
+                    wn_left = wn_node
+                    for q in range(end - 1, best_pos - 1, -1):
+                        i = samples[q]
+                        sum_left -= wy[i]
+                        wn_left -= w[i]
+                wn_right = wn_node - wn_left
+                sum_right = sum_total - sum_left
+                sq_left = 0.0
+                for q in range(start, best_pos):
+                    sq_left += wyy[samples[q]]
+                sq_right = sq_sum_total - sq_left
+                ml = sum_left / wn_left
+                mr = sum_right / wn_right
+                imp_left = sq_left / wn_left - ml * ml
+                imp_right = sq_right / wn_right - mr * mr
+                improvement = (wn_node / weighted_n_samples) * (
+                    impurity - (wn_right / wn_node * imp_right)
+                    - (wn_left / wn_node * imp_left))
+                if improvement + _EPSILON < 0.0:
+                    is_leaf = True
+            else:
+                is_leaf = True
+
+            # Known constants keep their order for descendants; append the new ones.
+            for k in range(n_known_constants):
+                features[k] = constant_features[k]
+            for k in range(n_known_constants, n_total_constants):
+                constant_features[k] = features[k]
+
+        # ---- Tree._add_node --------------------------------------------------------------
+        node_id = node_count
+        node_count += 1
+        if parent != _TREE_UNDEFINED:
+            if is_left:
+                left_child[parent] = node_id
+            else:
+                right_child[parent] = node_id
+        if is_leaf:
+            left_child[node_id] = _TREE_LEAF
+            right_child[node_id] = _TREE_LEAF
+            node_feature[node_id] = _TREE_UNDEFINED
+            node_threshold[node_id] = _TREE_UNDEFINED
+        else:
+            node_feature[node_id] = best_feature
+            node_threshold[node_id] = best_threshold
+        node_value[node_id] = sum_total / wn_node
+
+        if not is_leaf:
+            # right pushed first so the left child is grown (and numbered) first
+            st_int[top, 0] = best_pos
+            st_int[top, 1] = end
+            st_int[top, 2] = depth + 1
+            st_int[top, 3] = node_id
+            st_int[top, 4] = 0
+            st_int[top, 5] = n_total_constants
+            st_imp[top] = imp_right
+            top += 1
+            st_int[top, 0] = start
+            st_int[top, 1] = best_pos
+            st_int[top, 2] = depth + 1
+            st_int[top, 3] = node_id
+            st_int[top, 4] = 1
+            st_int[top, 5] = n_total_constants
+            st_imp[top] = imp_left
+            top += 1
+
+    return (left_child[:node_count].copy(), right_child[:node_count].copy(),
+            node_feature[:node_count].copy(), node_threshold[:node_count].copy(),
+            node_value[:node_count].copy())
+
+
+@njit(cache=True)
+def predict_tree(children_left, children_right, feature, threshold, value, X32):
+    """Tree.apply + value: the float32 feature is promoted to float64 for the comparison."""
+    m = X32.shape[0]
+    out = np.empty(m)
+    for r in range(m):
+        node = 0
+        while children_left[node] != _TREE_LEAF:
+            if np.float64(X32[r, feature[node]]) <= threshold[node]:
+                node = children_left[node]
+            else:
+                node = children_right[node]
+        out[r] = value[node]
+    return out
