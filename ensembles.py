@@ -66,29 +66,28 @@ def draws(family, size, n_train):
     raise ValueError(family)
 
 
-def new_state(family, X_train, y_train, X_test, family_draws, sizes):
-    """An ensemble of 0 members on this data, to be grown with grow(); predict() can read the
-    model sizes listed in `sizes` (AdaBoost: any size)."""
-    X32 = np.ascontiguousarray(X_train, dtype=np.float32)
-    X32_test = np.ascontiguousarray(X_test, dtype=np.float32)
-    y = np.ascontiguousarray(y_train, dtype=np.float64)
-    state = {"family": family, "X32": X32, "y": y, "X32_test": X32_test, "draws": family_draws, "n": 0,
-             "sizes": frozenset(sizes)}
+def new_state(family, y_train, n_test, sizes):
+    """An ensemble of 0 members, to be grown with grow(); predict() can read the model sizes
+    listed in `sizes` (AdaBoost: any size). It holds only what growing further needs besides
+    the data and the draws (small: states are kept per subset and sent between processes)."""
+    state = {"family": family, "n": 0, "sizes": frozenset(sizes)}
     if family == "Random Forest":
-        state.update(sum=np.zeros(len(X32_test)), at={})
+        state.update(sum=np.zeros(n_test), at={})
     elif family == "Gradient Boosting":
         # DummyRegressor(strategy="mean") on the (n, 1) target, as the init estimator fits it
-        mean = np.average(y.reshape(-1, 1), axis=0)[0]
-        state.update(raw=np.full(len(y), mean), raw_test=np.full(len(X32_test), mean), at={})
+        mean = np.average(np.asarray(y_train, dtype=np.float64).reshape(-1, 1), axis=0)[0]
+        state.update(raw=np.full(len(y_train), mean), raw_test=np.full(n_test, mean), at={})
     else:
-        weight = np.ones(len(y), dtype=np.float64)
+        weight = np.ones(len(y_train), dtype=np.float64)
         state.update(weight=weight / weight.sum(), preds=[], weights=[], stopped=False)
     return state
 
 
-def grow(state, size):
-    """Add members until the ensemble has `size` (or AdaBoost stops early); keep what predict needs."""
-    family, X32, y, X32_test, d = (state[k] for k in ("family", "X32", "y", "X32_test", "draws"))
+def grow(state, size, X_train, y_train, X_test, family_draws):
+    """Add members until the ensemble has `size` (or AdaBoost stops early), fitted on the same
+    data and draws as the members it has; keep what predict needs."""
+    X32, X32_test = (np.ascontiguousarray(a, dtype=np.float32) for a in (X_train, X_test))
+    y, d, family = np.ascontiguousarray(y_train, dtype=np.float64), family_draws, state["family"]
     if family == "Random Forest":
         for i in range(state["n"], size):
             tree = trees.fit_tree(X32, y, d["weights"][i], d["splitter"][i], FULL_DEPTH)
@@ -110,15 +109,14 @@ def grow(state, size):
         for i in range(state["n"], size):
             if state["stopped"]:
                 break
-            _adaboost_round(state, i)
+            _adaboost_round(state, i, X32, y, X32_test, d)
             state["n"] = i + 1
     return state
 
 
-def _adaboost_round(state, i):
+def _adaboost_round(state, i, X32, y, X32_test, d):
     """Round i of AdaBoostRegressor.fit (scikit-learn 1.9.1 _boost, loss="linear", learning rate
     1), continuing the sample weights of round i - 1 as the larger fit would."""
-    X32, y, d = state["X32"], state["y"], state["draws"]
     epsilon = np.finfo(np.float64).eps
     weight = np.clip(state["weight"], a_min=epsilon, a_max=None)  # no zero weights: no mask
     cdf = weight.cumsum()  # RandomState.choice(n, n, p=weight)
@@ -131,19 +129,19 @@ def _adaboost_round(state, i):
         error /= error_max
     estimator_error = (weight * error).sum()
     if estimator_error <= 0:
-        state["preds"].append(trees.predict_tree(*tree, state["X32_test"]))
+        state["preds"].append(trees.predict_tree(*tree, X32_test))
         state["weights"].append(1.0)
         state["stopped"] = True  # a perfect fit ends boosting
         return
     if estimator_error >= 0.5:
         # scikit-learn drops this tree unless it is the only one (then kept with weight 0)
         if not state["preds"]:
-            state["preds"].append(trees.predict_tree(*tree, state["X32_test"]))
+            state["preds"].append(trees.predict_tree(*tree, X32_test))
             state["weights"].append(0.0)
         state["stopped"] = True
         return
     beta = estimator_error / (1.0 - estimator_error)
-    state["preds"].append(trees.predict_tree(*tree, state["X32_test"]))
+    state["preds"].append(trees.predict_tree(*tree, X32_test))
     state["weights"].append(np.log(1.0 / beta))
     # the N-round fit skips the update after its last round; a later round needs it, and the
     # skipped update never reaches a prediction

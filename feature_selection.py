@@ -66,7 +66,8 @@ import pickle
 import random
 import re
 import shutil
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,10 @@ NOISE_STD = 1e-5
 GROUP_LIMIT_PER_FEATURE = 3  # at most 3 * |features| masks scored per round
 BEST_SHARE = 0.10  # the feature-frequency figure looks at each regressor's best 10% of subsets
 DEFAULT_OUT_DIR = "results/feature_selection"
+
+JOBS_IN_FLIGHT_PER_WORKER = 2  # searches running at once, per worker process
+# rough relative cost of one subset's evaluation per feature, to start the longest jobs first
+JOB_COST = {"Random Forest": 5.0, "AdaBoost": 3.0, "Gradient Boosting": 3.0, "SVR (Linear kernel)": 0.6}
 
 MODES = ("interpolation", "left_extrapolation", "right_extrapolation", "dual_extrapolation")
 SCHEME_V2_FEATURES = rx.FULL_SCHEME_FEATURES + ["NumSkipConnections", "NumPartialRFLayers"]
@@ -281,7 +286,7 @@ def run_job(job, arrays, shared=True, progress=None, pool=None, journal=None):
             masks = [m for m in dict.fromkeys(masks) if (m, name) not in cache]
             tasks = [([g for g in group if (m, g) not in cache], arrays,
                       [i for i, f in enumerate(m) if f], not shared, states.get(m, {})) for m in masks]
-            done = pool.map(_score_subset, tasks) if pool and len(tasks) > 1 else map(_score_subset, tasks)
+            done = pool.map(_score_subset, tasks) if pool else map(_score_subset, tasks)
             new = {}
             for mask, (results, grown) in zip(masks, done):
                 new.update({(mask, g): r for g, r in results.items()})
@@ -335,30 +340,49 @@ def _init_worker():
     _WORKER_LIMITS = threadpool_limits(1)
 
 
+def job_cost(job):
+    """Rough relative cost of a job (subsets ~ |features|^2, ensembles cost most)."""
+    n = len(FEATURE_SETS[job[1]])
+    return JOB_COST.get(ensemble_size(job[2][0])[0], 0.2) * n * n
+
+
 def run_jobs(jobs, data, num_workers, shared=True, progress=None, journal_dir=None):
-    """Run jobs one after another, each search round's subsets spread over num_workers processes
-    (forked; none if num_workers <= 1): {(mode, fs, name): [(mask, result), ...]}. With a
+    """Run jobs: {(mode, fs, name): [(mask, result), ...]}. With num_workers > 1 the subsets of
+    each search round are scored by a pool of forked worker processes, and several jobs run at
+    once (threads, costliest first) so that one search's end of round is another's work. With a
     journal_dir, each job keeps its journal there (see run_job)."""
     from threadpoolctl import threadpool_limits
     results = {}
-    pool = None
+    pool = threads = None
+
+    def run_one(job):
+        journal = journal_dir / journal_name(job) if journal_dir else None
+        return job, run_job(job, data[job[:2]], shared, progress, pool, journal)
+
     if num_workers > 1:
         import multiprocessing
         pool = ProcessPoolExecutor(num_workers, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_init_worker)
+        threads = ThreadPoolExecutor(JOBS_IN_FLIGHT_PER_WORKER * num_workers)
     try:
         with threadpool_limits(1):
-            for job in jobs:
-                journal = journal_dir / journal_name(job) if journal_dir else None
-                for name, visited in run_job(job, data[job[:2]], shared, progress, pool, journal).items():
+            if threads is None:
+                done = map(run_one, jobs)
+            else:
+                done = (f.result() for f in as_completed(
+                    [threads.submit(run_one, job) for job in sorted(jobs, key=job_cost, reverse=True)]))
+            for job, out in done:
+                for name, visited in out.items():
                     results[(job[0], job[1], name)] = visited
     except BaseException:
-        if pool:  # a failed job or Ctrl-C: do not wait for queued subsets
+        if pool:  # a failed job or Ctrl-C: stop the workers, which ends the other jobs' threads
             for proc in list((pool._processes or {}).values()):
                 proc.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
+            threads.shutdown(wait=False, cancel_futures=True)
         raise
     if pool:
+        threads.shutdown()
         pool.shutdown()
     return results
 
@@ -582,7 +606,13 @@ def main(args):
             totals[(mode, name)] = totals.get((mode, name), 0) + len(FEATURE_SETS[fs]) + 1
     bars = {}
 
+    lock = threading.Lock()  # jobs report from several threads
+
     def progress(mode, name, steps):
+        with lock:
+            _progress(mode, name, steps)
+
+    def _progress(mode, name, steps):
         if (mode, name) not in bars:
             bars[(mode, name)] = tqdm(total=totals[(mode, name)], desc=f"{mode} | {name}", unit="round",
                                       mininterval=2)

@@ -297,7 +297,7 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
     singles = [n for n in names if n not in FAMILY_OF]
     fixed = {}  # deterministic name -> its one prediction
     states = {} if states is None else states
-    # what every tree fits and predicts on; one copy shared by the states of all seeds
+    # what every tree fits and predicts on, converted once for all seeds
     X32_train, X32_test = (np.ascontiguousarray(a, dtype=np.float32) for a in (X_train_s, X_test_s))
     runs = {name: [] for name in names}
     # parameters are the factories' own and the input is checked above: skip re-checking per tree
@@ -311,12 +311,11 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
                         runs[name].append(score_run(pred + noise, y_test, seed))
                     continue
                 noise = _seeded_noise(seed, noise_std, len(y_test))
+                draws = _family_draws(family, seed, noise_std, len(y_train), len(y_test))
                 state = states.get((family, seed))
                 if state is None:
-                    draws = _family_draws(family, seed, noise_std, len(y_train), len(y_test))
-                    state = states[(family, seed)] = ensembles.new_state(
-                        family, X32_train, y_train, X32_test, draws, ENSEMBLE_SIZES)
-                ensembles.grow(state, max(members))
+                    state = states[(family, seed)] = ensembles.new_state(family, y_train, len(y_test), ENSEMBLE_SIZES)
+                ensembles.grow(state, max(members), X32_train, y_train, X32_test, draws)
                 for n, name in members.items():
                     runs[name].append(score_run(ensembles.predict(state, n) + noise, y_test, seed))
             for name in singles:

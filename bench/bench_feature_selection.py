@@ -1,12 +1,13 @@
 """Benchmark: feature_selection.py's shared, parallel search against the plain per-regressor search.
 
 The plain way runs every regressor's search on its own, serially, with the protocol written out
-literally for every visited subset (run_experiments.evaluate_plain: 5 fits). The fast way runs
-feature_selection.run_jobs as the CLI does: run_experiments.evaluate (deterministic regressors
-fitted once, smaller ensembles read off the largest), ensemble families sharing fits across their
-searches (the largest N searches first), jobs in a process pool; it is timed with one worker
-(sharing alone) and with --jobs workers. All results must be identical (every visited subset,
-every number and prediction); the script checks that and prints the times and ratios.
+literally for every visited subset (run_experiments.evaluate_plain: 5 scikit-learn fits). The
+fast way runs feature_selection.run_jobs as the CLI does: run_experiments.evaluate (deterministic
+regressors fitted once, ensembles replicated by ensembles.py/trees.py and grown on demand), the
+searches of an ensemble family sharing their grown ensembles, each search round's subsets
+spread over worker processes; it is timed with one worker (the algorithmic savings alone) and
+with --jobs workers. All results must be identical (every visited subset, every number and
+prediction); the script checks that and prints the times and ratios.
 
 Example (interpolation, 3 regressors, two feature sets; a few minutes on 2 cores):
   python bench/bench_feature_selection.py ../shared/naap440/naap440v2.csv

@@ -21,11 +21,11 @@ def sklearn_prediction(family, n, seed, X_train, y_train, X_test):
 def grown_predictions(family, sizes, seed, X_train, y_train, X_test):
     """Grow one state through `sizes` in the given (any) order: {n: prediction}, the state."""
     np.random.seed(seed)
-    state = ensembles.new_state(family, X_train, y_train, X_test,
-                                ensembles.draws(family, max(sizes), len(y_train)), sizes)
+    draws = ensembles.draws(family, max(sizes), len(y_train))
+    state = ensembles.new_state(family, y_train, len(X_test), sizes)
     out = {}
     for n in sizes:
-        ensembles.grow(state, n)
+        ensembles.grow(state, n, X_train, y_train, X_test, draws)
         out[n] = ensembles.predict(state, n)
     return out, state
 
