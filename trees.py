@@ -340,7 +340,10 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
                 else:
                     for p in range(ustart, uend):
                         packed[p] = kcol[packed[p] & 0xFFFFFFFF]
-                _sort(packed, start, n_node_samples, sort_stack)
+                if n_node_samples > 15:
+                    _sort(packed, start, n_node_samples, sort_stack)
+                else:  # introsort_3way is an insertion sort below 16 values: skip its set-up
+                    _insertion_sort(packed, start, n_node_samples)
                 xcol = XT[feat]
 
                 x_prev = xcol[packed[start] & 0xFFFFFFFF]
