@@ -40,6 +40,9 @@ Outputs in OUT_DIR (default results/feature_selection), written atomically:
   figures/<mode>/<feature set>/<model>_rank.png, _scatter.png   the best subset's predictions
   figures/<mode>/feature_frequency_<feature set>.png   for each regressor, the share of its best
                10% of subsets (at least one) that contain each feature
+While it runs, every scored subset is journaled in .<OUT_DIR name>.resume/ beside OUT_DIR (per
+input table and job); rerunning the same command after an interruption resumes from it, and a
+completed run deletes it.
 
 Speed: jobs (mode, feature set, and one regressor or one ensemble family) run one after another;
 the subsets of each search round are scored in parallel by --jobs worker processes (one BLAS/

@@ -3,16 +3,11 @@ import warnings
 
 import numpy as np
 import pytest
-import sklearn
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils._sorting import _py_simultaneous_sort
 
 import trees
-from common import InputError, reference_data_dir
-
-pytestmark = pytest.mark.skipif(sklearn.__version__ != trees.REPLICA_VERSION,
-                                reason=f"trees.py replicates scikit-learn {trees.REPLICA_VERSION}")
 
 FULL = np.iinfo(np.int32).max  # what max_depth=None becomes
 RAND_R_MAX = 0x7FFFFFFF
@@ -224,13 +219,9 @@ def test_edge_cases():
 
 
 @pytest.fixture(scope="module")
-def naap_data():
-    try:
-        path = reference_data_dir(("naap440v2.csv",)) / "naap440v2.csv"
-    except InputError:
-        pytest.skip("naap440v2.csv not found")
+def naap_data(ref_dir):
     import pandas as pd
-    df = pd.read_csv(path)
+    df = pd.read_csv(ref_dir / "naap440v2.csv")
     cols = ["NumParams", "NumMACs", "NumLayers", "NumStages", "FirstLayerWidth", "LastLayerWidth",
             "NumSkipConnections", "NumPartialRFLayers"]
     cols += [f"e{e}{k}" for e in range(1, 10) for k in ("LossMean", "LossMedian", "Accuracy")]
