@@ -54,9 +54,9 @@ def parse_args(argv=None):
 
 
 def main(args):
-    modes = fs.parse_list(args.modes, fs.MODES, "mode")
-    models = fs.parse_list(args.models, fs.REGRESSOR_NAMES, "model")
-    feature_sets = fs.parse_list(args.feature_sets, list(fs.FEATURE_SETS), "feature set")
+    modes = fs.parse_list(args.modes, fs.MODES, "mode", "--modes")
+    models = fs.parse_list(args.models, fs.REGRESSOR_NAMES, "model", "--models")
+    feature_sets = fs.parse_list(args.feature_sets, list(fs.FEATURE_SETS), "feature set", "--feature-sets")
     data, _, _ = fs.load_modes(args.dataset, modes, feature_sets)
     jobs = fs.plan_jobs(modes, feature_sets, models)
     if not jobs:

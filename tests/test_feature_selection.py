@@ -250,3 +250,10 @@ def test_existing_out_dir_exit_2_and_untouched(ref_dir, tmp_path, capsys):
     assert status == 2 and len(err) == 1 and "already exists" in err[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+
+
+def test_benchmark_script_runs_and_finds_identical_results(ref_dir):
+    r = run_script("bench/bench_feature_selection.py", ref_dir / "naap440v2.csv", "--models",
+                   "Linear Regression,AdaBoost (N=25)", "--feature-sets", "Scheme", "--jobs", "2")
+    assert r.returncode == 0, r.stderr
+    assert "identical results: yes" in r.stdout
