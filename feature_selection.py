@@ -44,16 +44,17 @@ While it runs, every scored subset is journaled in .<OUT_DIR name>.resume/ besid
 input table and job); rerunning the same command after an interruption resumes from it, and a
 completed run deletes it.
 
-Speed: jobs (mode, feature set, and one regressor or one ensemble family) run one after another;
-the subsets of each search round are scored in parallel by --jobs worker processes (one BLAS/
-OpenMP thread each). The searches of an ensemble family (Random Forest, Gradient Boosting,
-AdaBoost; N = 25, 50, 100, 200) share their fits: the smallest N searches first, a subset's
-ensembles are kept per seed and grown when a larger N visits the subset (ensembles.py: the
-first n members of an N-member fit are the n-member fit), and each evaluation also scores the
-smaller sizes. Trees are fitted by trees.py, an exact and faster replica of scikit-learn's
-builder. Each evaluation is deterministic given (mode, columns, regressor), so the results equal
-those of a plain per-regressor search (run_job(..., shared=False)); bench/bench_feature_selection.py
-measures the difference.
+Speed: jobs (mode, feature set, and one regressor or one ensemble family) run two per worker at
+once (threads, costliest first), and the subsets of each search round are scored in parallel by
+--jobs worker processes (one BLAS/OpenMP thread each). The searches of an ensemble family
+(Random Forest, Gradient Boosting, AdaBoost; N = 25, 50, 100, 200) share their fits: the
+smallest N searches first, a subset's ensembles are kept per seed and grown when a larger N
+visits the subset (ensembles.py: the first n members of an N-member fit are the n-member fit),
+and each evaluation also scores the smaller sizes. Trees are fitted by trees.py, an exact and
+faster replica of scikit-learn's builder. Each evaluation is deterministic given (mode, columns,
+regressor), so the results equal those of a plain per-regressor search (run_job(...,
+shared=False)); bench/bench_feature_selection.py measures the difference. The whole run is about
+3 hours on 2 cores (README).
 
 Bad input (a v1 CSV without NumSkipConnections, an unknown mode, model or feature set, nothing
 to run, an existing OUT_DIR without --force): one error line, exit status 2, nothing written.
@@ -75,6 +76,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sklearn
 from scipy.special import expit, logit
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import LinearRegression
@@ -241,16 +243,27 @@ def ensemble_size(name):
 
 
 def read_journal(path):
-    """{(mask, name): result} from a job's journal; a record cut short by a kill ends it."""
+    """{(mask, name): result} from a job's journal. A record cut short (a kill, a full disk) ends
+    it: the file is truncated after the last whole record, so that what is appended next reads
+    back too."""
     cache = {}
     try:
-        with open(path, "rb") as f:
+        with open(path, "r+b") as f:
+            good = 0
             while True:
-                cache.update(pickle.load(f))
+                try:
+                    record = pickle.load(f)
+                    if not isinstance(record, dict):
+                        raise ValueError("not a journal record")
+                except EOFError:
+                    break
+                except Exception:  # whatever a torn pickle raises
+                    f.truncate(good)
+                    break
+                cache.update(record)
+                good = f.tell()
     except FileNotFoundError:
         pass
-    except (EOFError, pickle.UnpicklingError, ValueError, AttributeError, IndexError):
-        pass  # the end, or a record cut short: everything before it stands
     return cache
 
 
@@ -627,7 +640,9 @@ def main(args):
     # scored subsets are journaled beside OUT_DIR, per input table, so an interrupted run resumes
     out_dir = Path(args.out_dir)
     resume_root = out_dir.with_name(f".{out_dir.name}.resume")
-    journal_dir = resume_root / hashlib.sha256(Path(args.dataset).read_bytes()).hexdigest()[:16]
+    # keyed by what decides the scores besides the code: the table and the protocol's settings
+    key = hashlib.sha256(Path(args.dataset).read_bytes() + repr((NOISE_STD, rx.SEEDS, sklearn.__version__)).encode())
+    journal_dir = resume_root / key.hexdigest()[:16]
     try:
         journal_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -640,7 +655,11 @@ def main(args):
         atomic_write_text(out / "best.md", best_markdown(results, modes, feature_sets, models, sizes))
         atomic_write_text(out / "best.tex", best_latex(results, modes, feature_sets, models, sizes))
         write_figures(out, results, modes, feature_sets, models, truth)
-    shutil.rmtree(resume_root, ignore_errors=True)
+    shutil.rmtree(journal_dir, ignore_errors=True)
+    try:
+        resume_root.rmdir()  # unless journals of another input table wait there
+    except OSError:
+        pass
     print(f"{len(table)} subsets scored ({len(jobs)} jobs); results in {args.out_dir}")
 
 

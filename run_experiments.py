@@ -274,7 +274,7 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
 
     `regressors` (default REGRESSORS) maps names to estimator factories; paper 2 passes its own.
     `states` (optional, a dict the caller keeps between calls on the SAME arrays) holds the grown
-    ensembles per (family, seed): a later call asking for a larger N of a family grows them on
+    ensembles per (family, seed, noise_std): a later call asking for a larger N of a family grows them on
     instead of starting again (paper 2's searches).
     Identical to evaluate_plain(), faster (SPEED NOTES in the module docstring): ask for all
     sizes of an ensemble family in one call to share its fits.
@@ -304,7 +304,9 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
     with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
         for seed in seeds:
             for family, members in families.items():
-                if not ensembles.SUPPORTED:  # another scikit-learn: plain fits
+                # the replica is of the protocol's own estimators under scikit-learn 1.9.1 only
+                replica = ensembles.SUPPORTED and all(regressors[n] is REGRESSORS.get(n) for n in members.values())
+                if not replica:  # plain fits
                     for n, name in members.items():
                         noise = _seeded_noise(seed, noise_std, len(y_test))
                         pred = regressors[name]().fit(X_train_s, y_train).predict(X_test_s)
@@ -312,9 +314,10 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
                     continue
                 noise = _seeded_noise(seed, noise_std, len(y_test))
                 draws = _family_draws(family, seed, noise_std, len(y_train), len(y_test))
-                state = states.get((family, seed))
+                state = states.get((family, seed, noise_std))  # the draws depend on all three
                 if state is None:
-                    state = states[(family, seed)] = ensembles.new_state(family, y_train, len(y_test), ENSEMBLE_SIZES)
+                    state = states[(family, seed, noise_std)] = ensembles.new_state(
+                        family, y_train, len(y_test), ENSEMBLE_SIZES)
                 ensembles.grow(state, max(members), X32_train, y_train, X32_test, draws)
                 for n, name in members.items():
                     runs[name].append(score_run(ensembles.predict(state, n) + noise, y_test, seed))

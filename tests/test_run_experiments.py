@@ -96,6 +96,10 @@ def test_fast_equals_plain_on_another_split(ref_dir):
                      rx.evaluate_plain(names, *data, noise_std=0.004, seeds=seeds))
     mix = ["AdaBoost (N=100)", "Random Forest (N=50)", "3-NN", "Gradient Boosting (N=200)", "Gradient Boosting (N=25)"]
     assert_same_runs(rx.evaluate(mix, *data), rx.evaluate_plain(mix, *data))
+    # a caller's own ensemble factories are fitted as given, not replaced by the replica
+    from sklearn.ensemble import RandomForestRegressor
+    own = {"Random Forest (N=25)": lambda: RandomForestRegressor(n_estimators=25, max_depth=1)}
+    assert_same_runs(rx.evaluate(list(own), *data, regressors=own), rx.evaluate_plain(list(own), *data, regressors=own))
 
 
 def test_cli_on_a_small_split_pool_equals_serial(ref_dir, tmp_path, capsys):
