@@ -289,12 +289,15 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
         raise ValueError("evaluate: features must be finite")  # what fit() would say, checked once
     scaler = StandardScaler().fit(X_train)
     X_train_s, X_test_s = scaler.transform(X_train), scaler.transform(X_test)
+    # the replica is of the protocol's own ensembles under scikit-learn 1.9.1; any other
+    # ensemble (another version, a caller's own factory) is fitted plainly like the rest
     families = {}
     for name in names:
-        if name in FAMILY_OF:
+        if name in FAMILY_OF and ensembles.SUPPORTED and regressors[name] is REGRESSORS.get(name):
             family, n = FAMILY_OF[name]
             families.setdefault(family, {})[n] = name
-    singles = [n for n in names if n not in FAMILY_OF]
+    grown = {name for members in families.values() for name in members.values()}
+    singles = [n for n in names if n not in grown]
     fixed = {}  # deterministic name -> its one prediction
     states = {} if states is None else states
     # what every tree fits and predicts on, converted once for all seeds
@@ -304,14 +307,6 @@ def evaluate(names, X_train, y_train, X_test, y_test, noise_std=0.0, seeds=SEEDS
     with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
         for seed in seeds:
             for family, members in families.items():
-                # the replica is of the protocol's own estimators under scikit-learn 1.9.1 only
-                replica = ensembles.SUPPORTED and all(regressors[n] is REGRESSORS.get(n) for n in members.values())
-                if not replica:  # plain fits
-                    for n, name in members.items():
-                        noise = _seeded_noise(seed, noise_std, len(y_test))
-                        pred = regressors[name]().fit(X_train_s, y_train).predict(X_test_s)
-                        runs[name].append(score_run(pred + noise, y_test, seed))
-                    continue
                 noise = _seeded_noise(seed, noise_std, len(y_test))
                 draws = _family_draws(family, seed, noise_std, len(y_train), len(y_test))
                 state = states.get((family, seed, noise_std))  # the draws depend on all three

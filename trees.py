@@ -206,6 +206,18 @@ def _sort(a, lo, n, stack):
 # ---------------------------------------------------------------------------------------------
 
 @njit(cache=True)
+def _push(st_int, st_imp, top, start, end, depth, parent, is_left, n_constant_features, impurity):
+    """One DepthFirstTreeBuilder stack record at index top."""
+    st_int[top, 0] = start
+    st_int[top, 1] = end
+    st_int[top, 2] = depth
+    st_int[top, 3] = parent
+    st_int[top, 4] = is_left
+    st_int[top, 5] = n_constant_features
+    st_imp[top] = impurity
+
+
+@njit(cache=True)
 def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
     """Fit like DecisionTreeRegressor(random_state=s, max_depth=...).fit(X32, y, sample_weight)
     and return the tree arrays (see the module docstring)."""
@@ -261,13 +273,7 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
     # n_constant_features (impurity in st_imp).
     st_int = np.empty((cap + 2, 6), np.intp)
     st_imp = np.empty(cap + 2)
-    st_int[0, 0] = 0
-    st_int[0, 1] = n_samples
-    st_int[0, 2] = 0
-    st_int[0, 3] = _TREE_UNDEFINED
-    st_int[0, 4] = 0
-    st_int[0, 5] = 0
-    st_imp[0] = np.inf
+    _push(st_int, st_imp, 0, 0, n_samples, 0, _TREE_UNDEFINED, 0, 0, np.inf)
     top = 1
     first = True
 
@@ -469,22 +475,9 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
 
         if not is_leaf:
             # right pushed first so the left child is grown (and numbered) first
-            st_int[top, 0] = best_pos
-            st_int[top, 1] = end
-            st_int[top, 2] = depth + 1
-            st_int[top, 3] = node_id
-            st_int[top, 4] = 0
-            st_int[top, 5] = n_total_constants
-            st_imp[top] = imp_right
-            top += 1
-            st_int[top, 0] = start
-            st_int[top, 1] = best_pos
-            st_int[top, 2] = depth + 1
-            st_int[top, 3] = node_id
-            st_int[top, 4] = 1
-            st_int[top, 5] = n_total_constants
-            st_imp[top] = imp_left
-            top += 1
+            _push(st_int, st_imp, top, best_pos, end, depth + 1, node_id, 0, n_total_constants, imp_right)
+            _push(st_int, st_imp, top + 1, start, best_pos, depth + 1, node_id, 1, n_total_constants, imp_left)
+            top += 2
 
     return (left_child[:node_count].copy(), right_child[:node_count].copy(),
             node_feature[:node_count].copy(), node_threshold[:node_count].copy(),
