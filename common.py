@@ -8,8 +8,10 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent
@@ -20,13 +22,49 @@ class InputError(Exception):
     """Bad input. str(error) is the one line shown to the user: it names the file and the problem."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived. A KeyboardInterrupt, so that every Ctrl-C path (staging directories
+    removed, journals and checkpoints kept for the rerun) handles a scheduler's stop as well."""
+
+
+def _on_sigterm(signum, frame, main_pid=None):
+    if os.getpid() != main_pid:
+        # a forked worker inherited this handler: die as if it had none (pools stop their idle
+        # workers with SIGTERM, and a worker has nothing of its own to clean up)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    raise Terminated()
+
+
 def run_cli(main, args):
-    """Call main(args); turn InputError into one stderr line and exit status 2."""
+    """Call main(args); turn InputError into one stderr line and exit status 2, and SIGTERM into
+    the Ctrl-C unwinding (nothing half-written left behind) and exit status 143."""
+    if threading.current_thread() is threading.main_thread():  # only there can Python take signals
+        pid = os.getpid()
+        signal.signal(signal.SIGTERM, lambda signum, frame: _on_sigterm(signum, frame, pid))
     try:
         return main(args)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
+    except Terminated:
+        tqdm = sys.modules.get("tqdm")
+        for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
+            bar.close()  # finish the progress lines first, so the message stands on its own
+        print("terminated (SIGTERM): no partial output left behind; run the same command again to continue",
+              file=sys.stderr)
+    # outside the except block: the traceback, and with it the interrupted frames' pools and
+    # queues, is released first, so their semaphores are cleaned up without a warning
+    sys.exit(128 + signal.SIGTERM)
+
+
+def stop_pool(pool):
+    """End a concurrent.futures ProcessPoolExecutor at once (a failed job, Ctrl-C, SIGTERM): its
+    workers are terminated mid-task instead of being waited for, and queued tasks are dropped."""
+    for proc in list((pool._processes or {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _umask():

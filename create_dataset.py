@@ -33,6 +33,7 @@ import random
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -42,7 +43,7 @@ import torch.nn as nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common import InputError, atomic_write_bytes, atomic_write_text, read_json, run_cli
+from common import InputError, atomic_write_bytes, atomic_write_text, read_json, run_cli, stop_pool
 from models import Net, count_params_and_macs, validate_scheme
 
 # The paper's recipe.
@@ -537,6 +538,10 @@ def start_worker(slot, devices, workers, data_root, cifar=None):
 
 
 def _pool_init(slots, devices, workers, data_root):
+    # tqdm's default lock includes a multiprocessing RLock, a named semaphore that a worker ended
+    # by Ctrl-C or SIGTERM cannot unlink (resource_tracker then warns); a spawned worker shares
+    # no lock with the others anyway, so a thread lock does the same job
+    tqdm.set_lock(threading.RLock())
     _WORKER.update(start_worker(slots.get(), devices, workers, data_root), parent_pid=os.getppid())
 
 
@@ -576,13 +581,17 @@ def run_jobs(jobs, data_root, devices, workers, cifar=None):
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_pool_init,
                                                     initargs=(slots, devices, workers, data_root)) as pool:
             futures = {pool.submit(_pool_job, job): job for job in jobs}
-            for future in concurrent.futures.as_completed(futures):
-                try:
-                    results.append(future.result())
-                except Exception as e:  # a worker died (killed, out of memory): the pool is gone
-                    results.append({"model_id": futures[future]["model_id"], "status": "failed",
-                                    "error": f"worker process failed: {type(e).__name__}: {e}"})
-                bar.update()
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    try:
+                        results.append(future.result())
+                    except Exception as e:  # a worker died (killed, out of memory): the pool is gone
+                        results.append({"model_id": futures[future]["model_id"], "status": "failed",
+                                        "error": f"worker process failed: {type(e).__name__}: {e}"})
+                    bar.update()
+            except BaseException:  # Ctrl-C or SIGTERM: checkpoints are on disk, do not finish the schemes
+                stop_pool(pool)
+                raise
     bar.close()
     return sorted(results, key=lambda r: r["model_id"])
 

@@ -40,6 +40,8 @@ Outputs in OUT_DIR (default results/feature_selection), written atomically:
   figures/<mode>/<feature set>/<model>_rank.png, _scatter.png   the best subset's predictions
   figures/<mode>/feature_frequency_<feature set>.png   for each regressor, the share of its best
                10% of subsets (at least one) that contain each feature
+               (names in file-name form as in run_experiments, e.g.
+               figures/interpolation/scheme_quant_3/random_forest_n_25_rank.png)
 While it runs, every scored subset is journaled in .<OUT_DIR name>.resume/ beside OUT_DIR (per
 input table and job); rerunning the same command after an interruption resumes from it, and a
 completed run deletes it.
@@ -82,7 +84,7 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import LinearRegression
 
 import run_experiments as rx
-from common import InputError, atomic_output_dir, atomic_write_text, run_cli
+from common import InputError, atomic_output_dir, atomic_write_text, run_cli, stop_pool
 
 # ----------------------------------------------------------------------------- settings
 SEARCH_SEED = 20221015
@@ -347,7 +349,7 @@ def plan_jobs(modes, feature_sets, models):
 
 def journal_name(job):
     mode, fs, names = job
-    return slug(f"{mode} {fs} {ensemble_size(names[0])[0]}") + ".pkl"
+    return rx.slug(f"{mode} {fs} {ensemble_size(names[0])[0]}") + ".pkl"
 
 
 def _init_worker():
@@ -391,10 +393,8 @@ def run_jobs(jobs, data, num_workers, shared=True, progress=None, journal_dir=No
                 for name, visited in out.items():
                     results[(job[0], job[1], name)] = visited
     except BaseException:
-        if pool:  # a failed job or Ctrl-C: stop the workers, which ends the other jobs' threads
-            for proc in list((pool._processes or {}).values()):
-                proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool:  # a failed job, Ctrl-C or SIGTERM: stopping the workers ends the other jobs' threads
+            stop_pool(pool)
             threads.shutdown(wait=False, cancel_futures=True)
         raise
     if pool:
@@ -404,10 +404,6 @@ def run_jobs(jobs, data, num_workers, shared=True, progress=None, journal_dir=No
 
 
 # ----------------------------------------------------------------------------- outputs
-def slug(text):
-    return re.sub(r"[^A-Za-z0-9.+=-]+", "_", text).strip("_")
-
-
 def results_table(results, modes, feature_sets, models):
     rows = []
     for mode in modes:
@@ -512,7 +508,7 @@ def best_latex(results, modes, feature_sets, models, split_sizes):
         lines += [r"\hline", r"\end{tabular}",
                   f"\\caption{{{tex_escape(mode)} ({n_train} train / {n_test} test rows): best feature subset per "
                   "regressor and start feature set (MAE / monotonicity score / violations)}",
-                  f"\\label{{tab:fs-{slug(mode)}}}", r"\end{table}", ""]
+                  f"\\label{{tab:fs-{rx.slug(mode)}}}", r"\end{table}", ""]
     return "\n".join(lines)
 
 
@@ -547,16 +543,16 @@ def write_figures(out, results, modes, feature_sets, models, test_truth):
             names = [n for n in models if (mode, fs, n) in results]
             if not names:
                 continue
-            fig_dir = out / "figures" / mode / slug(fs)
+            fig_dir = out / "figures" / mode / rx.slug(fs)
             fig_dir.mkdir(parents=True, exist_ok=True)
             for name in names:
                 mask, best = best_of(results[(mode, fs, name)])
                 title = f"{name}, {fs} ({sum(mask)} of {len(mask)} features), {mode}"
-                rx.plot_rank_matrix(best["pred"], test_truth[mode], title, fig_dir / f"{slug(name)}_rank.png")
-                rx.plot_scatter(best["pred"], test_truth[mode], title, fig_dir / f"{slug(name)}_scatter.png")
+                rx.plot_rank_matrix(best["pred"], test_truth[mode], title, fig_dir / f"{rx.slug(name)}_rank.png")
+                rx.plot_scatter(best["pred"], test_truth[mode], title, fig_dir / f"{rx.slug(name)}_scatter.png")
             freq = np.array([feature_frequency(results[(mode, fs, n)], FEATURE_SETS[fs]) for n in names])
             plot_feature_frequency(freq, names, FEATURE_SETS[fs], f"{mode}, {fs}: features in the best subsets",
-                                   out / "figures" / mode / f"feature_frequency_{slug(fs)}.png")
+                                   out / "figures" / mode / f"feature_frequency_{rx.slug(fs)}.png")
 
 
 # ----------------------------------------------------------------------------- CLI

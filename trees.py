@@ -13,8 +13,8 @@ the same rand_r stream. Any of these may change between versions, so callers mus
 Covered: scikit-learn's defaults min_samples_split=2, min_samples_leaf=1,
 min_weight_fraction_leaf=0, min_impurity_decrease=0, max_features=None (all features),
 max_leaf_nodes=None, ccp_alpha=0, no monotonic constraints, one output, any max_depth.
-Not covered: NaN in X (the splitter's missing-value branches are left out; NaN gives a wrong
-tree, not an error), more than 2**31 rows.
+Not covered: NaN in X (the splitter's missing-value branches are left out: NaN or infinity
+raises ValueError), more than 2**31 rows.
 
 In 1.9.1 criterion="friedman_mse" is a deprecated alias of "squared_error" (the FriedmanMSE
 class is gone and GradientBoostingRegressor grows squared-error trees), so the `friedman` flag
@@ -75,6 +75,8 @@ def _packed_keys(XT):
     for f in range(n_features):
         for i in range(n):
             b = np.int64(bits[f, i])
+            if (b & 0x7FFFFFFF) >= 0x7F800000:
+                raise ValueError("X contains NaN or infinity")  # scikit-learn refuses these too
             if b < 0:
                 b ^= 0x7FFFFFFF  # negative floats: larger magnitude, smaller key
                 if b == -1:

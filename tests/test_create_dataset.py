@@ -163,6 +163,49 @@ def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
     assert (killed / "scheme_1.txt").read_bytes() == before
 
 
+def _children(pid):
+    """PIDs whose parent is pid (Linux /proc)."""
+    found = []
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(d))
+        except (OSError, IndexError, ValueError):  # gone meanwhile
+            pass
+    return found
+
+
+def test_sigterm_with_worker_processes_stops_at_once_and_resumes(tmp_path):
+    # a scheduler's stop (kill PID): the spawned workers are ended, not waited for
+    data = tmp_path / "data"
+    cd.write_cifar(data, **cd.synthetic_cifar(2500, 256))
+    schemes = tmp_path / "schemes.json"
+    schemes.write_text(json.dumps(SCHEMES[:2]))
+    out = tmp_path / "raw"
+    args = [schemes, out, "--data-root", data, "--workers", 2, "--epochs", 6]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "create_dataset.py"), *map(str, args)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((out / cd.CKPT_DIR).glob("scheme_*.pt")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert time.monotonic() - stopped < 10  # 6 epochs of a scheme would take longer
+    assert "Traceback" not in err and err.splitlines()[-1].startswith("terminated (SIGTERM)")
+    while [w for w in workers if os.path.exists(f"/proc/{w}")] and time.monotonic() - stopped < 10:
+        time.sleep(0.05)  # the resource tracker ends when it sees its parent gone
+    assert len(workers) >= 2 and not [w for w in workers if os.path.exists(f"/proc/{w}")]
+    assert not list(out.glob("scheme_*.txt"))  # nothing finished: the stop came in epoch 1 or 2
+
+    resumed = run_script("create_dataset.py", *args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed" in resumed.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["scheme_1.txt", "scheme_2.txt"]
+
+
 def test_a_failed_scheme_does_not_stop_the_others(tmp_path, data_root, schemes_json, capsys):
     raw = tmp_path / "raw"
     lock_path = raw / cd.CKPT_DIR / "scheme_2.lock"

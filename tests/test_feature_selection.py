@@ -1,7 +1,13 @@
 """feature_selection.py: the best-first search, the mode splits, the final score, shared fits equal
 plain ones, a small CLI run with every output, and bad input."""
 import math
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,7 +16,7 @@ import pytest
 import feature_selection as fs
 import run_experiments as rx
 from common import run_cli
-from conftest import run_script
+from conftest import ROOT, run_script
 
 
 def bits(text):
@@ -182,11 +188,51 @@ def test_cli_small_run_writes_every_output(ref_dir, tmp_path):
     assert "## dual_extrapolation" in md and "| Model | Scheme (100% Acceleration) |" in md
     assert "\\begin{tabular}" in (out / "best.tex").read_text()
     figs = {p.relative_to(out).as_posix() for p in (out / "figures").rglob("*.png")}
-    assert "figures/interpolation/Scheme/3-NN_rank.png" in figs
-    assert "figures/dual_extrapolation/Scheme/Linear_Regression_Sigmoid_scatter.png" in figs
-    assert "figures/interpolation/feature_frequency_Scheme.png" in figs
+    assert "figures/interpolation/scheme/3_nn_rank.png" in figs
+    assert "figures/dual_extrapolation/scheme/linear_regression_sigmoid_scatter.png" in figs
+    assert "figures/interpolation/feature_frequency_scheme.png" in figs
     assert len(figs) == 2 * 5 + 2
     assert not list(tmp_path.glob(".fs.*"))  # the resume journal goes once the run is complete
+
+
+def _processes_mentioning(text):
+    found = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and int(d.name) != os.getpid() and text.encode() in (d / "cmdline").read_bytes():
+                found.append(d.name)
+        except OSError:  # gone meanwhile
+            pass
+    return found
+
+
+def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_path):
+    # a scheduler stopping the job (kill PID) mid-search, with forked pool workers running
+    out = tmp_path / "fs"
+    cmd = [sys.executable, str(ROOT / "feature_selection.py"), str(ref_dir / "naap440v2.csv"), str(out),
+           "--modes", "interpolation", "--models", "Linear Regression", "--feature-sets", "Scheme+Quant.9",
+           "--jobs", "2"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(p.stat().st_size for p in tmp_path.glob(".fs.resume/*/*.pkl")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it journaled"
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".fs.*.tmp"))  # the staging directory exists while it runs
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err.splitlines()[-1] == ("terminated (SIGTERM): no partial output left behind; run the same "
+                                    "command again to continue")
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".fs.*.tmp"))
+    journaled = sum(len(fs.read_journal(p)) for p in tmp_path.glob(".fs.resume/*/*.pkl"))
+    assert journaled > 0
+    time.sleep(0.5)
+    assert not _processes_mentioning(str(out))  # the pool's workers went with it
+    rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(pd.read_csv(out / "results.csv")) > journaled
+    assert not list(tmp_path.glob(".fs.*"))
 
 
 def test_pool_and_an_interrupted_journal_give_the_same_search(table, tmp_path, monkeypatch):

@@ -132,3 +132,28 @@ def test_outputs_get_umask_permissions(tmp_path):
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
     assert (tmp_path / "out" / "g").read_text() == "y"
+
+
+def test_sigterm_removes_the_staging_dir_and_exits_143(tmp_path, capsys):
+    import os
+    import signal
+
+    from common import atomic_output_dir, run_cli
+    seen = []
+
+    def main(args):
+        with atomic_output_dir(tmp_path / "out") as tmp:
+            (tmp / "half.csv").write_text("a,b\n")
+            seen.append(tmp)
+            os.kill(os.getpid(), signal.SIGTERM)
+            raise AssertionError("SIGTERM did not interrupt")
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as e:
+            run_cli(main, None)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert e.value.code == 143
+    assert seen and not seen[0].exists() and list(tmp_path.iterdir()) == []
+    assert capsys.readouterr().err.startswith("terminated (SIGTERM)")

@@ -8,6 +8,7 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils._sorting import _py_simultaneous_sort
 
 import trees
+from conftest import run_script
 
 FULL = np.iinfo(np.int32).max  # what max_depth=None becomes
 RAND_R_MAX = 0x7FFFFFFF
@@ -241,3 +242,20 @@ def test_real_data_all_three_kinds(naap_data):
         assert_same_tree(Xs, y - y.mean() + rs.randn(n) * 0.01, np.ones(n), seed, 3, "friedman_mse")
         rows = rs.randint(0, n, n)
         assert_same_tree(Xs[rows], y[rows], None, seed, 3)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_features_are_refused_like_sklearn(bad):
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        trees.fit_tree(X, np.arange(6.0), None, 1, 3)
+    if not np.isnan(bad):  # scikit-learn >= 1.3 grows NaN as a missing value; infinity it refuses
+        with pytest.raises(ValueError):
+            DecisionTreeRegressor(random_state=0).fit(X, np.arange(6.0))
+
+
+def test_benchmark_script_checks_its_trees_against_sklearn(ref_dir):
+    r = run_script("bench/bench_trees.py", ref_dir / "naap440v2.csv", "--subsets", "1", "--trees", "2")
+    assert r.returncode == 0, r.stderr
+    assert "trees equal scikit-learn's" in r.stdout and "floor:" in r.stdout
