@@ -2,7 +2,9 @@
 and where the reference data lives.
 
 Nothing here knows about CNNs or regressors; it only keeps every script's promises the same:
-bad input -> one line on stderr naming the file and the problem, exit status 2, nothing written.
+bad input -> one line on stderr naming the file and the problem, exit status 2, nothing written;
+SIGTERM (run_cli) -> the same unwinding as Ctrl-C (staging directories removed, worker pools
+stopped with stop_pool), one line, exit status 143.
 """
 import contextlib
 import json
@@ -24,25 +26,35 @@ class InputError(Exception):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived. A KeyboardInterrupt, so that every Ctrl-C path (staging directories
-    removed, journals and checkpoints kept for the rerun) handles a scheduler's stop as well."""
+    removed, pools stopped, journals and checkpoints kept for the rerun) handles a scheduler's
+    stop as well, and no `except Exception` swallows it."""
 
 
-def _on_sigterm(signum, frame, main_pid=None):
-    if os.getpid() != main_pid:
-        # a forked worker inherited this handler: die as if it had none (pools stop their idle
-        # workers with SIGTERM, and a worker has nothing of its own to clean up)
+def _on_sigterm(signum, frame, main_pid):
+    if os.getpid() != main_pid:  # a child forked before the at-fork reset could run: die plainly
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
         return
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # unwind once: a second SIGTERM must not cut the cleanup
     raise Terminated()
+
+
+def _default_sigterm_in_child():
+    # forked workers die on SIGTERM even inside C code (pools stop workers with SIGTERM; a Python
+    # handler would wait for the worker to return to bytecode, forever if it is stuck)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+os.register_at_fork(after_in_child=_default_sigterm_in_child)
 
 
 def run_cli(main, args):
     """Call main(args); turn InputError into one stderr line and exit status 2, and SIGTERM into
-    the Ctrl-C unwinding (nothing half-written left behind) and exit status 143."""
-    if threading.current_thread() is threading.main_thread():  # only there can Python take signals
+    the Ctrl-C unwinding (no partial output left behind) and exit status 143."""
+    installed = threading.current_thread() is threading.main_thread()  # only there can Python take signals
+    if installed:
         pid = os.getpid()
-        signal.signal(signal.SIGTERM, lambda signum, frame: _on_sigterm(signum, frame, pid))
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: _on_sigterm(signum, frame, pid))
     try:
         return main(args)
     except InputError as e:
@@ -52,8 +64,10 @@ def run_cli(main, args):
         tqdm = sys.modules.get("tqdm")
         for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
             bar.close()  # finish the progress lines first, so the message stands on its own
-        print("terminated (SIGTERM): no partial output left behind; run the same command again to continue",
-              file=sys.stderr)
+        print("terminated (SIGTERM): no partial output left behind", file=sys.stderr)
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, previous)
     # outside the except block: the traceback, and with it the interrupted frames' pools and
     # queues, is released first, so their semaphores are cleaned up without a warning
     sys.exit(128 + signal.SIGTERM)
@@ -125,8 +139,13 @@ def atomic_output_dir(out_dir, force=False):
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old")
             shutil.rmtree(old, ignore_errors=True)
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
+            # between the two renames neither output is in place: let no signal stop it there
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            try:
+                os.replace(out_dir, old)
+                os.replace(tmp, out_dir)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, out_dir)

@@ -580,8 +580,8 @@ def run_jobs(jobs, data_root, devices, workers, cifar=None):
             slots.put(slot)
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_pool_init,
                                                     initargs=(slots, devices, workers, data_root)) as pool:
-            futures = {pool.submit(_pool_job, job): job for job in jobs}
-            try:
+            try:  # submit starts the workers: a stop from here on must end them
+                futures = {pool.submit(_pool_job, job): job for job in jobs}
                 for future in concurrent.futures.as_completed(futures):
                     try:
                         results.append(future.result())

@@ -76,7 +76,7 @@ def _packed_keys(XT):
         for i in range(n):
             b = np.int64(bits[f, i])
             if (b & 0x7FFFFFFF) >= 0x7F800000:
-                raise ValueError("X contains NaN or infinity")  # scikit-learn refuses these too
+                raise ValueError("X contains NaN or infinity")  # the protocol never fits on them
             if b < 0:
                 b ^= 0x7FFFFFFF  # negative floats: larger magnitude, smaller key
                 if b == -1:

@@ -4,15 +4,17 @@ The whole feature-selection run is dominated by the N=200 ensemble searches on t
 feature sets: every subset such a search visits needs 5 seeds x 200 trees of each family, and
 every one of those trees enters a prediction, so no exact method can skip it. This script fits
 the trees the protocol fits (Random Forest: full depth on a bootstrap given as weights; Gradient
-Boosting: depth 3 on the residuals; AdaBoost: depth 3 on a resampled table) on random subsets of
-Scheme+Quant.9 and Scheme+Quant.6 of the size the searches visit on average, with scikit-learn
-and with trees.fit_tree, checks every node array is equal, and prints per tree:
+Boosting: depth 3 on the first stage's residuals; AdaBoost: depth 3 on a uniformly resampled
+table) on random subsets of Scheme+Quant.9 and Scheme+Quant.6 of the size the searches visit on
+average, with scikit-learn and with trees.fit_tree, checks that the trees are equal (children,
+features, thresholds, values), and prints per tree:
 
 - the time of each builder (idle machine, one thread);
-- the share of the sort work (sum over nodes and features of n log n) done on feature values with
-  ties at that node: scikit-learn's introsort leaves tied samples in an order that feeds its float
-  sums and the next sort, so there the sort must be replayed swap for swap; only the rest could be
-  sorted any faster way;
+- the share of the sort work (n log n summed over the split nodes and the features that are not
+  constant there) done on feature values with a tie at that node: scikit-learn's introsort leaves
+  tied samples in an order that feeds its float sums and the next sort, so there the sort must be
+  replayed swap for swap (one tie puts the whole sort there: an upper bound); only the rest could
+  be sorted any faster way;
 - the floor: CPU time of the trees of the N=200 searches alone (SEARCH_SUBSETS subsets per
   search, 5 seeds x 200 trees each), against the 7,200 CPU-s that one hour on 2 cores holds.
 
@@ -69,7 +71,7 @@ def tied_sort_work(model, X, weights):
         for f in range(X.shape[1]):
             values = X[rows, f]
             if values.min() == values.max():
-                continue  # constant here: sklearn sorts it once, then skips it below
+                continue  # constant here: sorted once, then skipped (not counted)
             total += work
             tied += work if len(np.unique(values)) < len(values) else 0.0
     return tied, total

@@ -221,8 +221,7 @@ def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_pat
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err
-    assert err.splitlines()[-1] == ("terminated (SIGTERM): no partial output left behind; run the same "
-                                    "command again to continue")
+    assert "terminated (SIGTERM): no partial output left behind" in err.splitlines()
     assert "Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob(".fs.*.tmp"))
     journaled = sum(len(fs.read_journal(p)) for p in tmp_path.glob(".fs.resume/*/*.pkl"))

@@ -245,7 +245,7 @@ def test_real_data_all_three_kinds(naap_data):
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_features_are_refused_like_sklearn(bad):
+def test_non_finite_features_are_refused(bad):
     X = np.arange(12, dtype=np.float32).reshape(6, 2)
     X[3, 1] = bad
     with pytest.raises(ValueError, match="NaN or infinity"):
