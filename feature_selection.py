@@ -56,7 +56,7 @@ and each evaluation also scores the smaller sizes. Trees are fitted by trees.py,
 faster replica of scikit-learn's builder. Each evaluation is deterministic given (mode, columns,
 regressor), so the results equal those of a plain per-regressor search (run_job(...,
 shared=False)); bench/bench_feature_selection.py measures the difference. The whole run is about
-3 hours on 2 cores (README).
+2.4 hours on 2 cores (README).
 
 Bad input (a v1 CSV without NumSkipConnections, an unknown mode, model or feature set, nothing
 to run, an existing OUT_DIR without --force): one error line, exit status 2, nothing written.
