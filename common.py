@@ -30,18 +30,15 @@ class Terminated(KeyboardInterrupt):
     stop as well, and no `except Exception` swallows it."""
 
 
-def _on_sigterm(signum, frame, main_pid):
-    if os.getpid() != main_pid:  # a child forked before the at-fork reset could run: die plainly
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-        return
+def _on_sigterm(signum, frame):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # unwind once: a second SIGTERM must not cut the cleanup
     raise Terminated()
 
 
 def _default_sigterm_in_child():
-    # forked workers die on SIGTERM even inside C code (pools stop workers with SIGTERM; a Python
-    # handler would wait for the worker to return to bytecode, forever if it is stuck)
+    # forked workers must not inherit _on_sigterm: they die on SIGTERM even inside C code (pools
+    # stop workers with SIGTERM; a Python handler would wait for the worker to return to
+    # bytecode, forever if it is stuck)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
@@ -53,8 +50,7 @@ def run_cli(main, args):
     the Ctrl-C unwinding (no partial output left behind) and exit status 143."""
     installed = threading.current_thread() is threading.main_thread()  # only there can Python take signals
     if installed:
-        pid = os.getpid()
-        previous = signal.signal(signal.SIGTERM, lambda signum, frame: _on_sigterm(signum, frame, pid))
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return main(args)
     except InputError as e:

@@ -1,4 +1,5 @@
 """Shared test fixtures: where the published data is, and how to run a top-level script."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,20 @@ def run_script(script, *args, cwd=None, timeout=600):
     """Run a top-level script as a user would; return the CompletedProcess (text, captured)."""
     return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def live_processes():
+    """{pid: (parent pid, cmdline bytes)} of the processes alive now (Linux /proc; zombies and
+    processes gone while reading are left out)."""
+    found = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            state, ppid = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[:2]
+            cmdline = open(f"/proc/{d}/cmdline", "rb").read()
+        except (OSError, ValueError):
+            continue
+        if state != "Z":
+            found[int(d)] = (int(ppid), cmdline)
+    return found

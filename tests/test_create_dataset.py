@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, run_script
+from conftest import ROOT, live_processes, run_script
 
 sys.path.insert(0, str(ROOT / "bench"))
 import bench_training  # noqa: E402
@@ -163,22 +163,6 @@ def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
     assert (killed / "scheme_1.txt").read_bytes() == before
 
 
-def _stat(pid):
-    """(state, parent pid, cmdline) of a live process (Linux /proc), None if gone or a zombie."""
-    try:
-        state, ppid = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[:2]
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
-    except (OSError, ValueError):
-        return None
-    return None if state == "Z" else (state, int(ppid), cmdline)
-
-
-def _live_workers(pid):
-    """The spawned pool workers of process pid: not multiprocessing's resource tracker."""
-    stats = {int(d): _stat(d) for d in os.listdir("/proc") if d.isdigit()}
-    return [p for p, st in stats.items() if st and st[1] == pid and b"resource_tracker" not in st[2]]
-
-
 def test_sigterm_with_worker_processes_stops_at_once_and_resumes(tmp_path):
     # a scheduler's stop (kill PID): the spawned workers are ended, not waited for
     data = tmp_path / "data"
@@ -192,16 +176,17 @@ def test_sigterm_with_worker_processes_stops_at_once_and_resumes(tmp_path):
     deadline = time.monotonic() + 120
     while not list((out / cd.CKPT_DIR).glob("scheme_*.pt")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    workers = _live_workers(proc.pid)
+    workers = [p for p, (parent, cmdline) in live_processes().items()
+               if parent == proc.pid and b"resource_tracker" not in cmdline]  # the pool's, not the tracker
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and err.splitlines()[-1] == "terminated (SIGTERM): no partial output left behind"
     assert len(workers) == 2
     deadline = time.monotonic() + 30
-    while [w for w in workers if _stat(w)] and time.monotonic() < deadline:
+    while set(workers) & live_processes().keys() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [w for w in workers if _stat(w)]
+    assert not set(workers) & live_processes().keys()
     assert not list(out.glob("scheme_*.txt"))  # ended at once: waiting for the workers finishes the schemes
 
     resumed = run_script("create_dataset.py", *args)

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,7 +15,7 @@ import pytest
 import feature_selection as fs
 import run_experiments as rx
 from common import run_cli
-from conftest import ROOT, run_script
+from conftest import ROOT, live_processes, run_script
 
 
 def bits(text):
@@ -195,17 +194,6 @@ def test_cli_small_run_writes_every_output(ref_dir, tmp_path):
     assert not list(tmp_path.glob(".fs.*"))  # the resume journal goes once the run is complete
 
 
-def _processes_mentioning(text):
-    found = []
-    for d in Path("/proc").iterdir():
-        try:
-            if d.name.isdigit() and int(d.name) != os.getpid() and text.encode() in (d / "cmdline").read_bytes():
-                found.append(d.name)
-        except OSError:  # gone meanwhile
-            pass
-    return found
-
-
 def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_path):
     # a scheduler stopping the job (kill PID) mid-search, with forked pool workers running
     out = tmp_path / "fs"
@@ -227,7 +215,8 @@ def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_pat
     journaled = sum(len(fs.read_journal(p)) for p in tmp_path.glob(".fs.resume/*/*.pkl"))
     assert journaled > 0
     time.sleep(0.5)
-    assert not _processes_mentioning(str(out))  # the pool's workers went with it
+    left = [p for p, (_, cmdline) in live_processes().items() if str(out).encode() in cmdline and p != os.getpid()]
+    assert not left  # the pool's workers went with it
     rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert len(pd.read_csv(out / "results.csv")) > journaled
