@@ -5,12 +5,26 @@ Nothing here knows about CNNs or regressors; it only keeps every script's promis
 bad input -> one line on stderr naming the file and the problem, exit status 2, nothing written;
 SIGTERM (run_cli) -> the same unwinding as Ctrl-C (staging directories removed, worker pools
 stopped with stop_pool), one line, exit status 143.
+
+What every script uses:
+- OneLineArgumentParser: argparse errors as one line `error: <prog>: <message>`, exit status 2.
+- check_outputs_not_inputs(outputs, inputs): no output may be (symlinks, hard links), hold or lie
+  inside one of the run's inputs; call it before writing.
+- atomic_write_bytes / atomic_write_text(path, data, replace=True) and atomic_output_dir(out_dir,
+  force=False): whole outputs or none; without replace/force an output that exists, or that
+  another run puts there meanwhile, is refused (rename_noreplace), never silently replaced.
+- read_json(path), run_cli(main, args), stop_pool(pool), one_line(text).
 """
+import argparse
 import contextlib
+import ctypes
+import errno
 import json
 import os
+import re
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -28,6 +42,25 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived. A KeyboardInterrupt, so that every Ctrl-C path (staging directories
     removed, pools stopped, journals and checkpoints kept for the rerun) handles a scheduler's
     stop as well, and no `except Exception` swallows it."""
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text):
+    """str(text) with every control character (newline, carriage return, escape, ...) written as
+    its escape (\\n, \\x1b), so that a message naming a hostile path or URL stays one line."""
+    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], str(text))
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """argparse.ArgumentParser whose errors (a bad option value, a missing argument, the script's
+    own p.error(...)) are one stderr line, `error: <prog>: <message>`, and exit status 2, like
+    every other bad input, instead of the usage plus the error. --help is unchanged."""
+
+    def error(self, message):
+        print(f"error: {one_line(self.prog)}: {one_line(message)}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _on_sigterm(signum, frame):
@@ -54,7 +87,7 @@ def run_cli(main, args):
     try:
         return main(args)
     except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)
     except Terminated:
         tqdm = sys.modules.get("tqdm")
@@ -83,83 +116,315 @@ def _umask():
     return mask
 
 
-def atomic_write_bytes(path, data):
+# ---------------------------------------------------------------- outputs never clobber inputs
+
+def _inside(path, directory):
+    """Whether path is directory or lies below it (both already realpaths)."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _program_files():
+    """The running program's own source files: the modules loaded from the project."""
+    root = os.path.realpath(REPO_ROOT)
+    files = []
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__file__", None)
+        if isinstance(name, str) and name.endswith(".py"):
+            real = os.path.realpath(name)
+            if _inside(real, root):
+                files.append(real)
+    return sorted(set(files))
+
+
+def check_outputs_not_inputs(outputs, inputs=()):
+    """Raise InputError (naming the output, the input and the conflict) if an output of a run could
+    overwrite or delete one of its inputs; call it before anything is written.
+
+    outputs: the paths the run writes: files, or directories it creates or replaces as a whole.
+    inputs: the paths it reads: files, or directories read as a whole (every file in them). The
+    program's own source files (modules loaded from the project) always count as inputs.
+    Paths are compared after resolving symlinks (os.path.realpath) and, where both exist, by
+    device and inode (hard links, as os.path.samefile). Conflicts: an output that is an input; an
+    output directory that holds an input (replacing it deletes the input); an output inside an
+    input directory (writing it changes what is read). Paths that do not exist yet are fine.
+    """
+    shown, real_inputs, inodes, input_dirs = {}, [], {}, []
+    program = set(_program_files())
+    for path in [*inputs, *program]:
+        real = os.path.realpath(path)
+        if real in shown:
+            continue
+        shown[real] = path
+        real_inputs.append(real)
+        try:
+            st = os.stat(path)
+        except OSError:  # not there (yet): only its name can clash
+            continue
+        inodes.setdefault((st.st_dev, st.st_ino), path)
+        if stat.S_ISDIR(st.st_mode):
+            input_dirs.append(real)
+    for out in outputs:
+        real = os.path.realpath(out)
+        same = shown.get(real)
+        if same is None:
+            try:
+                st = os.stat(out)
+                same = inodes.get((st.st_dev, st.st_ino))
+            except OSError:
+                pass
+        if same is not None:
+            what = "one of this program's own files" if same in program else "an input of this run"
+            alias = "" if os.fspath(same) == os.fspath(out) else f" {same} (a link or another name),"
+            raise InputError(f"{out}: is{alias} {what}; choose another output path")
+        for inp in real_inputs:
+            if _inside(inp, real):
+                what = "one of this program's own files" if shown[inp] in program else "an input of this run"
+                raise InputError(f"{out}: holds {shown[inp]}, {what}; writing {out} would replace it, "
+                                 "choose another output path")
+        for directory in input_dirs:
+            if _inside(real, directory):
+                raise InputError(f"{out}: lies inside {shown[directory]}, an input directory of this run; "
+                                 "choose another output path")
+
+
+# ---------------------------------------------------------------- renames that never replace
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+_renameat2 = None  # libc's renameat2 once looked up, False where libc has none
+
+
+def _libc_renameat2():
+    global _renameat2
+    if _renameat2 is None:
+        try:
+            function = ctypes.CDLL(None, use_errno=True).renameat2
+            function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+            function.restype = ctypes.c_int
+            _renameat2 = function
+        except (OSError, AttributeError):
+            _renameat2 = False
+    return _renameat2
+
+
+def rename_noreplace(src, dst):
+    """Rename src (a file or a directory) to dst in one step; FileExistsError if anything is at dst.
+
+    os.replace would silently replace a file (or an empty directory) that another run put there
+    meanwhile. Linux renameat2(RENAME_NOREPLACE) where libc and the file system support it; else a
+    file is hard-linked to dst (a link never replaces) and src unlinked, and a directory (or a file
+    where hard links are not supported) is renamed onto a claim made with mkdir / O_EXCL.
+    """
+    function = _libc_renameat2()
+    if function:
+        if function(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise OSError(err, os.strerror(err), os.fsdecode(src), None, os.fsdecode(dst))  # EEXIST: FileExistsError
+    if os.path.isdir(src) and not os.path.islink(src):
+        os.mkdir(dst)  # the claim: FileExistsError if anything is there
+        try:
+            os.rename(src, dst)  # replaces only the empty claim
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.rmdir(dst)
+            raise
+        return
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this file system: claim the name, then rename onto the claim
+        os.close(os.open(dst, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.replace(src, dst)
+        return
+    os.unlink(src)
+
+
+def make_parents(path):
+    """Create the missing directories above path; return the ones created, top first, so that a
+    failed run can take them away again (remove_dirs). OSError (cleaned up) if one cannot be made."""
+    missing, parent = [], Path(os.path.abspath(path)).parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    created = []
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:  # made meanwhile by another run: not ours to remove
+            continue
+        except OSError:
+            remove_dirs(created)
+            raise
+        created.append(directory)
+    return created
+
+
+def remove_dirs(created):
+    """Remove the directories make_parents created, deepest first, as far as they are still empty."""
+    for directory in reversed(created):
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
+
+
+def _remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+# ---------------------------------------------------------------- atomic outputs
+
+def _check_file_destination(path, replace):
+    """InputError unless path can become the output file: not a directory or a device, and, unless
+    replace, not there at all."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None  # absent, or a dangling symlink (which lexists below sees)
+    except OSError as e:  # a regular file in the path (ENOTDIR), a symlink loop (ELOOP), ...
+        raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: cannot write (is a directory)")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # replacing /dev/null or a named pipe with a regular file is never what was meant
+        raise InputError(f"{path}: cannot write (exists and is not a regular file)")
+    if not replace and os.path.lexists(path):
+        raise InputError(f"{path}: already exists (use --force to replace it)")
+
+
+def atomic_write_bytes(path, data, replace=True):
     """Write to a temp file in the same directory, fsync, then rename: readers never see half a file.
 
     The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600. A path
-    that cannot be written is an InputError naming it.
+    that cannot be written (a directory, a device, a regular file in the way) is an InputError
+    naming it. With replace=False an existing path is an InputError, checked first and again by
+    the final rename itself (rename_noreplace), so that of two runs started together the second
+    is refused instead of silently replacing the first one's output. Nothing is left behind on
+    failure, not even the parent directories created for the file.
     """
     path = Path(path)
+    _check_file_destination(path, replace)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        created = make_parents(path)
     except OSError as e:
         raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
+    tmp = None
     try:
+        # the temp name must fit in NAME_MAX even where the output's own name just does
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o666 & ~_umask())
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            rename_noreplace(tmp, path)
     except BaseException as e:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        remove_dirs(created)
+        if isinstance(e, FileExistsError) and not replace:
+            raise InputError(f"{path}: appeared while this run was writing it (another run?): left as it was, "
+                             "this run's output discarded (use --force to replace it)") from None
         if isinstance(e, OSError):
             raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
         raise
 
 
-def atomic_write_text(path, text):
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path, text, replace=True):
+    atomic_write_bytes(path, text.encode("utf-8"), replace)
 
 
 @contextlib.contextmanager
 def atomic_output_dir(out_dir, force=False):
-    """Yield a temp directory beside OUT_DIR; on success it replaces OUT_DIR in one rename.
+    """Yield a temp directory beside OUT_DIR; on success it becomes OUT_DIR in one rename.
 
-    An existing OUT_DIR is an InputError unless force; on any failure nothing is left behind.
+    An existing OUT_DIR is an InputError unless force, checked at the start and again by the final
+    rename (rename_noreplace): of two runs started together without force, the second is refused,
+    not silently swapped in. With force an existing OUT_DIR is swapped out and removed, but never
+    one that holds the current directory or this program. On any failure nothing is left behind,
+    not even the parent directories created for OUT_DIR.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not (force and out_dir.is_dir()):
-        what = "output directory already exists (use --force to replace it)" if out_dir.is_dir() else "exists and is not a directory"
-        raise InputError(f"{out_dir}: {what}")
+    shown = out_dir
+    out_dir = Path(os.path.abspath(out_dir))  # "." and "a/.." name a directory that has a parent
+    if out_dir.parent == out_dir:
+        raise InputError(f"{shown}: cannot replace the root directory")
+    if os.path.lexists(out_dir):
+        real = os.path.realpath(out_dir)
+        for precious, what in ((os.getcwd(), "the current directory"), (REPO_ROOT, "this program")):
+            if _inside(os.path.realpath(precious), real):
+                raise InputError(f"{shown}: holds {what}; refusing to replace it (name a new directory)")
+        if not out_dir.is_dir():
+            raise InputError(f"{shown}: exists and is not a directory")
+        if not force:
+            raise InputError(f"{shown}: output directory already exists (use --force to replace it)")
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+        created = make_parents(out_dir)
+    except OSError as e:
+        raise InputError(f"{shown}: cannot create ({e.strerror or e})") from None
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name[:200]}.", suffix=".tmp", dir=out_dir.parent))
         tmp.chmod(0o777 & ~_umask())
     except OSError as e:
-        raise InputError(f"{out_dir}: cannot create ({e.strerror or e})") from None
+        remove_dirs(created)
+        raise InputError(f"{shown}: cannot create ({e.strerror or e})") from None
     try:
         yield tmp
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            # between the two renames neither output is in place: let no signal stop it there
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-            try:
-                os.replace(out_dir, old)
-                os.replace(tmp, out_dir)
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
+        try:
+            _move_into_place(tmp, out_dir, shown, force)
+        except OSError as e:
+            raise InputError(f"{shown}: cannot create ({e.strerror or e})") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        remove_dirs(created)
         raise
+
+
+def _move_into_place(tmp, out_dir, shown, force):
+    try:
+        rename_noreplace(tmp, out_dir)
+        return
+    except FileExistsError:
+        if not force:
+            raise InputError(f"{shown}: appeared while this run was working (another run?): left as it was, "
+                             "this run's output discarded (use --force to replace it)") from None
+    old = out_dir.with_name(f".{out_dir.name[:200]}.{os.getpid()}.{os.urandom(4).hex()}.old.tmp")
+    # between the two renames neither output is in place: let no signal stop it there
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        os.rename(out_dir, old)
+        rename_noreplace(tmp, out_dir)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    _remove(old)
 
 
 def read_json(path):
     """Parse a JSON file or raise InputError naming it."""
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, expected a JSON file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not valid JSON ({e})") from None
+    except OSError as e:  # no permission, a symlink loop, ...
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InputError(f"{path}: not valid JSON (nested too deep)") from None
+    except ValueError as e:  # JSONDecodeError, or an integer of more than 4300 digits
         raise InputError(f"{path}: not valid JSON ({e})") from None
 
 

@@ -15,12 +15,15 @@ every RNG state and the log lines at the last finished epoch (written atomically
 command after a crash or kill -9 skips complete logs and resumes the rest from their checkpoints,
 giving the same numbers as an uninterrupted run.
 
+A lock file RAW_DIR/.ckpt/scheme_<ModelId>.lock, held while a scheme trains, keeps two runs from
+training the same scheme; it is removed when its scheme ends, trained or failed.
+
 Input:  SCHEMES.json (a JSON list of schemes; scheme i is ModelId i+1), CIFAR-10 in
         DATA_ROOT/cifar-10-batches-py (downloaded with torchvision's checksum check when absent).
-Output: RAW_DIR/scheme_<ModelId>.txt per trained scheme; a summary line; exit 1 if any scheme failed.
+Output: RAW_DIR/scheme_<ModelId>.txt per trained scheme; a summary line; exit 1 if any scheme failed
+        (one line per failed scheme on stderr). No output may be one of the inputs.
 Example: python create_dataset.py generated_schemes.json raw_data --device cuda --workers 8 --schemes 1-20,35
 """
-import argparse
 import contextlib
 import concurrent.futures
 import fcntl
@@ -31,6 +34,7 @@ import os
 import pickle
 import random
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -43,7 +47,8 @@ import torch.nn as nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common import InputError, atomic_write_bytes, atomic_write_text, read_json, run_cli, stop_pool
+from common import (InputError, OneLineArgumentParser, atomic_write_bytes, atomic_write_text,
+                    check_outputs_not_inputs, make_parents, one_line, read_json, remove_dirs, run_cli, stop_pool)
 from models import Net, count_params_and_macs, validate_scheme
 
 # The paper's recipe.
@@ -168,7 +173,10 @@ def ensure_cifar(data_root):
         except Exception as e:  # network, disk or checksum: all mean "no dataset"
             raise InputError(f"--data-root {data_root}: no {CIFAR_DIR} there and the download failed "
                              f"({type(e).__name__}: {e})") from None
-        data_root.mkdir(parents=True, exist_ok=True)
+        try:
+            data_root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"--data-root {data_root}: cannot create ({e.strerror or e})") from None
         # a private staging name: Slurm array tasks may all download at once
         staged = Path(tempfile.mkdtemp(prefix=f".{CIFAR_DIR}.", suffix=".tmp", dir=data_root))
         shutil.move(str(scratch / CIFAR_DIR), staged / CIFAR_DIR)
@@ -464,6 +472,38 @@ def restore(state, model, optimizer, device):
         torch.cuda.set_rng_state(rng["cuda"], device)
 
 
+@contextlib.contextmanager
+def scheme_lock(path):
+    """Hold an exclusive flock on PATH (made if absent) for the block, then remove the file.
+
+    RuntimeError if another run holds it. The file is removed while still held, however the block
+    ends (done, failed, Ctrl-C); a run that opened it just before is sent round again (the inode
+    check), so two runs never hold locks on different files of the same name.
+    """
+    for _ in range(100):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(path, "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise RuntimeError(f"{path}: another run is training this scheme") from None
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        if current is not None and os.path.samestat(os.fstat(lock.fileno()), current):
+            break
+        lock.close()  # its holder removed it after we opened it: lock the file now at PATH
+    else:
+        raise RuntimeError(f"{path}: lock file keeps being replaced")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        lock.close()
+
+
 def train_scheme(model_id, scheme, data, raw_dir, epochs, cuda_graphs=False, bar_position=1, parent_pid=None):
     """Train one scheme into RAW_DIR/scheme_<model_id>.txt, resuming its checkpoint if any.
 
@@ -471,12 +511,7 @@ def train_scheme(model_id, scheme, data, raw_dir, epochs, cuda_graphs=False, bar
     """
     paths = log_paths(raw_dir, model_id)
     device = data["x_train"].device
-    paths["lock"].parent.mkdir(parents=True, exist_ok=True)
-    with open(paths["lock"], "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RuntimeError(f"{paths['lock']}: another run is training this scheme") from None
+    with scheme_lock(paths["lock"]):
         if paths["final"].exists():
             return {"model_id": model_id, "status": "skipped", "epoch_seconds": []}
         for path in (paths["final"], paths["partial"], paths["ckpt"]):  # temp files of a killed write
@@ -517,7 +552,7 @@ def train_scheme(model_id, scheme, data, raw_dir, epochs, cuda_graphs=False, bar
                 started = time.perf_counter()
         bar.close()
         atomic_write_text(paths["final"], "".join(f"{line}\n" for line in lines))
-        for leftover in (paths["partial"], paths["ckpt"], paths["lock"]):
+        for leftover in (paths["partial"], paths["ckpt"]):
             leftover.unlink(missing_ok=True)
     return {"model_id": model_id, "status": "resumed" if first > 1 else "trained", "epoch_seconds": seconds}
 
@@ -550,7 +585,14 @@ def _run_job(job, worker):
         return train_scheme(job["model_id"], job["scheme"], worker["data"], job["raw_dir"], job["epochs"],
                             job["cuda_graphs"], worker["slot"] + 1, worker.get("parent_pid"))
     except Exception as e:  # one failed scheme must not stop the others
-        return {"model_id": job["model_id"], "status": "failed", "error": f"{type(e).__name__}: {e}"}
+        return {"model_id": job["model_id"], "status": "failed", "error": error_line(e)}
+
+
+def error_line(e):
+    """An exception as one short line: torch's messages can span pages (C++ stack traces)."""
+    first = next((line for line in str(e).splitlines() if line.strip()), "")
+    first = first if len(first) <= 300 else first[:300] + "..."
+    return one_line(f"{type(e).__name__}: {first}" if first else type(e).__name__)
 
 
 def _pool_job(job):
@@ -587,7 +629,7 @@ def run_jobs(jobs, data_root, devices, workers, cifar=None):
                         results.append(future.result())
                     except Exception as e:  # a worker died (killed, out of memory): the pool is gone
                         results.append({"model_id": futures[future]["model_id"], "status": "failed",
-                                        "error": f"worker process failed: {type(e).__name__}: {e}"})
+                                        "error": f"worker process failed: {error_line(e)}"})
                     bar.update()
             except BaseException:  # Ctrl-C or SIGTERM: checkpoints are on disk, do not finish the schemes
                 stop_pool(pool)
@@ -599,7 +641,7 @@ def run_jobs(jobs, data_root, devices, workers, cifar=None):
 # ---------------------------------------------------------------- command line
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("schemes", help="JSON list of schemes, e.g. generated_schemes.json (scheme i is ModelId i+1)")
     p.add_argument("raw_dir", help="directory for the logs scheme_<ModelId>.txt, e.g. raw_data")
     p.add_argument("--data-root", default=DEFAULT_DATA_ROOT,
@@ -626,8 +668,16 @@ def main(args):
     if args.cuda_graphs and any(d == "cpu" for d in devices):
         raise InputError(f"--cuda-graphs: needs --device cuda, got {args.device!r}")
     raw_dir = Path(args.raw_dir)
-    if raw_dir.exists() and not raw_dir.is_dir():
-        raise InputError(f"{raw_dir}: not a directory")
+    try:
+        if not stat.S_ISDIR(os.stat(raw_dir).st_mode):
+            raise InputError(f"{raw_dir}: not a directory")
+    except FileNotFoundError:
+        pass
+    except OSError as e:  # a regular file in the path (ENOTDIR), a symlink loop, ...
+        raise InputError(f"{raw_dir}: cannot use as RAW_DIR ({e.strerror or e})") from None
+    cifar_files = [Path(args.data_root) / CIFAR_DIR / name for name in TRAIN_FILES + TEST_FILES + [META_FILE]]
+    check_outputs_not_inputs([path for model_id in ids for path in log_paths(raw_dir, model_id).values()],
+                             [args.schemes, *cifar_files])
     todo = []
     for model_id in ids:
         final = log_paths(raw_dir, model_id)["final"]
@@ -642,13 +692,19 @@ def main(args):
     if todo:
         ensure_cifar(args.data_root)
         cifar = read_cifar(args.data_root)  # checks the files before anything is written
-    raw_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        created = make_parents(raw_dir / CKPT_DIR)  # RAW_DIR and the directories above it that were missing
+    except OSError as e:
+        raise InputError(f"{raw_dir}: cannot create ({e.strerror or e})") from None
     jobs = [{"model_id": i, "scheme": schemes[i - 1], "raw_dir": str(raw_dir), "epochs": args.epochs,
              "cuda_graphs": args.cuda_graphs} for i in todo]
     started = time.perf_counter()
-    results = run_jobs(jobs, args.data_root, devices, args.workers, cifar if args.workers == 1 else None)
-    with contextlib.suppress(OSError):
-        (raw_dir / CKPT_DIR).rmdir()  # only once empty; workers never remove it (another may be locking in it)
+    try:
+        results = run_jobs(jobs, args.data_root, devices, args.workers, cifar if args.workers == 1 else None)
+    finally:
+        with contextlib.suppress(OSError):
+            (raw_dir / CKPT_DIR).rmdir()  # only once empty; workers never remove it (another may be locking in it)
+        remove_dirs(created)  # those still empty: no scheme got as far as a checkpoint or a log
     failed = [r for r in results if r["status"] == "failed"]
     counts = {s: sum(r["status"] == s for r in results) for s in ("trained", "resumed", "skipped")}
     print(f"{len(ids)} scheme(s): {counts['trained']} trained, {counts['resumed']} resumed, "

@@ -12,42 +12,59 @@ the middle row of each bin is a test row. Losses are rounded to LOSS_DECIMALS, a
 as logged. On the published logs the output equals the published CSVs byte for byte, except that
 they have CRLF line endings and this writes LF.
 
+Every log must be whole: each line ends with a newline (a last line without one was cut short),
+numbers are plain decimals (accuracies in 0..1, losses >= 0, learning rates > 0), each of the
+scheme and #params lines appears once, ModelIds count from 1 without leading zeros, and a name
+scheme_<int>.txt that is a directory, a dangling symlink or not a regular file is an error, not
+skipped (skipping one would silently change the split).
+
 Input:  RAW_DIR with scheme_<ModelId>.txt logs.
 Output: OUT.csv, v1 columns (as naap440.csv) or, with --version 2, v1 plus NumSkipConnections
-        and NumPartialRFLayers (as naap440v2.csv); prints the number of rows and test rows.
+        and NumPartialRFLayers (as naap440v2.csv); prints the number of rows and test rows. An
+        existing OUT.csv is replaced only with --force; OUT.csv may not be one of the logs.
 Example: python data_dir_to_csv.py raw_data naap440.csv --version 1
 """
-import argparse
 import json
 import math
 import os
 import re
+import stat
 from pathlib import Path
 
-from common import InputError, atomic_write_text, run_cli
+from common import InputError, OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs, run_cli
 from models import validate_scheme
+from protocol import NUM_TEST_BINS, split_bins
 
-TEST_BINS = 40
+TEST_BINS = NUM_TEST_BINS  # the published split's bin count: one home, protocol.py
 LOSS_DECIMALS = 4
-LOG_NAME = re.compile(r"scheme_(\d+)\.txt")
+LOG_NAME = re.compile(r"scheme_([0-9]+)\.txt")
 V1_FEATURES = ["NumParams", "NumMACs", "NumLayers", "NumStages", "FirstLayerWidth", "LastLayerWidth"]
 V2_FEATURES = V1_FEATURES + ["NumSkipConnections", "NumPartialRFLayers"]
 EPOCH_FIELDS = ["LossMean", "LossMedian", "Accuracy"]
 
 SCHEME_PREFIX = "Network scheme: "
-COUNTS_LINE = re.compile(r"Network #params: (\d+), #MACs: (\d+)")
-EPOCH_LINE = re.compile(r"Epoch (\d+), LR: (\S+)")
+COUNTS_LINE = re.compile(r"Network #params: ([0-9]{1,30}), #MACs: ([0-9]{1,30})")
+EPOCH_LINE = re.compile(r"Epoch ([0-9]{1,9}), LR: (\S+)")
+TIMESTAMP = re.compile(r"[0-9]+")
+# a plain decimal as Python writes floats; float() alone would also take "1_0", " 1", "infinity"
+NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+NON_FINITE = re.compile(r"[-+]?(?:nan|inf|infinity)", re.IGNORECASE)
 LOSS_PREFIX = "Loss mean, median: "
 ACCURACY_PREFIX = "Test accuracy: "
 
 
-def _number(text, path, line_no):
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{path}: line {line_no}: malformed number {text!r}") from None
+def _number(text, path, line_no, what, low, high=math.inf, low_open=False):
+    """float(text), which must be a plain decimal in low..high (above low if low_open)."""
+    if NON_FINITE.fullmatch(text):
+        raise InputError(f"{path}: line {line_no}: {what} {text[:30]!r} is not a finite number")
+    if not NUMBER.fullmatch(text):
+        raise InputError(f"{path}: line {line_no}: malformed number {text[:30]!r}")
+    value = float(text)
     if not math.isfinite(value):
-        raise InputError(f"{path}: line {line_no}: {text!r} is not a finite number")
+        raise InputError(f"{path}: line {line_no}: {what} {text[:30]!r} is not a finite number")
+    if value < low or value > high or (low_open and value == low):
+        bounds = f"{'above' if low_open else 'at least'} {low:g}" if high == math.inf else f"in {low:g}..{high:g}"
+        raise InputError(f"{path}: line {line_no}: {what} {text[:30]} is out of range (must be {bounds})")
     return value
 
 
@@ -60,18 +77,28 @@ def parse_log(path):
         raise InputError(f"{path}: not a text log") from None
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    # split on newlines only: str.splitlines would also split inside a line at \x0c, \x1c, \u2028, ...
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    if lines[-1]:
+        # every line a training writes ends with a newline: this one was cut short, maybe mid-number
+        raise InputError(f"{path}: line {len(lines)}: cut short (no newline at the end of the file): "
+                         f"{lines[-1][-60:]!r}")
     scheme = counts = None
     epochs = []  # [loss_mean, loss_median, accuracy], the latter two None until seen
-    for line_no, line in enumerate(text.splitlines(), 1):
+    for line_no, line in enumerate(lines[:-1], 1):
         if not line.strip():
             continue
         stamp, _, msg = line.partition(" ")
-        if not stamp.isdigit():
+        if not TIMESTAMP.fullmatch(stamp):
             raise InputError(f"{path}: line {line_no}: malformed line (no timestamp): {line[:60]!r}")
         if msg.startswith(SCHEME_PREFIX):
+            if scheme is not None:
+                raise InputError(f"{path}: line {line_no}: a second 'Network scheme:' line")
             try:
                 scheme = json.loads(msg[len(SCHEME_PREFIX):])
-            except json.JSONDecodeError as e:
+            except RecursionError:
+                raise InputError(f"{path}: line {line_no}: malformed network scheme (nested too deep)") from None
+            except ValueError as e:  # JSONDecodeError, or an integer of more than 4300 digits
                 raise InputError(f"{path}: line {line_no}: malformed network scheme ({e})") from None
             try:
                 validate_scheme(scheme, where=f"{path}: network scheme")
@@ -81,6 +108,8 @@ def parse_log(path):
             m = COUNTS_LINE.fullmatch(msg)
             if not m:
                 raise InputError(f"{path}: line {line_no}: malformed #params line: {msg[:60]!r}")
+            if counts is not None:
+                raise InputError(f"{path}: line {line_no}: a second '#params' line")
             counts = int(m[1]), int(m[2])
         elif msg.startswith("Epoch "):
             if epochs and epochs[-1][2] is None:
@@ -89,17 +118,18 @@ def parse_log(path):
             if not m or int(m[1]) != len(epochs) + 1:
                 raise InputError(f"{path}: line {line_no}: expected 'Epoch {len(epochs) + 1}, LR: ...', "
                                  f"got {msg[:60]!r}")
+            _number(m[2], path, line_no, "learning rate", 0, low_open=True)
             epochs.append([None, None, None])
         elif msg.startswith(LOSS_PREFIX):
             parts = msg[len(LOSS_PREFIX):].split(", ")
             if not epochs or epochs[-1][0] is not None or len(parts) != 2:
                 raise InputError(f"{path}: line {line_no}: unexpected or malformed loss line: {msg[:60]!r}")
-            epochs[-1][0] = round(_number(parts[0], path, line_no), LOSS_DECIMALS)
-            epochs[-1][1] = round(_number(parts[1], path, line_no), LOSS_DECIMALS)
+            epochs[-1][0] = round(_number(parts[0], path, line_no, "loss", 0), LOSS_DECIMALS)
+            epochs[-1][1] = round(_number(parts[1], path, line_no, "loss", 0), LOSS_DECIMALS)
         elif msg.startswith(ACCURACY_PREFIX):
             if not epochs or epochs[-1][0] is None or epochs[-1][2] is not None:
                 raise InputError(f"{path}: line {line_no}: test accuracy line without a loss line before it")
-            epochs[-1][2] = _number(msg[len(ACCURACY_PREFIX):], path, line_no)
+            epochs[-1][2] = _number(msg[len(ACCURACY_PREFIX):], path, line_no, "test accuracy", 0, 1)
         # other lines ("Network has been init on device ...", "Training set is ready") carry no data
     if scheme is None:
         raise InputError(f"{path}: no 'Network scheme:' line")
@@ -126,27 +156,58 @@ def parse_log(path):
     }
 
 
-def read_logs(raw_dir):
+def list_logs(raw_dir):
+    """{ModelId: path} of the scheme_<int>.txt logs in raw_dir, in file-name order.
+
+    A name of that form must be a regular file (or a symlink to one) with a ModelId from 1 without
+    leading zeros: anything else is an error, since skipping it would silently change the split.
+    """
+    raw_dir = Path(raw_dir)
+    try:
+        names = sorted(os.listdir(raw_dir))
+    except FileNotFoundError:
+        raise InputError(f"{raw_dir}: no such directory") from None
+    except NotADirectoryError:
+        raise InputError(f"{raw_dir}: not a directory") from None
+    except OSError as e:
+        raise InputError(f"{raw_dir}: cannot read the directory ({e.strerror or e})") from None
+    logs = {}
+    for name in names:
+        m = LOG_NAME.fullmatch(name)
+        if not m:
+            continue
+        path = raw_dir / name
+        if not m[1].strip("0"):
+            raise InputError(f"{path}: ModelId 0 has no scheme (ModelIds count from 1)")
+        if m[1].startswith("0"):
+            raise InputError(f"{path}: ModelId with a leading zero (create_dataset.py names this log "
+                             f"scheme_{int(m[1])}.txt)")
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise InputError(f"{path}: dangling symbolic link (its target does not exist)") from None
+        except OSError as e:  # a symlink loop, ...
+            raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{path}: is a directory, expected a training log")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file, expected a training log")
+        logs[int(m[1])] = path
+    if not logs:
+        raise InputError(f"{raw_dir}: no scheme_<ModelId>.txt logs")
+    return logs
+
+
+def read_logs(raw_dir, logs=None):
     """{ModelId: record} for every scheme_<int>.txt in raw_dir, inserted in file-name order.
 
     File-name order (scheme_1, scheme_10, scheme_100, ...) matters: it is the order the published
-    split was made in, and ties in MaxAccuracy keep it.
+    split was made in, and ties in MaxAccuracy keep it. `logs` is list_logs(raw_dir), if known.
     """
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise InputError(f"{raw_dir}: no such directory")
     records = {}
-    for name in sorted(os.listdir(raw_dir)):
-        m = LOG_NAME.fullmatch(name)
-        if not m or not (raw_dir / name).is_file():
-            continue
-        model_id = int(m[1])
-        if model_id in records:
-            raise InputError(f"{raw_dir / name}: a second log for ModelId {model_id}")
-        records[model_id] = parse_log(raw_dir / name)
-        records[model_id]["file"] = raw_dir / name
-    if not records:
-        raise InputError(f"{raw_dir}: no scheme_<ModelId>.txt logs")
+    for model_id, path in (logs or list_logs(raw_dir)).items():
+        records[model_id] = parse_log(path)
+        records[model_id]["file"] = path
     counts = [len(r["epochs"]) for r in records.values()]
     # the most common epoch count is taken as intended; the odd ones out are named
     expected = max(set(counts), key=lambda c: (counts.count(c), c))
@@ -163,15 +224,16 @@ def assign_test_rows(records, test_bins=TEST_BINS, where="logs"):
     `where` (the log directory) prefixes the error message.
     """
     n = len(records)
-    size = round(n / test_bins)
-    if size < 2:
+    try:
+        middles = {middle for _, _, middle in split_bins(n, test_bins)}  # the rule: protocol.split_bins
+    except ValueError:
         # with one record per bin every record would be a test record and none left to train on
         need = (3 * test_bins + 1) // 2
         raise InputError(f"{where}: {n} logs are too few for {test_bins} test bins (need at least {need}, "
-                         f"or lower --test-bins)")
+                         f"or lower --test-bins)") from None
     ranked = sorted(records.values(), key=lambda r: r["MaxAccuracy"])  # stable: keeps file-name order
     for i, r in enumerate(ranked):
-        r["IsTest"] = int(i - size // 2 >= 0 and (i - size // 2) % size == 0)
+        r["IsTest"] = int(i in middles)
 
 
 def _fmt(value):
@@ -194,16 +256,28 @@ def records_to_csv(records, version=1):
     return "\n".join(lines) + "\n"
 
 
-def convert(raw_dir, out_csv, version=1, test_bins=TEST_BINS):
-    """Parse raw_dir and write out_csv atomically; return the records."""
-    records = read_logs(raw_dir)
+def check_output(raw_dir, out_csv, logs):
+    """OUT.csv may not be a log (symlinks and hard links included) nor hold one, nor be named like
+    a log inside RAW_DIR (the next conversion would read it as one)."""
+    check_outputs_not_inputs([out_csv], logs.values())
+    out_real = os.path.realpath(out_csv)
+    if LOG_NAME.fullmatch(os.path.basename(out_real)) and os.path.dirname(out_real) == os.path.realpath(raw_dir):
+        raise InputError(f"{out_csv}: named like a training log inside {raw_dir}, where it would be read as "
+                         "one; choose another output path")
+
+
+def convert(raw_dir, out_csv, version=1, test_bins=TEST_BINS, force=False):
+    """Parse raw_dir and write out_csv atomically (an existing one only if force); return the records."""
+    logs = list_logs(raw_dir)
+    check_output(raw_dir, out_csv, logs)
+    records = read_logs(raw_dir, logs)
     assign_test_rows(records, test_bins, where=raw_dir)
-    atomic_write_text(out_csv, records_to_csv(records, version))
+    atomic_write_text(out_csv, records_to_csv(records, version), replace=force)
     return records
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("raw_dir", help="directory of scheme_<ModelId>.txt training logs, e.g. raw_data")
     p.add_argument("out_csv", help="output CSV, e.g. naap440.csv")
     p.add_argument("--version", type=int, choices=(1, 2), default=1,
@@ -212,6 +286,7 @@ def parse_args(argv=None):
                    help=f"split: rows are cut into bins of round(n / bins) rows and the middle row of each bin is a "
                         f"test row, so about n / round(n / bins) test rows; exactly bins when n is a "
                         f"multiple of it (default {TEST_BINS}: 440 logs -> 40 test rows)")
+    p.add_argument("--force", action="store_true", help="replace OUT_CSV if it exists")
     args = p.parse_args(argv)
     if args.test_bins < 1:
         p.error("--test-bins must be at least 1")
@@ -219,7 +294,7 @@ def parse_args(argv=None):
 
 
 def main(args):
-    records = convert(args.raw_dir, args.out_csv, args.version, args.test_bins)
+    records = convert(args.raw_dir, args.out_csv, args.version, args.test_bins, args.force)
     num_test = sum(r["IsTest"] for r in records.values())
     print(f"{len(records)} rows ({num_test} test) written to {args.out_csv}")
     return records

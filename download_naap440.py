@@ -6,33 +6,39 @@ mirror base URL or a directory laid out like the release (an offline copy). Ever
 against naap440_checksums.json; all files are fetched and verified in a temp directory inside DEST
 and only then moved into place, so a failure leaves nothing behind. A file already in DEST with
 the right checksum is kept ("up to date"); one with a wrong checksum is an error unless --force.
-A checksum mismatch, an HTTP error or an unreachable server is one error line and exit status 2.
+A checksum mismatch, an HTTP error, an unreachable server or a malformed URL is one error line and
+exit status 2. A file that another run puts into DEST meanwhile is never silently replaced.
 
 Input:  --source URL|DIR (default: the GitHub release below), naap440_checksums.json.
 Output: DEST/naap440.csv, DEST/naap440v2.csv [, DEST/raw_data/scheme_N.txt]; DEST defaults to the
         project root. Prints what was fetched and what was up to date.
 Example: python download_naap440.py --source ../shared/naap440 --force
 """
-import argparse
 import contextlib
 import hashlib
 import http.client
 import os
+import re
 import shutil
+import stat
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 from tqdm import tqdm
 
-from common import REPO_ROOT, InputError, atomic_write_bytes, read_json, run_cli
+from common import (REPO_ROOT, InputError, OneLineArgumentParser, atomic_write_bytes, check_outputs_not_inputs,
+                    make_parents, read_json, remove_dirs, rename_noreplace, run_cli)
 
 BASE_URL = "https://raw.githubusercontent.com/talcs/NAAP-440/c3b22b94de0f37bef5cc1debb2e592319b2d484e/"
 CHECKSUMS_FILE = REPO_ROOT / "naap440_checksums.json"  # sha256 of every published file we fetch
 DATASET_FILES = ["naap440.csv", "naap440v2.csv"]
 RAW_LOG_FILES = [f"raw_data/scheme_{i}.txt" for i in range(1, 441)]
 TIMEOUT_S = 30  # per request; a dead network should fail quickly, not hang
+URL_SCHEMES = ("http", "https", "ftp", "file")  # what urllib.request fetches
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def sha256(data):
@@ -41,6 +47,31 @@ def sha256(data):
 
 def is_url(source):
     return "://" in str(source)
+
+
+def check_url(url):
+    """InputError naming --source unless url is one urllib can fetch: no whitespace or control
+    characters, a known scheme, a host (but for file:) and a numeric port."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise InputError(f"--source {url}: malformed URL (contains whitespace or control characters)")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 -- ValueError for a port that is not a number in 0..65535
+    except ValueError as e:
+        raise InputError(f"--source {url}: malformed URL ({e})") from None
+    if parts.scheme not in URL_SCHEMES:
+        raise InputError(f"--source {url}: unsupported URL scheme {parts.scheme!r} (use {', '.join(URL_SCHEMES)})")
+    if parts.scheme != "file" and not parts.hostname:
+        raise InputError(f"--source {url}: malformed URL (no host)")
+
+
+def load_checksums(path=CHECKSUMS_FILE):
+    """{release-relative name: sha256 hex} from the checksums file, or InputError naming it."""
+    checksums = read_json(path)
+    if not isinstance(checksums, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and SHA256.fullmatch(v) for k, v in checksums.items()):
+        raise InputError(f"{path}: expected a JSON object of file name -> sha256 (64 hex digits)")
+    return checksums
 
 
 def fetch(source, name):
@@ -63,6 +94,8 @@ def fetch(source, name):
         raise InputError(f"{url}: cannot connect ({e.reason})") from None
     except TimeoutError:
         raise InputError(f"{url}: no answer within {TIMEOUT_S} s") from None
+    except ValueError as e:  # a URL that urllib cannot even parse
+        raise InputError(f"{url}: malformed URL ({e})") from None
     except (OSError, http.client.HTTPException) as e:
         raise InputError(f"{url}: download failed ({e.__class__.__name__}: {e})") from None
 
@@ -77,11 +110,20 @@ def files_to_fetch(dest, names, checksums, force):
     todo = []
     for name in names:
         target = Path(dest) / name
-        if not target.exists():
+        try:
+            st = os.stat(target)
+        except FileNotFoundError:
             todo.append(name)
-        elif not target.is_file():
+            continue
+        except OSError as e:  # a regular file where a directory should be (ENOTDIR), a symlink loop
+            raise InputError(f"{target}: cannot write ({e.strerror or e})") from None
+        if not stat.S_ISREG(st.st_mode):
             raise InputError(f"{target}: exists and is not a file")
-        elif sha256(target.read_bytes()) != checksums[name]:
+        try:
+            data = target.read_bytes()
+        except OSError as e:
+            raise InputError(f"{target}: cannot read ({e.strerror or e})") from None
+        if sha256(data) != checksums[name]:
             if not force:
                 raise InputError(f"{target}: exists with a different checksum (use --force to replace it)")
             todo.append(name)
@@ -94,19 +136,25 @@ def download(source, dest, names, checksums, force=False, progress=False):
     missing = [n for n in names if n not in checksums]
     if missing:
         raise InputError(f"{CHECKSUMS_FILE}: no checksum for {', '.join(missing)}")
-    if not is_url(source) and not Path(source).is_dir():
+    if is_url(source):
+        check_url(str(source))
+    elif not Path(source).is_dir():
         raise InputError(f"{source}: no such directory (expected a copy of the release or a URL)")
-    if dest.exists() and not dest.is_dir():
+    if os.path.lexists(dest) and not dest.is_dir():
         raise InputError(f"{dest}: not a directory")
-    todo = files_to_fetch(dest, names, checksums, force) if dest.exists() else list(names)
+    todo = files_to_fetch(dest, names, checksums, force)
     up_to_date = [n for n in names if n not in todo]
     if not todo:
         return [], up_to_date
-    created_dest = not dest.exists()
-    dest.mkdir(parents=True, exist_ok=True)
-    # staging inside dest keeps the final moves on one file system, hence atomic renames
-    staging = Path(tempfile.mkdtemp(prefix=".naap440-download.", dir=dest))
+    replacing = {n for n in todo if os.path.lexists(dest / n)}  # wrong checksum, --force
+    check_outputs_not_inputs([dest / n for n in todo],
+                             [CHECKSUMS_FILE, *([] if is_url(source) else [Path(source) / n for n in todo])])
+    created, moved, staging = [], [], None
     try:
+        # every directory this run makes is taken away again on failure (only if still empty)
+        created = make_parents(dest / "_")
+        # staging inside dest keeps the final moves on one file system, hence atomic renames
+        staging = Path(tempfile.mkdtemp(prefix=".naap440-download.", dir=dest))
         for name in tqdm(todo, desc="downloading", unit="file", disable=None if progress else True):
             data = fetch(source, name)
             got = sha256(data)
@@ -115,20 +163,36 @@ def download(source, dest, names, checksums, force=False, progress=False):
                                  f"expected {checksums[name]})")
             atomic_write_bytes(staging / name, data)
         for name in todo:
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / name, dest / name)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if created_dest:
+            target = dest / name
+            created += make_parents(target)
+            if name in replacing:
+                os.replace(staging / name, target)
+                continue
+            try:
+                rename_noreplace(staging / name, target)  # never over a file another run put there
+                moved.append(target)
+            except FileExistsError:
+                with contextlib.suppress(OSError):
+                    if sha256(target.read_bytes()) == checksums[name]:
+                        continue  # another run put the same verified file there
+                raise InputError(f"{target}: appeared while this run was downloading it, with another "
+                                 "checksum: left as it was (use --force to replace it)") from None
+    except BaseException as e:
+        for target in moved:  # all or nothing: the new files of this run go again
             with contextlib.suppress(OSError):
-                dest.rmdir()  # only if still empty: never delete what someone else put there
+                os.unlink(target)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        remove_dirs(created)  # only if still empty: never delete what someone else put there
+        if isinstance(e, OSError):
+            raise InputError(f"{dest}: cannot write ({e.strerror or e})") from None
         raise
     shutil.rmtree(staging, ignore_errors=True)
     return todo, up_to_date
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--source", default=BASE_URL,
                    help="mirror base URL or a directory laid out like the release (default: the GitHub release)")
     p.add_argument("--dest", default=str(REPO_ROOT), help="where to write the files (default: the project root)")
@@ -138,7 +202,7 @@ def parse_args(argv=None):
 
 
 def main(args):
-    checksums = read_json(CHECKSUMS_FILE)
+    checksums = load_checksums()
     names = DATASET_FILES + (RAW_LOG_FILES if args.raw_logs else [])
     fetched, up_to_date = download(args.source, args.dest, names, checksums, args.force, progress=args.raw_logs)
     for name in DATASET_FILES:

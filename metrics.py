@@ -10,9 +10,20 @@ import numpy as np
 import scipy.stats
 
 
-def mae(pred, truth):
-    """Mean absolute error: mean(|pred - truth|) over all rows."""
-    return float(np.mean(np.abs(np.asarray(pred, dtype=float) - np.asarray(truth, dtype=float))))
+def mae(pred, truth, sequential=False):
+    """Mean absolute error: mean(|pred - truth|) over all rows.
+
+    numpy's mean sums pairwise; sequential=True sums left to right instead, as the papers' code
+    did (pandas 0.23.4's Series.mean through bottleneck's nanmean), which can differ in the last
+    bit and so, rarely, in the 4th decimal.
+    """
+    errors = np.abs(np.asarray(pred, dtype=float) - np.asarray(truth, dtype=float))
+    if sequential:
+        total = 0.0
+        for e in errors.tolist():
+            total += e
+        return total / len(errors)
+    return float(np.mean(errors))
 
 
 def count_inversions(seq):
@@ -84,3 +95,17 @@ def spearman_rho(pred, truth):
     NaN when either input is constant.
     """
     return _correlation(scipy.stats.spearmanr, pred, truth)
+
+
+def precision_at_k(pred, k):
+    """Share of the true top-k rows among the predicted top-k, for rows in ground-truth order.
+
+    The true top-k are the last k rows; the predicted top-k are the last k of a stable sort of
+    pred, so that equal predictions keep ground-truth order, as in monotonicity(). 1 <= k <= n.
+    """
+    pred = np.asarray(pred, dtype=float)
+    n = len(pred)
+    if not 1 <= k <= n:
+        raise ValueError(f"precision_at_k needs 1 <= k <= {n} rows, got k={k}")
+    predicted_top = np.argsort(pred, kind="stable")[n - k:]
+    return float(np.count_nonzero(predicted_top >= n - k)) / k

@@ -7,14 +7,14 @@ needs stride 1 and the previous layer's width; a stride-2 option is skipped once
 exist. The output equals the published generated_schemes.json (scheme i is ModelId i+1).
 
 Input:  none.
-Output: OUT.json, a JSON list of schemes (indent 2); prints how many were written.
+Output: OUT.json, a JSON list of schemes (indent 2); prints how many were written. An existing
+        OUT.json is replaced only with --force; it may not be one of the program's own files.
 Example: python scheme_generator.py generated_schemes.json
 """
-import argparse
 import itertools
 import json
 
-from common import atomic_write_text, run_cli
+from common import OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs, run_cli
 
 MIN_DEPTH = 3
 MAX_STRIDE2_LAYERS = 3
@@ -49,14 +49,16 @@ def generate_schemes(layer_options=LAYER_OPTIONS, min_depth=MIN_DEPTH, max_strid
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("out", help="output JSON file, e.g. generated_schemes.json")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     return p.parse_args(argv)
 
 
 def main(args):
+    check_outputs_not_inputs([args.out])  # no inputs but the program's own source files
     schemes = generate_schemes()
-    atomic_write_text(args.out, json.dumps(schemes, indent=2))
+    atomic_write_text(args.out, json.dumps(schemes, indent=2), replace=args.force)
     print(f"{len(schemes)} schemes written to {args.out}")
     return schemes
 

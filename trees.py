@@ -10,6 +10,27 @@ by the same introsort and the same swap partition, and the Fisher-Yates feature 
 the same rand_r stream. Any of these may change between versions, so callers must check
 `sklearn.__version__ == REPLICA_VERSION` and otherwise use scikit-learn itself.
 
+A second rule set, rules="0.20.1", grows the tree scikit-learn 0.20.1 grew (the library of the
+published NAAP-440 table; it cannot be installed on Python 3.11, so it is emulated here from its
+source, sklearn/tree/_splitter.pyx, _criterion.pyx, _tree.pyx, _utils.pyx, tree.py):
+  - leaf rule: a node whose impurity is <= min_impurity_split = 1e-7 is a leaf (tree.py 278-286
+    default, _tree.pyx 232-233); 1.9.1 uses machine epsilon;
+  - sort: introsort with median-of-3 and 3-way partition all the way down to 1 element, no
+    insertion sort (_splitter.pyx 540-606), maxd = 2 * (int)(log(n) / log(2)) with the C
+    library's log (_utils.pyx 85-86; computed here with math.log, the same libm call);
+  - rand_r: no "seed 0 -> 1" fix (_utils.pyx 57-62): a splitter seed of 0 stays 0 and every
+    draw returns its lower bound;
+  - friedman=True is FriedmanMSE (_criterion.pyx 1311-1368): split proxy
+    (wR*sumL - wL*sumR)^2 / (wL*wR), improvement (wR*sumL - wL*sumR)^2 / (wL*wR*w_node)
+    (never negative with positive weights, so the "improvement + EPSILON < 0" leaf test does
+    not fire); the children's impurities are MSE's;
+  - presort: an optional sample order per feature, argsort of the float32 X along axis 0 (what
+    GradientBoostingRegressor passes as X_idx_sorted, gradient_boosting.py 1451-1460), replaces
+    the per-node sort: the node's samples are taken in that order through a sample mask
+    (_splitter.pyx 368-370, 423-432, 517-520).
+Everything else (the draws, the criterion sums and their update direction, the thresholds, the
+constant-feature bookkeeping, the final partition, the node values) is the same code in both.
+
 Covered: scikit-learn's defaults min_samples_split=2, min_samples_leaf=1,
 min_weight_fraction_leaf=0, min_impurity_decrease=0, max_features=None (all features),
 max_leaf_nodes=None, ccp_alpha=0, no monotonic constraints, one output, any max_depth.
@@ -17,40 +38,58 @@ Not covered: NaN in X (the splitter's missing-value branches are left out: NaN o
 raises ValueError), more than 2**31 rows.
 
 In 1.9.1 criterion="friedman_mse" is a deprecated alias of "squared_error" (the FriedmanMSE
-class is gone and GradientBoostingRegressor grows squared-error trees), so the `friedman` flag
-is accepted for the callers' convenience and changes nothing.
+class is gone and GradientBoostingRegressor grows squared-error trees), so under the 1.9.1 rules
+the `friedman` flag is accepted for the callers' convenience and changes nothing.
 
 API
-  fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False)
+  fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *,
+           rules="1.9.1", presort=None)
       -> (children_left, children_right, feature, threshold, value)
      the arrays of sklearn's tree_ (value = tree_.value[:, 0, 0]; leaves have children -1,
      feature -2, threshold -2.0).
   predict_tree(children_left, children_right, feature, threshold, value, X32) -> float64 (m,)
+  presort_order(order) -> the int64 feature-major copy fit_tree reads (pass it as `presort` to
+     skip the per-call conversion when many trees share one order).
 X32: the float32 matrix scikit-learn's tree sees (np.float32 copy of X), shape (n, F).
 y: float64 (n,). sample_weight: float64 (n,) or None. None is scikit-learn's sample_weight=None;
 it multiplies by w = 1.0, so None and np.ones(n) give the same bits. Rows of weight 0 take no
 part in the splits, as in Splitter.init. rand_r_seed: the splitter's first draw,
 `random_state.randint(0, 0x7FFFFFFF)`; for DecisionTreeRegressor(random_state=s) that is
 `np.random.RandomState(s).randint(0, 0x7FFFFFFF)`. max_depth: an int; scikit-learn's None is
-np.iinfo(np.int32).max.
+np.iinfo(np.int32).max (2**31 - 1 in 0.20.1 too). rules: "1.9.1" or "0.20.1". presort
+(0.20.1 only): None, or the (n, F) integer array np.argsort(X32, axis=0) would give in the
+order wanted (numpy 1.15.4's quicksort order to reproduce 0.20.1's GradientBoosting), or the
+result of presort_order().
+
+fit_tree is a thin Python front over one compiled function (_fit_tree) with a single
+signature: flags and arrays are always passed (an empty weight array for None, an empty order
+for no presort), so numba compiles it once for both rule sets.
 """
+import math
+
 import numpy as np
 from numba import njit
 
 REPLICA_VERSION = "1.9.1"
+RULES = ("1.9.1", "0.20.1")  # the rule sets fit_tree knows
 
 _EPSILON = np.finfo(np.float64).eps  # _tree.pyx's EPSILON (not _criterion.pyx's 10 * eps)
+MIN_IMPURITY_SPLIT_0_20_1 = 1e-7  # 0.20.1 tree.py: min_impurity_split=None means 1e-7
 _TREE_LEAF = -1
 _TREE_UNDEFINED = -2
+_NO_WEIGHTS = np.empty(0, np.float64)  # sample_weight=None
+_NO_PRESORT = np.empty((0, 0), np.int64)  # no presort
 
 
 @njit(cache=True)
 def _rand_int(low, high, state):
     """sklearn's rand_int over our_rand_r (32-bit xorshift); state is a 1-element int64 array
-    holding the uint32 seed (int64 so numba does no unsigned/signed promotion surprises)."""
+    holding the uint32 seed (int64 so numba does no unsigned/signed promotion surprises).
+    1.9.1's our_rand_r turns a state of 0 into 1 before each step; xorshift maps nonzero states
+    to nonzero states (each of its three steps is an invertible linear map), so only an initial
+    seed of 0 can be 0, and fit_tree applies that fix once, at the start, under the 1.9.1 rules.
+    0.20.1 has no fix: a state of 0 stays 0 and every draw returns `low`."""
     s = state[0]
-    if s == 0:
-        s = 1
     s ^= (s << 13) & 0xFFFFFFFF
     s ^= s >> 17
     s ^= (s << 5) & 0xFFFFFFFF
@@ -136,16 +175,32 @@ def _heapsort(a, lo, n):
 
 
 @njit(cache=True)
-def _sort(a, lo, n, stack):
+def _maxd_0_20_1(n):
+    """0.20.1's `2 * <int>log(n)` with _utils.log(x) = ln(x) / ln(2.0): numba's math.log is a
+    call of the C library's log, as in 0.20.1. (It equals 2 * floor(log2(n)), 1.9.1's maxd, for
+    every n below 2**40: tests/test_trees.py checks it against Python's math.log.)"""
+    return 2 * np.intp(math.log(n) / math.log(2.0))
+
+
+@njit(cache=True)
+def _sort(a, lo, n, stack, full):
     """introsort_3way on the packed a[lo:lo+n]. The recursion on the left part becomes an
     explicit stack: parts are disjoint and each carries its own depth budget, so the order in
-    which they are finished does not change the result."""
+    which they are finished does not change the result.
+    full=False: 1.9.1 (utils/_sorting.pyx): parts of 15 or fewer values are insertion-sorted.
+    full=True: 0.20.1 (tree/_splitter.pyx 540-606): partitions down to 1 value, no insertion
+    sort; only the cutoff and maxd's formula differ, the partition and heapsort are the same."""
     if n == 0:
         return
-    maxd = 2 * np.intp(np.log2(n))
+    if full:
+        maxd = _maxd_0_20_1(n)
+        cutoff = 1
+    else:
+        maxd = 2 * np.intp(np.log2(n))
+        cutoff = 15
     top = 0
     while True:
-        while n > 15:
+        while n > cutoff:
             if maxd <= 0:
                 _heapsort(a, lo, n)
                 n = 0
@@ -220,10 +275,16 @@ def _push(st_int, st_imp, top, start, end, depth, parent, is_left, n_constant_fe
 
 
 @njit(cache=True)
-def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
-    """Fit like DecisionTreeRegressor(random_state=s, max_depth=...).fit(X32, y, sample_weight)
-    and return the tree arrays (see the module docstring)."""
+def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impurity_split,
+              full_sort, seed0_fix, presort):
+    """The compiled builder behind fit_tree (see the module docstring), one signature for all
+    rule sets: X32 float32 (n, F) C-contiguous, y float64 (n,), sample_weight float64 (n,) or
+    empty for None, rand_r_seed and max_depth int64, friedman / full_sort / seed0_fix bools,
+    min_impurity_split float64, presort int64 (F, n) C-contiguous (row f: the samples in the
+    order of feature f) or empty (0, 0) for the per-node sort."""
     n_total, n_features = X32.shape
+    has_weights = sample_weight.shape[0] > 0
+    has_presort = presort.shape[0] > 0
     # Feature-major copy: the splitter reads one feature across the node's samples.
     XT = np.ascontiguousarray(X32.T)
     K = _packed_keys(XT)
@@ -235,7 +296,7 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
     weighted_n_samples = 0.0
     n_samples = 0
     for i in range(n_total):
-        if sample_weight is None:
+        if not has_weights:
             samples[n_samples] = i
             n_samples += 1
             weighted_n_samples += 1.0
@@ -256,8 +317,20 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
     constant_features = np.empty(n_features, np.intp)
     packed = np.empty(n_total, np.int64)
     sort_stack = np.empty((n_total + 2, 3), np.intp)
+    # 0.20.1's presort: sample_mask marks the node's samples while its split is searched.
+    sample_mask = np.zeros(n_total if has_presort else 0, np.uint8)
+    if has_presort:  # every row of presort must be a permutation of 0..n-1 (memory safety)
+        seen = np.zeros(n_total, np.int64)
+        for f in range(n_features):
+            for q in range(n_total):
+                j = np.uint64(presort[f, q])
+                if j >= n_total or seen[j] == f + 1:
+                    raise ValueError("presort: every column must be a permutation of the rows")
+                seen[j] = f + 1
     rng = np.empty(1, np.int64)
     rng[0] = rand_r_seed
+    if seed0_fix and rng[0] == 0:
+        rng[0] = 1  # 1.9.1's our_rand_r: DEFAULT_SEED (see _rand_int)
     feature_threshold = np.float32(1e-7)
 
     # Every leaf holds a sample, so 2 * n_samples - 1 nodes suffice.
@@ -307,7 +380,8 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
             m = sum_total / wn_node
             impurity = sq_sum_total / wn_node - m * m
             first = False
-        is_leaf = is_leaf or impurity <= _EPSILON
+        # 1.9.1: impurity <= EPSILON; 0.20.1: impurity <= min_impurity_split (1e-7)
+        is_leaf = is_leaf or impurity <= min_impurity_split
 
         best_pos = end
         best_feature = 0
@@ -320,6 +394,9 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
             best_proxy = -np.inf
             first_sort = True
             one = np.uint64(1)
+            if has_presort:
+                for p in range(ustart, uend):
+                    sample_mask[samples[p]] = 1
             f_i = n_features
             n_visited = 0
             n_found_constants = 0
@@ -341,17 +418,28 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
                 # The previous sort's order lives in `packed` (samples is only brought up to
                 # date before the final partition), so the gather can be done in place.
                 kcol = K[feat]
-                if first_sort:
-                    for p in range(ustart, uend):
-                        packed[p] = kcol[samples[p]]
+                if has_presort:
+                    # 0.20.1 presort: the node's samples in the feature's given order
+                    order = presort[feat]
+                    p = ustart
+                    for q in range(n_total):
+                        j = np.uint64(order[q])  # checked above: a permutation
+                        if sample_mask[j]:
+                            packed[p] = kcol[j]
+                            p += one
                     first_sort = False
                 else:
-                    for p in range(ustart, uend):
-                        packed[p] = kcol[packed[p] & 0xFFFFFFFF]
-                if n_node_samples > 15:
-                    _sort(packed, start, n_node_samples, sort_stack)
-                else:  # introsort_3way is an insertion sort below 16 values: skip its set-up
-                    _insertion_sort(packed, start, n_node_samples)
+                    if first_sort:
+                        for p in range(ustart, uend):
+                            packed[p] = kcol[samples[p]]
+                        first_sort = False
+                    else:
+                        for p in range(ustart, uend):
+                            packed[p] = kcol[packed[p] & 0xFFFFFFFF]
+                    if full_sort or n_node_samples > 15:
+                        _sort(packed, start, n_node_samples, sort_stack, full_sort)
+                    else:  # introsort_3way is an insertion sort below 16 values: skip its set-up
+                        _insertion_sort(packed, start, n_node_samples)
                 xcol = XT[feat]
 
                 x_prev = xcol[packed[start] & 0xFFFFFFFF]
@@ -393,7 +481,11 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
                     pos = p
                     wn_right = wn_node - wn_left
                     sum_right = sum_total - sum_left
-                    proxy = (sum_left * sum_left) / wn_left + (sum_right * sum_right) / wn_right
+                    if friedman:  # 0.20.1 FriedmanMSE.proxy_impurity_improvement
+                        diff = wn_right * sum_left - wn_left * sum_right
+                        proxy = diff * diff / (wn_left * wn_right)
+                    else:  # MSE.proxy_impurity_improvement
+                        proxy = (sum_left * sum_left) / wn_left + (sum_right * sum_right) / wn_right
                     if proxy > best_proxy:
                         best_proxy = proxy
                         best_pos = np.intp(p)
@@ -443,13 +535,21 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
                 mr = sum_right / wn_right
                 imp_left = sq_left / wn_left - ml * ml
                 imp_right = sq_right / wn_right - mr * mr
-                improvement = (wn_node / weighted_n_samples) * (
-                    impurity - (wn_right / wn_node * imp_right)
-                    - (wn_left / wn_node * imp_left))
-                if improvement + _EPSILON < 0.0:
+                if friedman:  # 0.20.1 FriedmanMSE.impurity_improvement (n_outputs = 1)
+                    diff = wn_right * sum_left - wn_left * sum_right
+                    improvement = diff * diff / (wn_left * wn_right * wn_node)
+                else:  # Criterion.impurity_improvement
+                    improvement = (wn_node / weighted_n_samples) * (
+                        impurity - (wn_right / wn_node * imp_right)
+                        - (wn_left / wn_node * imp_left))
+                if improvement + _EPSILON < 0.0:  # min_impurity_decrease = 0
                     is_leaf = True
             else:
                 is_leaf = True
+
+            if has_presort:  # the partition moved the samples, not the set: clear the mask
+                for p in range(start, end):
+                    sample_mask[samples[p]] = 0
 
             # Known constants keep their order for descendants; append the new ones.
             for k in range(n_known_constants):
@@ -484,6 +584,58 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False):
     return (left_child[:node_count].copy(), right_child[:node_count].copy(),
             node_feature[:node_count].copy(), node_threshold[:node_count].copy(),
             node_value[:node_count].copy())
+
+
+def _c_array(a, dtype):
+    """a as a writeable C-contiguous array of dtype (numba types read-only arrays apart: one
+    compiled signature needs them all alike); no copy when it already is one."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    return a if a.flags.writeable else a.copy()
+
+
+def presort_order(order):
+    """The presort argument of fit_tree in the form the compiled builder reads: an (n, F)
+    integer array (as np.argsort(X32, axis=0) returns it) becomes its int64 feature-major copy,
+    returned as the (n, F) transposed view, so that fit_tree passes it on without copying."""
+    order = np.asarray(order)
+    if order.ndim != 2 or order.dtype.kind not in "iu":
+        raise ValueError("presort must be an (n_samples, n_features) integer array")
+    return _c_array(order.T, np.int64).T
+
+
+def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, rules="1.9.1",
+             presort=None):
+    """Fit like DecisionTreeRegressor(random_state=s, max_depth=...).fit(X32, y, sample_weight)
+    of scikit-learn `rules` ("1.9.1" or "0.20.1"; criterion="friedman_mse" when friedman, and
+    0.20.1's presort when presort is given) and return the tree arrays (see the module
+    docstring)."""
+    X32 = _c_array(X32, np.float32)
+    y = _c_array(y, np.float64)
+    if X32.ndim != 2 or y.shape != (X32.shape[0],):
+        raise ValueError("X32 must be (n, F) and y (n,)")
+    if sample_weight is None:
+        sample_weight = _NO_WEIGHTS
+    else:
+        sample_weight = _c_array(sample_weight, np.float64)
+        if sample_weight.shape != y.shape:
+            raise ValueError("sample_weight must be (n,)")
+    if rules == "1.9.1":
+        if presort is not None:
+            raise ValueError("scikit-learn 1.9.1 has no presort")
+        return _fit_tree(X32, y, sample_weight, int(rand_r_seed), int(max_depth), False,
+                         _EPSILON, False, True, _NO_PRESORT)
+    if rules != "0.20.1":
+        raise ValueError(f"rules must be one of {RULES}, not {rules!r}")
+    if presort is None:
+        order = _NO_PRESORT
+    else:
+        order = presort_order(presort).T
+        if order.shape != (X32.shape[1], X32.shape[0]):
+            raise ValueError("presort must have the shape of X32")
+        if order.shape[0] == 0:
+            order = _NO_PRESORT  # no features: nothing to presort
+    return _fit_tree(X32, y, sample_weight, int(rand_r_seed), int(max_depth), bool(friedman),
+                     MIN_IMPURITY_SPLIT_0_20_1, True, False, order)
 
 
 @njit(cache=True)

@@ -3,22 +3,23 @@ and a projection of the full 440-scheme x 90-epoch run on a GPU.
 
 --device cpu: writes full-size synthetic CIFAR-10 (50,000 + 10,000 random images, the real layout)
   to a temporary directory and trains one scheme both ways from the same seed: the paper's loop
-  (torchvision CIFAR10 with ToTensor + Normalize, DataLoader(batch 256, shuffle=True)) and the fast
-  loop (normalized tensors, batches by index). Prints each loop's epoch time (training and test pass,
-  the second and later epochs, data loading excluded), the ratio, and whether the epochs' numbers agree.
+  (reference_training.paper_run: torchvision CIFAR10 with ToTensor + Normalize, DataLoader(batch 256,
+  shuffle=True)) and the fast loop (normalized tensors, batches by index). Prints each loop's epoch
+  time (training and test pass, the second and later epochs, data loading excluded), the ratio, and
+  whether the epochs' numbers and the final weights agree; exit status 1 if they do not.
 --device cuda: trains --num-schemes schemes, picked at evenly spaced MAC-count quantiles of the
   schemes file, for --epochs epochs with --workers concurrent workers on one GPU, once per --modes
   entry (eager, graphs = --cuda-graphs), and projects the 440 x 90 run in hours from the steady
-  epochs (the first epoch, with warm-up and graph capture, excluded).
+  epochs (the first epoch, with warm-up and graph capture, excluded). Exit status 1 if the modes'
+  logs differ (timestamps aside) or a scheme failed.
 
-plain_dataloader_run is also the reference that tests/test_create_dataset.py compares the fast loop
-with, number for number and weight for weight.
+The reference loop lives in reference_training.py (top level), shared with tests/test_create_dataset.py;
+it imports nothing of create_dataset.py or models.py, so a bug there cannot hide on both sides.
 
 Output: a small table on stdout; nothing is kept (temporary directories).
 Example: python bench/bench_training.py --device cpu --model-id 1 --epochs 2
          python bench/bench_training.py --device cuda --workers 8 --num-schemes 8 --epochs 3 --modes eager,graphs
 """
-import argparse
 import statistics
 import sys
 import tempfile
@@ -26,64 +27,16 @@ import time
 from pathlib import Path
 
 import torch
-import torchvision
-from torch.utils.data import DataLoader
-from torchvision import transforms
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import create_dataset as cd  # noqa: E402
-from common import run_cli  # noqa: E402
+import reference_training  # noqa: E402
+from common import OneLineArgumentParser, run_cli  # noqa: E402
 from models import count_params_and_macs  # noqa: E402
 
 FULL_TRAIN, FULL_TEST = 50_000, 10_000
 FULL_SCHEMES, FULL_EPOCHS = 440, 90
 DEFAULT_SCHEMES = Path(__file__).resolve().parent.parent / "generated_schemes.json"
-
-
-class UncheckedCIFAR10(torchvision.datasets.CIFAR10):
-    """torchvision's CIFAR10, per-sample PIL path and all, minus the md5 checks (synthetic files)."""
-
-    def _check_integrity(self):
-        return True
-
-    def _load_meta(self):
-        self.classes = list(range(cd.NUM_CLASSES))
-        self.class_to_idx = {c: c for c in self.classes}
-
-
-def plain_dataloader_run(scheme, data_root, epochs, device="cpu", num_workers=0):
-    """The paper's loop: per-sample transforms, DataLoader for training (shuffled) and test sets.
-
-    Returns {'epochs': [(epoch, lr, loss mean, loss median, accuracy)], 'seconds': [...], 'model'}.
-    """
-    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(cd.NORM_MEAN, cd.NORM_STD)])
-    trainset = UncheckedCIFAR10(data_root, train=True, transform=transform)
-    testset = UncheckedCIFAR10(data_root, train=False, transform=transform)
-    trainloader = DataLoader(trainset, batch_size=cd.BATCH_SIZE, shuffle=True, num_workers=num_workers)
-    testloader = DataLoader(testset, batch_size=cd.BATCH_SIZE, shuffle=False, num_workers=num_workers)
-    model, optimizer, criterion = cd.init_training(scheme, device)
-    out = {"epochs": [], "seconds": [], "model": model}
-    for epoch in range(1, epochs + 1):
-        started = time.perf_counter()
-        lr = cd.set_epoch_lr(optimizer, epoch)
-        model.train()
-        losses = []
-        for inputs, labels in trainloader:
-            inputs, labels = inputs.to(device), labels.to(device)
-            optimizer.zero_grad()
-            loss = criterion(model(inputs), labels)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        model.eval()
-        correct = 0
-        with torch.no_grad():
-            for inputs, labels in testloader:
-                _, predicted = torch.max(model(inputs.to(device)), 1)
-                correct += (predicted == labels.to(device)).sum().item()
-        out["epochs"].append((epoch, lr, *cd.loss_stats(losses), correct / len(testset)))
-        out["seconds"].append(time.perf_counter() - started)
-    return out
 
 
 def fast_run(scheme, data_root, epochs, device="cpu"):
@@ -106,7 +59,7 @@ def bench_cpu(args, schemes, data_root):
     print(f"CPU, {torch.get_num_threads()} torch threads; ModelId {args.model_id} "
           f"({count_params_and_macs(scheme)[1]:,} MACs); {FULL_TRAIN:,} + {FULL_TEST:,} synthetic images; "
           f"{args.epochs} epoch(s) each, epoch 1 excluded from the mean when there are more")
-    runs = {"plain DataLoader": plain_dataloader_run(scheme, data_root, args.epochs),
+    runs = {"plain DataLoader": reference_training.paper_run(scheme, data_root, args.epochs),
             "fast": fast_run(scheme, data_root, args.epochs)}
     means = {}
     for name, run in runs.items():
@@ -116,6 +69,20 @@ def bench_cpu(args, schemes, data_root):
     print(f"{'ratio':>17}: {means['plain DataLoader'] / means['fast']:7.2f}x")
     same = runs["plain DataLoader"]["epochs"] == runs["fast"]["epochs"]
     print(f"{'same numbers':>17}: {same}")
+    same_weights = same_model_weights(runs["plain DataLoader"]["model"], runs["fast"]["model"])
+    print(f"{'same weights':>17}: {same_weights}")
+    if not (same and same_weights):
+        print("error: the fast loop's numbers or weights differ from the paper's loop "
+              f"(paper: {runs['plain DataLoader']['epochs']}; fast: {runs['fast']['epochs']})", file=sys.stderr)
+        sys.exit(1)
+
+
+def same_model_weights(reference_model, fast_model):
+    """Whether reference_training.PaperNet and models.Net hold the same tensors, in state_dict order."""
+    ours = list(fast_model.state_dict().values())
+    theirs = reference_model.weights()
+    return len(ours) == len(theirs) and all(
+        a.shape == b.shape and torch.equal(a.cpu(), b.cpu()) for a, b in zip(theirs, ours))
 
 
 def pick_by_macs(schemes, count):
@@ -128,7 +95,7 @@ def pick_by_macs(schemes, count):
 def bench_cuda(args, schemes, data_root):
     ids = pick_by_macs(schemes, args.num_schemes)
     print(f"{torch.cuda.get_device_name(0)}; ModelIds {ids}; {args.workers} workers; {args.epochs} epochs")
-    logs = {}
+    logs, any_failed = {}, False
     for mode in args.modes.split(","):
         with tempfile.TemporaryDirectory() as raw_dir:
             jobs = [{"model_id": i, "scheme": schemes[i - 1], "raw_dir": raw_dir, "epochs": args.epochs,
@@ -137,6 +104,7 @@ def bench_cuda(args, schemes, data_root):
             results = cd.run_jobs(jobs, data_root, ["cuda:0"], args.workers)
             wall = time.perf_counter() - started
             failed = [r for r in results if r["status"] == "failed"]
+            any_failed |= bool(failed)
             for r in failed:
                 print(f"{mode}: ModelId {r['model_id']} failed: {r['error']}")
             ok = [r for r in results if r["status"] != "failed"]
@@ -151,14 +119,20 @@ def bench_cuda(args, schemes, data_root):
             logs[mode] = {r["model_id"]: [line.split(" ", 1)[1] for line in
                                           (Path(raw_dir) / f"scheme_{r['model_id']}.txt").read_text().splitlines()]
                           for r in ok}
+    differ = False
     if len(logs) > 1:
         first, *others = logs
         for other in others:
-            print(f"{other} logs == {first} logs (timestamps aside): {logs[other] == logs[first]}")
+            same = logs[other] == logs[first]
+            print(f"{other} logs == {first} logs (timestamps aside): {same}")
+            differ |= not same
+    if differ or any_failed:
+        print("error: " + ("the modes' logs differ" if differ else "a scheme failed"), file=sys.stderr)
+        sys.exit(1)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--schemes", default=str(DEFAULT_SCHEMES), help="schemes JSON (default generated_schemes.json)")
     p.add_argument("--data-root", help="CIFAR-10 root to use instead of full-size synthetic data")

@@ -13,7 +13,7 @@ from common import reference_data_dir  # noqa: E402
 
 
 REFERENCE_FILES = ("naap440.csv", "naap440v2.csv", "generated_schemes.json", "raw_data",
-                   "published_results.csv", "reference_results.csv")
+                   "published_results.csv", "sklearn_results.csv")
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +22,10 @@ def ref_dir():
     return reference_data_dir(REFERENCE_FILES)
 
 
-def run_script(script, *args, cwd=None, timeout=600):
+def run_script(script, *args, cwd=None, timeout=600, env=None):
     """Run a top-level script as a user would; return the CompletedProcess (text, captured)."""
     return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def live_processes():

@@ -17,9 +17,8 @@ import torch
 
 from conftest import ROOT, live_processes, run_script
 
-sys.path.insert(0, str(ROOT / "bench"))
-import bench_training  # noqa: E402
 import create_dataset as cd  # noqa: E402
+import reference_training  # noqa: E402
 from models import count_params_and_macs  # noqa: E402
 
 N_TRAIN, N_TEST = 512, 256  # two full batches and a 256-image test set: small, still batch-shaped
@@ -53,16 +52,56 @@ def strip_times(path):
 
 # ---------------------------------------------------------------- one experiment, two speeds
 
+def fast_run(scheme, data_root, epochs):
+    """create_dataset.py's loop (the code under test) on the files in data_root."""
+    data = cd.to_device_data(cd.read_cifar(data_root), torch.device("cpu"))
+    model, optimizer, criterion = cd.init_training(scheme, "cpu")
+    return {"epochs": list(cd.fast_epochs(model, optimizer, criterion, data, 1, epochs)), "model": model}
+
+
+def same_weights(reference_model, fast_model):
+    theirs, ours = reference_model.weights(), list(fast_model.state_dict().values())
+    return len(theirs) == len(ours) and all(a.shape == b.shape and torch.equal(a, b) for a, b in zip(theirs, ours))
+
+
 @pytest.mark.parametrize("model_id", [1, 10, 432])  # smallest, residual, most MACs
 def test_fast_loop_equals_dataloader_loop(data_root, model_id):
     epochs = 4  # lr 0.1, 0.01, 0.001, then the reset to 0.1
-    plain = bench_training.plain_dataloader_run(SCHEMES[model_id - 1], data_root, epochs)
-    fast = bench_training.fast_run(SCHEMES[model_id - 1], data_root, epochs)
+    plain = reference_training.paper_run(SCHEMES[model_id - 1], data_root, epochs)
+    fast = fast_run(SCHEMES[model_id - 1], data_root, epochs)
     assert [e[1] for e in fast["epochs"]] == [0.1, 0.1 * 0.1, 0.1 * 0.1 * 0.1, 0.1]
     assert fast["epochs"] == plain["epochs"]
-    plain_state, fast_state = plain["model"].state_dict(), fast["model"].state_dict()
-    assert plain_state.keys() == fast_state.keys()
-    assert all(torch.equal(plain_state[k], fast_state[k]) for k in plain_state)
+    assert same_weights(plain["model"], fast["model"])
+
+
+def test_reference_loop_shares_no_code_with_the_loop_under_test():
+    # the reference is the paper's recipe written out: it must not call what it checks
+    source = (ROOT / "reference_training.py").read_text()
+    assert not re.search(r"^\s*(import|from)\s+(create_dataset|models|common)\b", source, re.M)
+    assert "create_dataset" not in sys.modules["reference_training"].__dict__
+
+
+def _wrong_init_net(scheme, original=cd.Net):
+    model = original(scheme)
+    torch.nn.init.normal_(model.fc.weight, 0, 0.02)  # the recipe says normal(0, 0.01)
+    return model
+
+
+RECIPE_BUGS = {  # create_dataset.py helper -> a plausible bug in it
+    "set_seed": lambda original: lambda seed=cd.SEED: original(seed + 1),
+    "lr_for_epoch": lambda original: lambda epoch: 0.1 * 0.5 ** ((epoch - 1) % 3),
+    "loss_stats": lambda original: lambda losses: original(losses[1:]),  # the first batch left out
+    "Net": lambda original: _wrong_init_net,
+}
+
+
+@pytest.mark.parametrize("helper", RECIPE_BUGS)
+def test_reference_loop_catches_a_bug_in_the_recipe(data_root, monkeypatch, helper):
+    # with the reference calling these helpers itself, each bug appeared on both sides and passed
+    monkeypatch.setattr(cd, helper, RECIPE_BUGS[helper](getattr(cd, helper)))
+    plain = reference_training.paper_run(SCHEMES[0], data_root, 2)
+    fast = fast_run(SCHEMES[0], data_root, 2)
+    assert fast["epochs"] != plain["epochs"] or not same_weights(plain["model"], fast["model"])
 
 
 def test_normalization_is_totensor_then_normalize(data_root):
@@ -70,7 +109,7 @@ def test_normalization_is_totensor_then_normalize(data_root):
     cifar = cd.read_cifar(data_root)
     data = cd.to_device_data(cifar, torch.device("cpu"))
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(cd.NORM_MEAN, cd.NORM_STD)])
-    dataset = bench_training.UncheckedCIFAR10(data_root, train=False, transform=transform)
+    dataset = reference_training.UncheckedCIFAR10(data_root, train=False, transform=transform)
     for i in (0, 7, N_TEST - 1):
         image, label = dataset[i]
         assert torch.equal(image, data["x_test"][i]) and label == int(data["y_test"][i])

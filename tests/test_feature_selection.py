@@ -1,5 +1,6 @@
-"""feature_selection.py: the best-first search, the mode splits, the final score, shared fits equal
-plain ones, a small CLI run with every output, and bad input."""
+"""Paper 2 (selection.py, protocol.py, feature_selection.py): the best-first search, the mode
+splits, the final score, shared fits equal plain ones, the journal, a small CLI run with every
+output, and bad input."""
 import math
 import os
 import random
@@ -13,7 +14,8 @@ import pandas as pd
 import pytest
 
 import feature_selection as fs
-import run_experiments as rx
+import protocol
+import selection
 from common import run_cli
 from conftest import ROOT, live_processes, run_script
 
@@ -28,7 +30,7 @@ def test_search_three_features_drops_masks_scored_meanwhile():
     # {3: 001 010, 4: 001 100, 2: 010 100}. Round 2 takes score 2: 010 (1), 100 (6); their flips
     # are all scored or empty. Round 3 takes score 3: 001 010 -> 010 is already scored -> 001 (7).
     table = {"111": 5, "011": 3, "101": 4, "110": 2, "010": 1, "100": 6, "001": 7}
-    visited = fs.search(lambda m: (table["".join(map(str, m))], 0.0), 3)
+    visited = selection.search(lambda m: (table["".join(map(str, m))], 0.0), 3)
     assert [m for m, _ in visited] == [bits(t) for t in ["111", "011", "101", "110", "010", "100", "001"]]
     assert [s for _, (s, _) in visited] == [5, 3, 4, 2, 1, 6, 7]
 
@@ -43,7 +45,7 @@ def test_search_four_features_stops_after_four_rounds_and_merges_equal_parent_sc
     #   0100 queues {-1: 1100}
     # round 4 (parent -1): 1100 (3). Four rounds done: 1000, 0010, 1001, 1010 are never scored.
     weights = (4, -1, 3, 2)
-    visited = fs.search(lambda m: (sum(w * f for w, f in zip(weights, m)), 0.0), 4)
+    visited = selection.search(lambda m: (sum(w * f for w, f in zip(weights, m)), 0.0), 4)
     expected = ["1111", "0111", "1011", "1101", "1110", "0011", "0101", "0110", "0001", "0100", "1100"]
     assert [m for m, _ in visited] == [bits(t) for t in expected]
 
@@ -78,35 +80,35 @@ def test_search_equal_scores_cap_a_group_at_three_per_feature_and_requeue_the_re
     r4 = rest + children(kept, seen)
     r5 = children(r4, seen | set(r4))
     assert len(r4) == 2 + 15 and len(r5) == 6
-    visited = [m for m, _ in fs.search(lambda m: (1.0, 0.0), n)]
+    visited = [m for m, _ in selection.search(lambda m: (1.0, 0.0), n)]
     assert visited == [full, *r1, *r2, *kept, *r4, *r5]
     assert len(set(visited)) == 2 ** n - 1
 
 
 def test_search_calls_on_round_once_per_step():
     calls = []
-    fs.search(lambda m: (float(m[0] - m[1] + m[2]), 0.0), 4, on_round=lambda: calls.append(1))
+    selection.search(lambda m: (float(m[0] - m[1] + m[2]), 0.0), 4, on_round=lambda: calls.append(1))
     assert len(calls) == 1 + 4
     calls.clear()  # n = 3, one score for all: rounds 1 and 2 score all 6 masks, round 3 finds nothing
-    assert len(fs.search(lambda m: (0.0, 0.0), 3, on_round=lambda: calls.append(1))) == 7
+    assert len(selection.search(lambda m: (0.0, 0.0), 3, on_round=lambda: calls.append(1))) == 7
     assert len(calls) == 1 + 2
 
 
 # ----------------------------------------------------------------------------- scoring
 def test_final_score_formula():
-    assert fs.final_score(0.01249, 0.96) == pytest.approx(0.012 * math.sqrt(0.04), abs=0, rel=1e-15)
-    assert fs.final_score(0.0041, 1.0) == 0.0
-    assert fs.final_score(float("nan"), 0.9) == math.inf
+    assert protocol.final_score(0.01249, 0.96) == pytest.approx(0.012 * math.sqrt(0.04), abs=0, rel=1e-15)
+    assert protocol.final_score(0.0041, 1.0) == 0.0
+    assert protocol.final_score(float("nan"), 0.9) == math.inf
     # ties in the final score go to the lower unrounded MAE
-    a = dict(final=fs.final_score(0.0041, 0.9), mae=0.0041)
-    b = dict(final=fs.final_score(0.0039, 0.9), mae=0.0039)
+    a = dict(final=protocol.final_score(0.0041, 0.9), mae=0.0041)
+    b = dict(final=protocol.final_score(0.0039, 0.9), mae=0.0039)
     assert a["final"] == b["final"]
-    assert fs.best_of([((1, 1), a), ((1, 0), b)])[0] == (1, 0)
+    assert selection.best_of([((1, 1), a), ((1, 0), b)])[0] == (1, 0)
 
 
 @pytest.fixture(scope="module")
 def table(ref_dir):
-    return rx.load_dataset(ref_dir / "naap440v2.csv", fs.FEATURE_SETS["Scheme"])
+    return protocol.load_dataset(ref_dir / "naap440v2.csv", protocol.FEATURE_SETS_V2["Scheme"])
 
 
 @pytest.mark.parametrize("mode, train_rows, test_rows", [
@@ -116,38 +118,46 @@ def table(ref_dir):
     ("dual_extrapolation", range(100, 300), [*range(0, 10), *range(30, 40)]),
 ])
 def test_mode_splits(table, mode, train_rows, test_rows):
-    cols = fs.FEATURE_SETS["Scheme"]
-    X_train, y_train, X_test, y_test = rx.split(table, cols)
+    cols = protocol.FEATURE_SETS_V2["Scheme"]
+    X_train, y_train, X_test, y_test = protocol.split(table, cols)
     assert len(y_train) == 400 and len(y_test) == 40
-    Xtr, ytr, Xte, yte = fs.mode_split(table, cols, mode)
+    Xtr, ytr, Xte, yte = protocol.mode_split(table, cols, mode)
     assert np.array_equal(Xtr, X_train[list(train_rows)]) and np.array_equal(ytr, y_train[list(train_rows)])
     assert np.array_equal(Xte, X_test[list(test_rows)]) and np.array_equal(yte, y_test[list(test_rows)])
     assert np.all(np.diff(yte) >= 0)  # test rows stay in ground-truth order
 
 
 def test_feature_sets_and_regressors():
-    assert fs.FEATURE_SETS["Scheme"] == ["NumParams", "NumMACs", "NumLayers", "NumStages", "FirstLayerWidth",
+    assert protocol.FEATURE_SETS_V2["Scheme"] == ["NumParams", "NumMACs", "NumLayers", "NumStages", "FirstLayerWidth",
                                          "LastLayerWidth", "NumSkipConnections", "NumPartialRFLayers"]
-    assert [len(fs.FEATURE_SETS[f"Scheme+Quant.{k}"]) for k in (3, 6, 9)] == [17, 26, 35]
-    assert len(fs.REGRESSOR_NAMES) == 28 and len(fs.EXTRAPOLATING) == 9
-    y = np.array([0.2, 0.5, 0.8])
+    assert [len(protocol.FEATURE_SETS_V2[f"Scheme+Quant.{k}"]) for k in (3, 6, 9)] == [17, 26, 35]
+    assert len(protocol.PAPER2_NAMES) == 28 and len(protocol.EXTRAPOLATING) == 9
+    # every target transform inverts: on points whose transformed targets lie on a line, the fit
+    # is exact, so each model predicts its training targets back (to rounding)
     X = np.array([[0.0], [1.0], [2.0]])
-    for name in fs.EXTRA_REGRESSORS:  # every target transform inverts on a line through the points
-        est = fs.EXTRA_REGRESSORS[name]().fit(X, y)
-        assert np.all(np.isfinite(est.predict(X))), name
+    line = np.array([0.2, 0.5, 0.8])
+    targets = {"Linear Regression": line, "Linear Regression (D=0.5)": (line + 1) ** 0.5,
+               "Linear Regression (D=0.25)": (line + 1) ** 0.25, "Linear Regression (D=2)": (line + 1) ** 2,
+               "Linear Regression (Exp)": np.exp(line), "Linear Regression (Log)": np.log(line),
+               "Linear Regression (Sigmoid)": 1 / (1 + np.exp(-line))}
+    assert set(targets) == set(protocol.FAMILIES["Linear Regression"])
+    for estimators in protocol.ESTIMATOR_SETS:
+        for name, y in targets.items():
+            est = protocol.REGRESSORS[estimators][name]().fit(X, y)
+            assert np.allclose(est.predict(X), y, rtol=0, atol=1e-12), (estimators, name)
 
 
 # ----------------------------------------------------------------------------- shared == plain
 def test_shared_fits_equal_plain_per_regressor_search(table):
-    cols = fs.FEATURE_SETS["Scheme"][:3]  # 3 features: 7 masks, small enough to run every way
+    cols = protocol.FEATURE_SETS_V2["Scheme"][:3]  # 3 features: 7 masks, small enough to run every way
     for mode, names in [("interpolation", ("Gradient Boosting (N=50)", "Gradient Boosting (N=25)")),
                         ("interpolation", ("Random Forest (N=25)", "Random Forest (N=50)")),
                         ("interpolation", ("AdaBoost (N=50)", "AdaBoost (N=25)")),
                         ("interpolation", ("5-NN",)), ("dual_extrapolation", ("Linear Regression (Exp)",)),
                         ("dual_extrapolation", ("SVR (Polynomial kernel)",))]:
-        arrays = fs.mode_split(table, cols, mode)
-        shared = fs.run_job((mode, "Scheme", names), arrays, shared=True)
-        plain = fs.run_job((mode, "Scheme", names), arrays, shared=False)
+        arrays = protocol.mode_split(table, cols, mode)
+        shared = selection.run_job((mode, "Scheme", names), arrays, shared=True)
+        plain = selection.run_job((mode, "Scheme", names), arrays, shared=False)
         for name in names:
             assert [m for m, _ in shared[name]] == [m for m, _ in plain[name]], name
             for (_, a), (_, b) in zip(shared[name], plain[name]):
@@ -212,7 +222,7 @@ def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_pat
     assert "terminated (SIGTERM): no partial output left behind" in err.splitlines()
     assert "Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob(".fs.*.tmp"))
-    journaled = sum(len(fs.read_journal(p)) for p in tmp_path.glob(".fs.resume/*/*.pkl"))
+    journaled = sum(len(selection.read_journal(p)) for p in tmp_path.glob(".fs.resume/*/*.pkl"))
     assert journaled > 0
     time.sleep(0.5)
     left = [p for p, (_, cmdline) in live_processes().items() if str(out).encode() in cmdline and p != os.getpid()]
@@ -226,27 +236,27 @@ def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_pat
 def test_pool_and_an_interrupted_journal_give_the_same_search(table, tmp_path, monkeypatch):
     from concurrent.futures import ProcessPoolExecutor
     job = ("interpolation", "Scheme", ("Random Forest (N=25)", "Random Forest (N=50)"))
-    arrays = fs.mode_split(table, fs.FEATURE_SETS["Scheme"][:4], "interpolation")
+    arrays = protocol.mode_split(table, protocol.FEATURE_SETS_V2["Scheme"][:4], "interpolation")
     journal = tmp_path / "job.pkl"
-    reference = fs.run_job(job, arrays, journal=journal)
+    reference = selection.run_job(job, arrays, journal=journal)
     with ProcessPoolExecutor(2) as pool:
-        pooled = fs.run_job(job, arrays, pool=pool)
+        pooled = selection.run_job(job, arrays, pool=pool)
     # a run killed mid-write: the journal holds a few whole records and half of the next
     records = journal.read_bytes()
     cut = tmp_path / "cut.pkl"
     cut.write_bytes(records[:len(records) // 3])
-    kept = fs.read_journal(cut)
-    assert 0 < len(kept) < len(fs.read_journal(journal))
+    kept = selection.read_journal(cut)
+    assert 0 < len(kept) < len(selection.read_journal(journal))
     scored = []
-    real = fs.evaluate_names
-    monkeypatch.setattr(fs, "evaluate_names", lambda names, *a, **k: scored.append(names) or real(names, *a, **k))
-    resumed = fs.run_job(job, arrays, journal=cut)
-    assert sum(map(len, scored)) == len(fs.read_journal(journal)) - len(kept)  # only what was missing
+    real = protocol.evaluate_paper2
+    monkeypatch.setattr(protocol, "evaluate_paper2", lambda names, *a, **k: scored.append(names) or real(names, *a, **k))
+    resumed = selection.run_job(job, arrays, journal=cut)
+    assert sum(map(len, scored)) == len(selection.read_journal(journal)) - len(kept)  # only what was missing
     # the torn tail was cut off, so the records appended by the rerun read back too
-    assert fs.read_journal(cut).keys() == fs.read_journal(journal).keys()
+    assert selection.read_journal(cut).keys() == selection.read_journal(journal).keys()
     for end in range(len(records) // 3 - 200, len(records) // 3 + 200, 7):  # torn anywhere: no error
         cut.write_bytes(records[:end] + b"\x80\x05garbage")
-        assert len(fs.read_journal(cut)) <= len(kept) + 50 and cut.stat().st_size <= end
+        assert len(selection.read_journal(cut)) <= len(kept) + 50 and cut.stat().st_size <= end
     for got in (pooled, resumed):
         assert list(got) == list(reference)
         for name in reference:

@@ -87,3 +87,21 @@ def test_rank_correlations():
     assert metrics.kendall_tau(pred, truth) == pytest.approx(1 - 2 * v / vmax)
     assert math.isnan(metrics.kendall_tau(np.ones(20), truth))
     assert math.isnan(metrics.spearman_rho(np.ones(20), truth))
+
+
+def test_precision_at_k_hand_worked():
+    # 6 rows in truth order (row 5 is the best). pred ranks them 2, 0, 5, 1, 4, 3 (ascending):
+    # predicted top 2 = rows 4, 3 -> of the true top 2 (rows 4, 5) only row 4: 1/2
+    pred = [0.3, 0.5, 0.1, 0.9, 0.8, 0.4]
+    assert metrics.precision_at_k(pred, 2) == 0.5
+    # predicted top 3 = rows 1, 4, 3; true top 3 = rows 3, 4, 5: 2/3
+    assert metrics.precision_at_k(pred, 3) == pytest.approx(2 / 3)
+    assert metrics.precision_at_k(pred, 6) == 1.0
+    assert metrics.precision_at_k(pred, 1) == 0.0  # the best predicted is row 3, truly 3rd
+    # equal predictions keep truth order (stable sort): the later rows count as the top
+    assert metrics.precision_at_k([0.7, 0.7, 0.7, 0.7], 2) == 1.0
+    assert metrics.precision_at_k([0.7, 0.7, 0.1, 0.1], 2) == 0.0
+    with pytest.raises(ValueError):
+        metrics.precision_at_k(pred, 7)
+    with pytest.raises(ValueError):
+        metrics.precision_at_k(pred, 0)

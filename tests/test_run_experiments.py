@@ -1,27 +1,61 @@
-"""run_experiments.py: the published protocol reproduced exactly, fast == plain on other data, outputs, bad input.
+"""run_experiments.py over protocol.py: the published table exactly, on any machine, in both
+estimator sets; fast == plain on other data; outputs; bad input.
 
-The full run (96 fits x 5 seeds, 192 figures) happens once per session, in a subprocess, as a
-user would run it; everything else uses small subsets of the data.
+The full runs (96 fits x 5 seeds) happen once per session, in subprocesses, as a user would run
+them: the default (paper) estimators with figures, and both sets under other SIMD dispatch, BLAS
+kernels, thread counts and --jobs, whose results.csv must be byte-identical.
 """
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
+import figures
+import protocol
 import run_experiments as rx
 from common import run_cli
 from conftest import run_script
 
-ALL_COLUMNS = list(dict.fromkeys(c for cols in rx.FEATURE_SETS.values() for c in cols))
+ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
 RUN_KEYS = ("mae", "violations", "max_violations", "score", "seed")
+# (NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE, OMP/BLAS threads, --jobs): AVX2-like and baseline
+# SIMD dispatch, two OpenBLAS kernels, one and several threads and workers
+MACHINES = {
+    "avx2-like": ("X86_V4 AVX512_ICL AVX512_SPR", "Haswell", "1", "1"),
+    "baseline": ("X86_V3 X86_V4 AVX512_ICL AVX512_SPR", "Sandybridge", "3", "2"),
+}
+
+
+def machine_env(npy, coretype, threads):
+    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=npy, OPENBLAS_CORETYPE=coretype, OMP_NUM_THREADS=threads,
+               OPENBLAS_NUM_THREADS=threads)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    return env
 
 
 @pytest.fixture(scope="session")
 def full_run(ref_dir, tmp_path_factory):
+    """The default command on naap440.csv, with the published table to compare against."""
     out = tmp_path_factory.mktemp("full") / "results"
     done = run_script("run_experiments.py", ref_dir / "naap440.csv", out,
                       "--compare", ref_dir / "published_results.csv", "--no-progress")
     assert done.returncode == 0, done.stderr
     return out, done
+
+
+@pytest.fixture(scope="session")
+def machine_runs(ref_dir, tmp_path_factory):
+    """results.csv of both estimator sets under each of MACHINES: {(set, machine): bytes}."""
+    runs = {}
+    for estimators in protocol.ESTIMATOR_SETS:
+        for machine, (npy, coretype, threads, jobs) in MACHINES.items():
+            out = tmp_path_factory.mktemp("machine") / "out"
+            done = run_script("run_experiments.py", ref_dir / "naap440.csv", out, "--estimators", estimators,
+                              "--jobs", jobs, "--no-progress", env=machine_env(npy, coretype, threads))
+            assert done.returncode == 0, (estimators, machine, done.stderr)
+            runs[(estimators, machine)] = (out / "results.csv").read_bytes()
+    return runs
 
 
 def resplit(df, num_rows, test_share, seed):
@@ -39,67 +73,103 @@ def assert_same_runs(fast, plain):
         assert all(fast[name][k] == plain[name][k] for k in RUN_KEYS), name
 
 
+def published_rows(path):
+    """The published table's rows as text cells, with the model names in the project's spelling."""
+    names = {protocol.model_key(name): name for name in protocol.BASELINE_NAMES}
+    rows = []
+    for line in path.read_text().splitlines()[1:]:
+        model, rest = line.split(",", 1)
+        rows.append(f"{names.get(model, model)},{rest}")
+    return rows
+
+
 # ----------------------------------------------------------------------------- the full run
-def test_results_equal_reference_exactly(full_run, ref_dir):
+def test_default_results_are_the_published_table(full_run, ref_dir):
+    out, done = full_run
+    lines = (out / "results.csv").read_text().splitlines()
+    assert lines[0] == (ref_dir / "published_results.csv").read_text().splitlines()[0]
+    assert lines[1:] == published_rows(ref_dir / "published_results.csv")
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert len(comparison) == 96 and comparison["Match"].all()
+    assert "96 of 96 rows match" in done.stdout
+    assert "96 of 96 rows match" in (out / "comparison.md").read_text()
+
+
+def test_extended_results(full_run):
     out, _ = full_run
-    assert (out / "results.csv").read_bytes() == (ref_dir / "reference_results.csv").read_bytes()
     extended = (out / "results_extended.csv").read_text().splitlines()
     assert len(extended) == 97
     # the same rows, then KendallTau and SpearmanRho
     assert [",".join(line.split(",")[:6]) for line in extended] == (out / "results.csv").read_text().splitlines()
-    assert extended[0].split(",")[6:] == rx.EXTRA_COLUMNS
+    assert extended[0].split(",")[6:] == protocol.EXTRA_COLUMNS
 
 
-def test_results_md_is_the_readme_table(full_run):
+def test_results_md_cells_are_the_csv_rounded(full_run):
     out, _ = full_run
+    frame = pd.read_csv(out / "results.csv")
     table = (out / "results.md").read_text()
-    assert "| Model | 100% Acceleration | 96.7% Acceleration | 93.3% Acceleration | 90% Acceleration |" in table
-    assert "| 1-NN | 0.007 / 0.933 / 52 | 0.009 / 0.929 / 55 | 0.007 / 0.940 / 47 | 0.006 / 0.959 / 32 |" in table
-    assert sum(line.startswith("| ") for line in table.splitlines()) == 2 + len(rx.REGRESSORS)  # header, rule
+    header = "| Model | " + " | ".join(f"{protocol.acceleration(f)} Acceleration" for f in protocol.FEATURE_SETS) + " |"
+    assert header in table
+    for name in protocol.BASELINE_NAMES:
+        rows = frame[frame["Model"] == name].set_index("Features").loc[list(protocol.FEATURE_SETS)]
+        cells = [f"{r.MeanAbsoluteError:.3f} / {r.MonotonicityScore:.3f} / {r.NumViolations}" for r in rows.itertuples()]
+        assert f"| {name} | " + " | ".join(cells) + " |" in table
+
+
+def test_sklearn_set_equals_its_reference_and_every_machine_agrees(machine_runs, ref_dir):
+    reference = {"paper": None, "sklearn": (ref_dir / "sklearn_results.csv").read_bytes()}
+    for estimators in protocol.ESTIMATOR_SETS:
+        outputs = {machine: machine_runs[(estimators, machine)] for machine in MACHINES}
+        assert len(set(outputs.values())) == 1, (estimators, "differs between machines")
+        if reference[estimators] is not None:
+            assert outputs["avx2-like"] == reference[estimators]
+    published = published_rows(ref_dir / "published_results.csv")
+    assert machine_runs[("paper", "baseline")].decode().splitlines()[1:] == published
 
 
 def test_figures(full_run):
     out, _ = full_run
-    for kind in ("rank_matrix", "scatter"):
+    results = pd.read_csv(out / "results.csv")
+    for kind in (figures.RANK_MATRIX_DIR, figures.SCATTER_DIR):
         pngs = sorted((out / "figures" / kind).glob("*.png"))
-        assert len(pngs) == len(rx.REGRESSORS) * len(rx.FEATURE_SETS)
+        assert len(pngs) == len(results)
         assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 1000 for p in pngs)
-    assert (out / "figures" / "rank_matrix" / "random_forest_n_200__scheme_quantitative_9_epochs.png").is_file()
+    for r in results.itertuples():
+        for path in figures.figure_paths(out / "figures", r.Model, r.Features):
+            assert path.is_file()
     summary = out / "summary.png"
     assert summary.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and summary.stat().st_size > 10000
     assert not list(out.parent.glob(".*"))  # no temp dirs left beside OUT_DIR
 
 
-def test_compare_with_published(full_run):
-    out, done = full_run
-    comparison = pd.read_csv(out / "comparison.csv")
-    assert len(comparison) == 96 and int(comparison["Match"].sum()) == 53
-    assert "53 of 96 rows match" in (out / "comparison.md").read_text()
-    assert "53 of 96 rows match" in done.stdout
-    # published names lack the parentheses; every row found a published counterpart
-    assert comparison["PublishedNumViolations"].notna().all()
-    row = comparison[(comparison["Model"] == "Linear Regression (D=0.5)") & (comparison["Features"] == "Scheme")]
-    assert len(row) == 1
+def test_rank_matrix_places_each_model_at_its_true_and_predicted_rank():
+    # rows in ground-truth order; model 0 is predicted highest, the others in order
+    pred = np.array([0.9, 0.1, 0.2, 0.3])
+    m = figures.rank_matrix(pred)
+    assert m.sum() == 4
+    assert m[0, 3] == 1 and m[1, 0] == 1 and m[2, 1] == 1 and m[3, 2] == 1
+    # equal predictions keep the ground-truth order (stable), as the violation count does
+    assert np.array_equal(figures.rank_matrix(np.array([0.5, 0.5, 0.5])), np.eye(3))
 
 
 # ----------------------------------------------------------------------------- the protocol, not the file
 def test_fast_equals_plain_on_another_split(ref_dir):
-    df = rx.load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
-    sub = resplit(df, 160, 0.25, seed=1).sort_values(rx.TARGET)
-    names = list(rx.REGRESSORS)
-    data = rx.split(sub, rx.FEATURE_SETS["Scheme"])
-    assert_same_runs(rx.evaluate(names, *data), rx.evaluate_plain(names, *data))
+    df = protocol.load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
+    sub = resplit(df, 160, 0.25, seed=1).pipe(protocol.sort_table)
+    names = protocol.BASELINE_NAMES
+    data = protocol.split(sub, protocol.FEATURE_SETS["Scheme"])
+    assert_same_runs(protocol.evaluate(names, *data), protocol.evaluate_plain(names, *data))
     # noise (paper 2), fewer seeds, and a partial mix of names sharing fits
-    data = rx.split(sub, rx.FEATURE_SETS["Scheme + Quantitative 3 epochs"])
-    seeds = rx.SEEDS[:3]
-    assert_same_runs(rx.evaluate(names, *data, noise_std=0.004, seeds=seeds),
-                     rx.evaluate_plain(names, *data, noise_std=0.004, seeds=seeds))
+    data = protocol.split(sub, protocol.FEATURE_SETS["Scheme + Quantitative 3 epochs"])
+    seeds = protocol.SEEDS[:3]
+    assert_same_runs(protocol.evaluate(names, *data, noise_std=0.004, seeds=seeds),
+                     protocol.evaluate_plain(names, *data, noise_std=0.004, seeds=seeds))
     mix = ["AdaBoost (N=100)", "Random Forest (N=50)", "3-NN", "Gradient Boosting (N=200)", "Gradient Boosting (N=25)"]
-    assert_same_runs(rx.evaluate(mix, *data), rx.evaluate_plain(mix, *data))
+    assert_same_runs(protocol.evaluate(mix, *data), protocol.evaluate_plain(mix, *data))
     # a caller's own ensemble factories are fitted as given, not replaced by the replica
     from sklearn.ensemble import RandomForestRegressor
     own = {"Random Forest (N=25)": lambda: RandomForestRegressor(n_estimators=25, max_depth=1)}
-    assert_same_runs(rx.evaluate(list(own), *data, regressors=own), rx.evaluate_plain(list(own), *data, regressors=own))
+    assert_same_runs(protocol.evaluate(list(own), *data, regressors=own), protocol.evaluate_plain(list(own), *data, regressors=own))
 
 
 def test_cli_on_a_small_split_pool_equals_serial(ref_dir, tmp_path, capsys):
@@ -120,18 +190,22 @@ def test_cli_on_a_small_split_pool_equals_serial(ref_dir, tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- small pieces
 def test_names_and_labels():
-    assert [rx.acceleration(f) for f in rx.FEATURE_SETS] == ["100%", "96.7%", "93.3%", "90%"]
-    assert rx.slug("Random Forest (N=25)") == "random_forest_n_25"
-    assert rx.model_key("Linear Regression (D=0.5)") == rx.model_key("Linear Regression D=0.5")
-    assert rx.model_key("Gradient Boosting (N=25)") == "Gradient Boosting N=25"
-    assert len(rx.REGRESSORS) == 24 and len(rx.FEATURE_SETS) == 4
+    assert [protocol.acceleration(f) for f in protocol.FEATURE_SETS] == ["100%", "96.7%", "93.3%", "90%"]
+    assert [protocol.acceleration(f) for f in protocol.FEATURE_SETS_V2] == ["100%", "96.7%", "93.3%", "90%"]
+    assert protocol.slug("Random Forest (N=25)") == "random_forest_n_25"
+    assert protocol.model_key("Linear Regression (D=0.5)") == protocol.model_key("Linear Regression D=0.5")
+    assert protocol.model_key("Gradient Boosting (N=25)") == "Gradient Boosting N=25"
+    assert len(protocol.BASELINE_NAMES) == 24 and len(protocol.FEATURE_SETS) == 4
+    assert len(protocol.PAPER2_NAMES) == 28
+    for estimators in protocol.ESTIMATOR_SETS:
+        assert list(protocol.REGRESSORS[estimators]) == protocol.PAPER2_NAMES
 
 
 def test_plot_functions_write_pngs(tmp_path):
     y = np.linspace(0.5, 0.8, 12)
     pred = y + np.random.default_rng(0).normal(0, 0.02, 12)
     pred[3] = 2.0  # far off: the scatter's limits widen
-    for plot in (rx.plot_rank_matrix, rx.plot_scatter):
+    for plot in (figures.plot_rank_matrix, figures.plot_scatter):
         for i in range(2):
             path = tmp_path / f"{plot.__name__}{i}.png"
             plot(pred if i else y, y, f"title {i}", path)

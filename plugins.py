@@ -1,0 +1,239 @@
+"""Plug-in predictors: `NAME=MODULE:FACTORY` specs loaded, checked and guarded for the protocol.
+
+Library module (no command line, no work at import). run_experiments.py --predictor uses it.
+
+A plug-in is any factory returning a fresh object with fit(X, y) and predict(X) (scikit-learn's
+convention). MODULE is an importable module name (the working directory is searched first) or
+the path of a .py file. The protocol calls the factory after seeding, once per seed, on the
+scaled features of each feature set, exactly as it calls the baselines' (protocol.evaluate).
+
+What a bad plug-in gets: an InputError whose one line names the predictor and the problem
+(`--predictor GP: ...`), for a malformed spec, a NAME that is empty, repeated or a protocol
+regressor's (or whose file-name form is one's: figures are named by it), a module that cannot
+be imported or a file that is missing, no such factory, a factory that raises or returns an
+object without fit/predict, and, in the smoke check (check_plugins) or the run itself (guarded),
+fit or predict raising, a prediction of the wrong length, or NaN/infinite predictions.
+"""
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import protocol
+from common import InputError
+
+OPTION = "--predictor"
+SPEC_FORM = "NAME=MODULE:FACTORY (MODULE a module name or a .py file)"
+SMOKE_TRAIN_ROWS = 40  # the smoke fit: evenly spaced train rows of the first feature set (not a run)
+SMOKE_TEST_ROWS = 5
+MESSAGE_CHARS = 200  # an exception's message is cut to this in the one error line
+
+
+def _where(name):
+    return f"{OPTION} {name}"
+
+
+def _describe(error):
+    """'ValueError: message' of an exception, its message cut to MESSAGE_CHARS."""
+    text = str(error)
+    text = text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def parse_spec(spec):
+    """(name, module, factory) of 'NAME=MODULE:FACTORY'; InputError if malformed.
+
+    The last ':' starts FACTORY and the last '=' before it starts MODULE, so that NAME may hold
+    '=' as the baselines' names do ('GP (nu=2.5)=gp.py:make'); MODULE may not."""
+    left, colon, factory = spec.rpartition(":")
+    name, eq, module = left.rpartition("=")
+    name, module, factory = name.strip(), module.strip(), factory.strip()
+    if not eq or not colon or not name or not module or not factory:
+        raise InputError(f"{OPTION} {spec!r}: malformed, expected {SPEC_FORM}")
+    if not factory.isidentifier():
+        raise InputError(f"{_where(name)}: factory {factory!r} is not a Python name (expected {SPEC_FORM})")
+    return name, module, factory
+
+
+def check_names(names, estimators=protocol.DEFAULT_ESTIMATORS):
+    """InputError unless every plug-in name is new: not a protocol regressor's, not repeated, and
+    not the same file name (protocol.slug) as another model's, since figures are named by it."""
+    taken = {protocol.slug(n): n for n in protocol.REGRESSORS[estimators]}
+    for name in names:
+        if name in protocol.REGRESSORS[estimators]:
+            raise InputError(f"{_where(name)}: the name is a baseline regressor's; choose another NAME")
+        key = protocol.slug(name)
+        if not key:
+            raise InputError(f"{_where(name)}: the name needs a letter or digit (figures are named by it)")
+        if key in taken:
+            other = taken[key]
+            what = "given twice" if other == name else f"names the same figure files as {other!r}"
+            raise InputError(f"{_where(name)}: {what}; choose another NAME")
+        taken[key] = name
+
+
+def _import(name, module):
+    """The module of a spec: a .py file (loaded under a private module name) or an import."""
+    if module.endswith(".py") or os.sep in module or "/" in module:
+        path = Path(module)
+        if not path.is_file():
+            raise InputError(f"{_where(name)}: {module}: no such file")
+        unique = f"naap440_plugin_{protocol.slug(name)}"
+        try:
+            spec = importlib.util.spec_from_file_location(unique, path)
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[unique] = loaded  # its classes must be findable by name (pickling results)
+            spec.loader.exec_module(loaded)
+        except Exception as e:  # anything the plug-in's own code raises while loading
+            sys.modules.pop(unique, None)
+            raise InputError(f"{_where(name)}: cannot load {module} ({_describe(e)})") from None
+        return loaded
+    if os.getcwd() not in sys.path:
+        # "importable from the working directory": a script's sys.path starts at its own folder
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(module)
+    except Exception as e:  # ImportError, or anything the module's own code raises
+        raise InputError(f"{_where(name)}: cannot import {module} ({_describe(e)})") from None
+
+
+def _check_object(name, obj, what="the factory"):
+    missing = [m for m in ("fit", "predict") if not callable(getattr(obj, m, None))]
+    if missing:
+        raise InputError(f"{_where(name)}: {what} returned a {type(obj).__name__} without "
+                         f"{' or '.join(missing)}(); expected an object with fit(X, y) and predict(X)")
+
+
+def load_plugin(spec):
+    """(name, factory) of a spec, imported and its factory called once to check the object."""
+    name, module, factory_name = parse_spec(spec)
+    loaded = _import(name, module)
+    factory = getattr(loaded, factory_name, None)
+    if factory is None:
+        raise InputError(f"{_where(name)}: {module} has no {factory_name}")
+    if not callable(factory):
+        raise InputError(f"{_where(name)}: {module}:{factory_name} is not callable")
+    try:
+        obj = factory()
+    except Exception as e:
+        raise InputError(f"{_where(name)}: {factory_name}() raised {_describe(e)}") from None
+    _check_object(name, obj)
+    return name, factory
+
+
+def checked_predictions(name, pred, n, context):
+    """pred as a float vector of n values, or InputError naming the predictor and what is wrong."""
+    try:
+        values = np.asarray(pred, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"{_where(name)}: predict returned something that is not numbers "
+                         f"({_describe(e)}){context}") from None
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]  # a column vector, as some regressors give for one target
+    if values.shape != (n,):
+        raise InputError(f"{_where(name)}: predict returned shape {values.shape} for {n} rows; expected {n} "
+                         f"predictions{context}")
+    bad = int(np.count_nonzero(~np.isfinite(values)))
+    if bad:
+        raise InputError(f"{_where(name)}: predict returned {bad} NaN or infinite value(s) of {n}{context}")
+    return values
+
+
+class Guarded:
+    """A plug-in object as the protocol sees it: inputs copied (a plug-in that changes its X in
+    place cannot change the next run's), predictions checked, and any exception raised as one
+    InputError line naming the predictor. fit returns the guard, whatever the plug-in's returns."""
+
+    def __init__(self, name, obj, context=""):
+        self.name, self.obj, self.context = name, obj, context
+
+    def fit(self, X, y):
+        try:
+            self.obj.fit(np.array(X, dtype=float), np.array(y, dtype=float))
+        except (Exception, SystemExit) as e:  # SystemExit too: a plug-in's exit() must not end the run
+            raise InputError(f"{_where(self.name)}: fit raised {_describe(e)}{self.context}") from None
+        return self
+
+    def predict(self, X):
+        try:
+            pred = self.obj.predict(np.array(X, dtype=float))
+        except (Exception, SystemExit) as e:
+            raise InputError(f"{_where(self.name)}: predict raised {_describe(e)}{self.context}") from None
+        return checked_predictions(self.name, pred, len(X), self.context)
+
+
+def guarded(name, factory):
+    """The factory the protocol calls for a plug-in: a Guarded fresh object per call."""
+    def make():
+        try:
+            obj = factory()
+        except Exception as e:
+            raise InputError(f"{_where(name)}: the factory raised {_describe(e)}") from None
+        _check_object(name, obj)
+        return Guarded(name, obj)
+    return make
+
+
+def smoke_check(name, factory, table):
+    """Fit and predict once on a tiny slice of the first feature set (not a run, no output):
+    SMOKE_TRAIN_ROWS evenly spaced train rows, SMOKE_TEST_ROWS test rows, scaled as in the runs."""
+    features = next(iter(protocol.FEATURE_SETS))
+    X_train, y_train, X_test, _ = protocol.split(table, protocol.FEATURE_SETS[features])
+    rows = np.unique(np.linspace(0, len(y_train) - 1, min(SMOKE_TRAIN_ROWS, len(y_train))).round().astype(int))
+    X_train_s, X_test_s = protocol.scale(X_train[rows], X_test[:SMOKE_TEST_ROWS])
+    protocol.seed_everything(protocol.SEEDS[0])
+    model = guarded(name, factory)()
+    model.context = " (smoke check on a slice of the train rows)"
+    model.fit(X_train_s, y_train[rows]).predict(X_test_s)
+
+
+_SMOKE = {}  # what the smoke check's forked process runs: it inherits this, nothing is pickled
+
+
+def _smoke_in_child(name):
+    smoke_check(name, _SMOKE["plugins"][name], _SMOKE["table"])
+
+
+def _smoke_forked(plugins, table):
+    """smoke_check each plug-in in a forked process (one at a time, so that a process that dies
+    is known to be that plug-in's)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from common import stop_pool
+    _SMOKE.update(plugins=plugins, table=table)
+    try:
+        for name in plugins:
+            pool = protocol.worker_pool(1)
+            try:
+                pool.submit(_smoke_in_child, name).result()
+            except BrokenProcessPool:
+                stop_pool(pool)
+                raise InputError(f"{_where(name)}: the process running its smoke check died (a crash in the "
+                                 "plug-in's native code?)") from None
+            except BaseException:
+                stop_pool(pool)
+                raise
+            pool.shutdown()
+    finally:
+        _SMOKE.clear()
+
+
+def load_plugins(specs, table, estimators=protocol.DEFAULT_ESTIMATORS):
+    """{name: guarded factory} of --predictor specs, in the order given, each checked up front:
+    spec, name, import, factory, and a smoke fit on a tiny slice of `table`.
+
+    The smoke fits run in a forked process where fork exists: a plug-in may start OpenMP
+    threads, after which the protocol's own forked workers could hang (GNU OpenMP is not
+    fork-safe)."""
+    check_names([parse_spec(spec)[0] for spec in specs], estimators)
+    loaded = dict(load_plugin(spec) for spec in specs)
+    import multiprocessing
+    if loaded and "fork" in multiprocessing.get_all_start_methods():
+        _smoke_forked(loaded, table)
+    else:
+        for name, factory in loaded.items():
+            smoke_check(name, factory, table)
+    return {name: guarded(name, factory) for name, factory in loaded.items()}

@@ -1,0 +1,394 @@
+"""Paper 2's feature selection: the best-first subset search, run in parallel and resumably.
+
+Library module (no command line, no work at import); feature_selection.py is its script. The
+protocol (modes, noise, final score, the estimator sets) is protocol.py's.
+
+For each mode, start feature set and regressor, search() visits binary feature masks best-first
+and the subset with the lowest final score wins (protocol.best_key). Jobs (mode, feature set,
+and one regressor or one ensemble family) run two per worker at once (threads, costliest first),
+and the subsets of each search round are scored in parallel by worker processes (one BLAS/OpenMP
+thread each). The searches of an ensemble family (N = 25, 50, 100, 200) share their fits: the
+smallest N searches first, a subset's ensembles are kept per seed and grown when a larger N
+visits the subset, and each evaluation also scores the smaller sizes. Each evaluation is
+deterministic given (mode, columns, regressor, estimator set), so the results equal those of a
+plain per-regressor search (run_job(..., shared=False)).
+
+Every scored subset is appended to a journal per job; a rerun replays it and goes on where the
+first run stopped. The journal directory is keyed by the input table, the protocol's settings,
+the estimator set and a hash of the protocol's code (code_hash()), so that a code change never
+replays stale scores.
+"""
+import hashlib
+import math
+import pickle
+import random
+import re
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+
+import protocol
+from common import stop_pool
+
+SEARCH_SEED = 20221015
+GROUP_LIMIT_PER_FEATURE = 3  # at most 3 * |features| masks scored per round
+BEST_SHARE = 0.10  # the feature-frequency figure looks at each regressor's best 10% of subsets
+JOBS_IN_FLIGHT_PER_WORKER = 2  # searches running at once, per worker process
+# rough relative cost of one subset's evaluation per feature, to start the longest jobs first
+JOB_COST = {"Random Forest": 5.0, "AdaBoost": 3.0, "Gradient Boosting": 3.0, "SVR (Linear kernel)": 0.6}
+ENSEMBLE_NAME = re.compile(r"^(.*) \(N=(\d+)\)$")
+# the code that decides a subset's scores: a change to any of them starts a fresh journal
+PROTOCOL_SOURCES = ("protocol.py", "selection.py", "ensembles.py", "trees.py", "emulate2022.py", "fixedmath.py",
+                    "metrics.py")
+
+
+# ----------------------------------------------------------------------------- search
+def flips(mask):
+    """Every one-feature flip of mask, by feature index; never the empty mask."""
+    for i in range(len(mask)):
+        child = mask[:i] + (1 - mask[i],) + mask[i + 1:]
+        if any(child):
+            yield child
+
+
+def search(score_fn, n_features, on_round=None, prefetch=None):
+    """Best-first search over binary feature masks; returns [(mask, (final, mae)), ...] in visit order.
+
+    score_fn(mask) -> (final score, MAE), mask a tuple of n_features 0/1 (1 = feature used).
+    1. Score the all-features mask; queue its flips under its score.
+    2. Then n_features rounds, stopping early only if nothing is queued. A round takes the group
+       of masks queued under the lowest parent score (all masks queued under exactly that value,
+       in the order they were queued) and removes it from the queue; drops the masks already
+       scored and repeats within the group (first occurrence kept). If more than
+       3 * n_features remain, shuffles them with random.Random(SEARCH_SEED) (a fresh generator
+       each time), keeps the first 3 * n_features and queues the rest back under the same parent
+       score (ahead of anything queued there later). It scores the kept masks in order, then, for
+       each in that order, queues its flips that are not yet scored under that mask's own score.
+       A mask may sit in several groups; it is scored once, when first taken. A group whose masks
+       were all scored meanwhile still uses up its round.
+    on_round() is called after step 1 and after each round. prefetch(masks), if given, is called
+    with each batch of masks about to be scored, in scoring order (a caller may score them in
+    parallel); score_fn is then called for each mask as without it.
+    """
+    limit = GROUP_LIMIT_PER_FEATURE * n_features
+    scored = {}  # mask -> (final, mae); dicts keep insertion (= visit) order
+    queue = {}  # parent score -> masks queued under it, in queue order
+
+    def score_and_queue(masks):
+        if prefetch:
+            prefetch(masks)
+        for mask in masks:
+            scored[mask] = score_fn(mask)
+        for mask in masks:
+            children = [c for c in flips(mask) if c not in scored]
+            if children:
+                queue.setdefault(scored[mask][0], []).extend(children)
+
+    score_and_queue([(1,) * n_features])
+    if on_round:
+        on_round()
+    for _ in range(n_features):
+        if not queue:
+            break
+        parent = min(queue)
+        group = list(dict.fromkeys(m for m in queue.pop(parent) if m not in scored))
+        if len(group) > limit:
+            random.Random(SEARCH_SEED).shuffle(group)
+            group, queue[parent] = group[:limit], group[limit:]
+        score_and_queue(group)
+        if on_round:
+            on_round()
+    return list(scored.items())
+
+
+# ----------------------------------------------------------------------------- running searches
+def ensemble_size(name):
+    """(family, N) of an ensemble regressor name, else (name, None)."""
+    m = ENSEMBLE_NAME.match(name)
+    return (m.group(1), int(m.group(2))) if m else (name, None)
+
+
+def read_journal(path):
+    """{(mask, name): result} from a job's journal. A record cut short (a kill, a full disk) ends
+    it: the file is truncated after the last whole record, so that what is appended next reads
+    back too."""
+    cache = {}
+    try:
+        with open(path, "r+b") as f:
+            good = 0
+            while True:
+                try:
+                    record = pickle.load(f)
+                    if not isinstance(record, dict):
+                        raise ValueError("not a journal record")
+                except EOFError:
+                    break
+                except Exception:  # whatever a torn pickle raises
+                    f.truncate(good)
+                    break
+                cache.update(record)
+                good = f.tell()
+    except FileNotFoundError:
+        pass
+    return cache
+
+
+def _score_subset(task):
+    """Score one subset for `names` (a worker's task): (results, the subset's grown ensembles)."""
+    names, arrays, idx, estimators, plain, states = task
+    X_train, y_train, X_test, y_test = arrays
+    results = protocol.evaluate_paper2(names, X_train[:, idx], y_train, X_test[:, idx], y_test, estimators,
+                                       plain=plain, states=states)
+    return results, states
+
+
+def run_job(job, arrays, estimators=protocol.DEFAULT_ESTIMATORS, shared=True, progress=None, pool=None,
+            journal=None):
+    """Search every regressor of one job = (mode, feature set name, names) on its split arrays.
+
+    Returns {name: [(mask, result), ...]} in visit order. With shared=True the names must be one
+    ensemble family (or a single regressor): the smallest N searches first, a subset's ensembles
+    are kept and grown when a larger N visits it, and each evaluation also scores the smaller
+    sizes. shared=False is the plain reference: one literal protocol run
+    (run_experiments.evaluate_plain) per (name, mask), nothing reused. With a `pool`
+    (concurrent.futures executor) the subsets of each search round are scored in parallel.
+    progress(mode, name, steps) is called once per search round. With a `journal` path, every
+    scored subset is appended to it and a rerun starts from what it holds (scores are
+    deterministic, so the searches replay them and go on where the first run stopped).
+    """
+    mode, _, names = job
+    n = arrays[0].shape[1]
+    cache = read_journal(journal) if journal else {}  # (mask, name) -> result
+    states = {}  # mask -> the family's ensembles grown so far on that subset
+    order = sorted(names, key=lambda m: ensemble_size(m)[1] or 0) if shared else list(names)
+    out = {}
+    for name in order:
+        size = ensemble_size(name)[1]
+        group = [m for m in names if (ensemble_size(m)[1] or 0) <= (size or 0)] if shared else [name]
+
+        def prefetch(masks, name=name, group=group):
+            masks = [m for m in dict.fromkeys(masks) if (m, name) not in cache]
+            tasks = [([g for g in group if (m, g) not in cache], arrays,
+                      [i for i, f in enumerate(m) if f], estimators, not shared, states.get(m, {})) for m in masks]
+            done = pool.map(_score_subset, tasks) if pool else map(_score_subset, tasks)
+            new = {}
+            for mask, (results, grown) in zip(masks, done):
+                new.update({(mask, g): r for g, r in results.items()})
+                if shared:
+                    states[mask] = grown
+            cache.update(new)
+            if journal and new:
+                with open(journal, "ab") as f:
+                    pickle.dump(new, f)
+
+        def score_fn(mask, name=name, prefetch=prefetch):
+            prefetch([mask])
+            r = cache[(mask, name)]
+            return r["final"], r["mae"]
+
+        rounds = [0]
+
+        def on_round(name=name):
+            rounds[0] += 1
+            if progress:
+                progress(mode, name, 1)
+
+        visited = search(score_fn, n, on_round, prefetch)
+        if progress and rounds[0] < n + 1:
+            progress(mode, name, n + 1 - rounds[0])
+        out[name] = [(mask, cache[(mask, name)]) for mask, _ in visited]
+    return out
+
+
+def plan_jobs(modes, feature_sets, models):
+    """Jobs (mode, feature set, names): one per ensemble family, else one per regressor."""
+    jobs = []
+    for mode in modes:
+        names = [m for m in models if mode == "interpolation" or m in protocol.EXTRAPOLATING]
+        for fs in feature_sets:
+            families = {}
+            for name in names:
+                families.setdefault(ensemble_size(name)[0], []).append(name)
+            jobs += [(mode, fs, tuple(group)) for group in families.values()]
+    return jobs
+
+
+def journal_name(job):
+    mode, fs, names = job
+    return protocol.slug(f"{mode} {fs} {ensemble_size(names[0])[0]}") + ".pkl"
+
+
+def _init_worker():
+    from threadpoolctl import threadpool_limits
+    global _WORKER_LIMITS  # kept alive: one BLAS/OpenMP thread per worker
+    _WORKER_LIMITS = threadpool_limits(1)
+
+
+def job_cost(job):
+    """Rough relative cost of a job (subsets ~ |features|^2, ensembles cost most)."""
+    n = len(protocol.FEATURE_SETS_V2[job[1]])
+    return JOB_COST.get(ensemble_size(job[2][0])[0], 0.2) * n * n
+
+
+def run_jobs(jobs, data, num_workers, estimators=protocol.DEFAULT_ESTIMATORS, shared=True, progress=None,
+             journal_dir=None):
+    """Run jobs: {(mode, fs, name): [(mask, result), ...]}. With num_workers > 1 the subsets of
+    each search round are scored by a pool of forked worker processes, and several jobs run at
+    once (threads, costliest first) so that one search's end of round is another's work. With a
+    journal_dir, each job keeps its journal there (see run_job)."""
+    from threadpoolctl import threadpool_limits
+    results = {}
+    pool = threads = None
+
+    def run_one(job):
+        journal = journal_dir / journal_name(job) if journal_dir else None
+        return job, run_job(job, data[job[:2]], estimators, shared, progress, pool, journal)
+
+    if num_workers > 1:
+        pool = protocol.worker_pool(num_workers, initializer=_init_worker)
+        threads = ThreadPoolExecutor(JOBS_IN_FLIGHT_PER_WORKER * num_workers)
+    try:
+        with threadpool_limits(1):
+            if threads is None:
+                done = map(run_one, jobs)
+            else:
+                done = (f.result() for f in as_completed(
+                    [threads.submit(run_one, job) for job in sorted(jobs, key=job_cost, reverse=True)]))
+            for job, out in done:
+                for name, visited in out.items():
+                    results[(job[0], job[1], name)] = visited
+    except BaseException:
+        if pool:  # a failed job, Ctrl-C or SIGTERM: stopping the workers ends the other jobs' threads
+            stop_pool(pool)
+            threads.shutdown(wait=False, cancel_futures=True)
+        raise
+    if pool:
+        threads.shutdown()
+        pool.shutdown()
+    return results
+
+
+# ----------------------------------------------------------------------------- outputs
+def results_table(results, modes, feature_sets, models):
+    rows = []
+    for mode in modes:
+        for name in models:
+            for fs in feature_sets:
+                for mask, r in results.get((mode, fs, name), []):
+                    rows.append(dict(
+                        Mode=mode, Model=name, FeatureSetName=fs, Flags="".join(map(str, mask)),
+                        FeatureSubset=";".join(c for c, f in zip(protocol.FEATURE_SETS_V2[fs], mask) if f),
+                        MAE=round(r["mae"], 4), NumViolations=r["violations"],
+                        MaxViolations=r["max_violations"], MonotonicityScore=round(r["score"], 4),
+                        FinalScore=round(r["final"], 8)))
+    return pd.DataFrame(rows, columns=["Mode", "Model", "FeatureSetName", "Flags", "FeatureSubset", "MAE",
+                                       "NumViolations", "MaxViolations", "MonotonicityScore", "FinalScore"])
+
+
+def best_of(visited):
+    """(mask, result) of the best subset; the first visited wins a full tie (min is stable)."""
+    return min(visited, key=lambda v: protocol.best_key(v[1]))
+
+
+def summary(results, mode, feature_sets, models):
+    """[(name, {fs: (best mask, best result, all-features result)})] of the regressors run in a mode."""
+    rows = []
+    for name in models:
+        cells = {}
+        for fs in feature_sets:
+            visited = results.get((mode, fs, name))
+            if visited:
+                mask, best = best_of(visited)
+                cells[fs] = (mask, best, visited[0][1])
+        if cells:
+            rows.append((name, cells))
+    return rows
+
+
+def cell_text(r):
+    return protocol.cell_text(r["mae"], r["score"], r["violations"])
+
+
+def subset_text(fs, mask):
+    return ", ".join(c for c, f in zip(protocol.FEATURE_SETS_V2[fs], mask) if f)
+
+
+def mode_tables(results, modes, feature_sets, models, split_sizes):
+    """Per mode with results: (mode, summary rows, the feature sets present, (n_train, n_test))."""
+    for mode in modes:
+        rows = summary(results, mode, feature_sets, models)
+        if rows:
+            sets = [fs for fs in feature_sets if any(fs in cells for _, cells in rows)]
+            yield mode, rows, sets, split_sizes[mode]
+
+
+def best_markdown(results, modes, feature_sets, models, split_sizes):
+    lines = ["# NAAP-440e feature selection: best subset per regressor", "",
+             "Each cell: MAE / Monotonicity Score / #Violations of the regressor's best subset of the start "
+             "feature set (lowest final score = round(MAE, 3) * sqrt(1 - monotonicity score), ties to the lower "
+             f"MAE), median of {len(protocol.SEEDS)} seeds, predictions with N(0, {protocol.NOISE_STD:g}) noise. The '(all "
+             "features)' row is the whole start feature set. The subsets are listed under each table.", ""]
+    for mode, rows, sets, (n_train, n_test) in mode_tables(results, modes, feature_sets, models, split_sizes):
+        lines += [f"## {mode}", "", f"{n_train} train / {n_test} test rows, {n_test * (n_test - 1) // 2} test pairs.",
+                  "", "| Model | " + " | ".join(f"{fs} ({protocol.acceleration(fs)} Acceleration)" for fs in sets) + " |",
+                  "| --- |" + " --- |" * len(sets)]
+        for name, cells in rows:
+            for label, which in ((name, 1), (f"{name} (all features)", 2)):
+                lines.append(f"| {label} | " + " | ".join(cell_text(cells[fs][which]) if fs in cells else "-"
+                                                          for fs in sets) + " |")
+        lines += ["", "| Model | Feature set | Final score | #Features | Best subset |", "| --- | --- | --- | --- | --- |"]
+        for name, cells in rows:
+            for fs in sets:
+                if fs in cells:
+                    mask, best, _ = cells[fs]
+                    lines.append(f"| {name} | {fs} | {best['final']:.6f} | {sum(mask)} of {len(mask)} | "
+                                 f"{subset_text(fs, mask)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def tex_escape(text):
+    return re.sub(r"([_&%#$])", r"\\\1", text)
+
+
+def best_latex(results, modes, feature_sets, models, split_sizes):
+    lines = ["% NAAP-440e feature selection (feature_selection.py): per regressor the best subset of each start",
+             "% feature set and the whole start set; cells: MAE / Monotonicity Score / #Violations"]
+    for mode, rows, sets, (n_train, n_test) in mode_tables(results, modes, feature_sets, models, split_sizes):
+        lines += [r"\begin{table}[ht]", r"\centering", r"\scriptsize", r"\begin{tabular}{l" + "c" * len(sets) + "}",
+                  r"\hline", "Model & " + " & ".join(f"{tex_escape(fs)} ({tex_escape(protocol.acceleration(fs))})"
+                                                    for fs in sets) + r" \\", r"\hline"]
+        for name, cells in rows:
+            for label, which in ((name, 1), (f"{name} (all features)", 2)):
+                lines.append(tex_escape(label) + " & " + " & ".join(
+                    cell_text(cells[fs][which]) if fs in cells else "-" for fs in sets) + r" \\")
+        lines += [r"\hline", r"\end{tabular}",
+                  f"\\caption{{{tex_escape(mode)} ({n_train} train / {n_test} test rows): best feature subset per "
+                  "regressor and start feature set (MAE / monotonicity score / violations)}",
+                  f"\\label{{tab:fs-{protocol.slug(mode)}}}", r"\end{table}", ""]
+    return "\n".join(lines)
+
+
+def feature_frequency(visited, features):
+    """Share of the best BEST_SHARE of visited subsets (at least one) that contain each feature."""
+    ranked = sorted(visited, key=lambda v: protocol.best_key(v[1]))
+    top = ranked[:max(1, math.ceil(BEST_SHARE * len(ranked)))]
+    return np.array([[m[i] for m, _ in top] for i in range(len(features))], dtype=float).mean(axis=1)
+
+
+def code_hash():
+    """sha256 (16 hex digits) of the sources that decide a subset's scores (PROTOCOL_SOURCES)."""
+    digest = hashlib.sha256()
+    for name in PROTOCOL_SOURCES:
+        digest.update(name.encode() + b"\0" + (Path(__file__).resolve().parent / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def journal_key(dataset_bytes, estimators):
+    """Name of a run's journal directory: the input table, the protocol's settings, the estimator
+    set, the scikit-learn version and the code's hash."""
+    settings = repr((protocol.NOISE_STD, protocol.SEEDS, estimators, sklearn.__version__, code_hash()))
+    return hashlib.sha256(dataset_bytes + settings.encode()).hexdigest()[:16]

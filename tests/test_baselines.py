@@ -1,0 +1,290 @@
+"""baselines.py: each learning-curve baseline on hand-worked cases, the script chained over a small
+table with a zero-cost CSV built here, the paper's regressors against the published table, and
+bad input (one line, exit 2, nothing written)."""
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+import baselines
+import protocol
+from common import run_cli
+from conftest import run_script
+
+NUM_TRAIN, NUM_TEST = 40, 12  # the small table: enough for 9-NN and for precision at 10
+
+
+# ----------------------------------------------------------------------------- hand-worked baselines
+def toy_table():
+    """3 models, 3 epochs, rows in ground-truth order (B < A < C by final accuracy)."""
+    return pd.DataFrame({
+        "e1LossMean": [1.8, 2.0, 2.2], "e2LossMean": [1.6, 1.5, 1.2], "e3LossMean": [1.4, 1.0, 0.9],
+        "e1Accuracy": [0.50, 0.40, 0.30], "e2Accuracy": [0.52, 0.50, 0.45], "e3Accuracy": [0.55, 0.60, 0.65],
+    }, index=["B", "A", "C"])
+
+
+def test_sotl_sotl_e_early_stopping_by_hand():
+    table = toy_table()
+    # SoTL after 1 epoch: -1.8, -2.0, -2.2: B ranked first, the reverse of the truth
+    assert baselines.sotl(table, 1).tolist() == [-1.8, -2.0, -2.2]
+    # after 3 epochs: B -(1.8+1.6+1.4) = -4.8, A -4.5, C -4.3: the true order
+    assert baselines.sotl(table, 3) == pytest.approx([-4.8, -4.5, -4.3], abs=1e-12)
+    assert baselines.sotl_e(table, 3).tolist() == [-1.4, -1.0, -0.9]
+    assert baselines.sotl_e(table, 2).tolist() == [-1.6, -1.5, -1.2]
+    assert baselines.early_stopping(table, 1).tolist() == [0.50, 0.40, 0.30]
+    y = np.array([0.6, 0.7, 0.8])
+    reversed_run = baselines.score("SoTL", 1, baselines.sotl(table, 1), y, False)
+    assert (reversed_run["NumViolations"], reversed_run["MaxViolations"]) == (3, 3)
+    assert reversed_run["KendallTau"] == pytest.approx(-1.0)
+    assert math.isnan(reversed_run["MAE"])
+    right = baselines.score("SoTL", 3, baselines.sotl(table, 3), y, False)
+    assert (right["NumViolations"], right["KendallTau"]) == (0, pytest.approx(1.0))
+    # SoTL-E after 2 epochs: -1.6, -1.5, -1.2 also in the true order
+    assert baselines.score("SoTL-E", 2, baselines.sotl_e(table, 2), y, False)["NumViolations"] == 0
+    # early stopping after epoch 2: 0.52, 0.50, 0.45: reversed
+    assert baselines.score("Early stopping", 2, baselines.early_stopping(table, 2), y, False)["NumViolations"] == 3
+
+
+X_CYCLE_ENDS = np.arange(3, 31, 3, dtype=float)  # 10 cycle ends up to epoch 30
+
+
+@pytest.mark.parametrize("name, law", [
+    ("pow3", lambda x: 0.8 - 0.5 * x ** -0.7),
+    ("exponential", lambda x: 0.75 - 0.4 * np.exp(-0.08 * x)),
+    ("log-power", lambda x: 0.7 / (1 + (x / math.exp(1.5)) ** -0.9)),
+])
+def test_each_curve_extrapolates_its_own_law_exactly(name, law):
+    value = baselines.fit_curve(name, X_CYCLE_ENDS, law(X_CYCLE_ENDS))
+    assert value == pytest.approx(float(law(90.0)), abs=1e-6)
+
+
+def test_lce_with_too_few_points_is_the_last_point():
+    acc = np.linspace(0.30, 0.70, 90)
+    assert baselines.lce(acc, 1) == acc[0]  # no cycle end yet: the accuracy at epoch k
+    assert baselines.lce(acc, 2) == acc[1]
+    assert baselines.lce(acc, 5) == acc[2]  # one cycle end (epoch 3)
+    assert baselines.lce(acc, 8) == acc[5]  # two (epochs 3, 6): fewer than the 3 parameters
+
+
+def test_lce_is_the_mean_of_the_fits_that_succeed(monkeypatch):
+    acc = np.linspace(0.30, 0.70, 90)
+    fake = {"pow3": 0.70, "exponential": None, "log-power": 0.80}
+    monkeypatch.setattr(baselines, "fit_curve", lambda name, x, y: fake[name])
+    assert baselines.lce(acc, 12) == pytest.approx(0.75)
+    monkeypatch.setattr(baselines, "fit_curve", lambda name, x, y: None)
+    assert baselines.lce(acc, 12) == acc[11]  # every fit failed: the last cycle end (epoch 12)
+    assert baselines.lce(acc, 14) == acc[11]
+
+
+def test_a_failing_fit_is_none(monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("Optimal parameters not found")
+    monkeypatch.setattr(baselines, "curve_fit", fail)
+    assert baselines.fit_curve("pow3", X_CYCLE_ENDS, 0.8 - 0.5 * X_CYCLE_ENDS ** -0.7) is None
+
+
+def test_lce_rows_fit_once_per_cycle_end(monkeypatch):
+    acc = np.linspace(0.30, 0.70, 90)
+    calls = []
+
+    def fake(name, x, y):
+        calls.append((name, len(x)))
+        return len(x) / 100  # the number of cycle ends seen, as a value
+    monkeypatch.setattr(baselines, "fit_curve", fake)
+    rows = baselines.lce_rows(np.vstack([acc]), [1, 2, 3, 8, 9, 10, 11, 12])
+    assert rows[0].tolist() == [acc[0], acc[1], acc[2], acc[5], 0.03, 0.03, 0.03, 0.04]
+    assert calls == [(n, 3) for n in baselines.LCE_CURVES] + [(n, 4) for n in baselines.LCE_CURVES]
+
+
+def test_lcsvr_features_by_hand():
+    acc = np.array([[0.1, 0.3, 0.6, 0.7], [0.2, 0.2, 0.5, 0.9]])
+    scheme = np.array([[1.0, 2.0], [3.0, 4.0]])
+    X = baselines.lcsvr_features(acc, scheme, 3)
+    assert X == pytest.approx(np.array([[1, 2, 0.1, 0.3, 0.6, 0.2, 0.3], [3, 4, 0.2, 0.2, 0.5, 0.0, 0.3]]))
+
+
+def test_lcsvr_learns_a_final_accuracy_that_follows_the_curve():
+    rng = np.random.default_rng(5)
+    n_train, n_test, k = 200, 30, 4
+    acc = np.sort(rng.uniform(0.3, 0.7, (n_train + n_test, k)), axis=1)
+    scheme = np.ones((n_train + n_test, 6))  # uninformative (scaled to 0): the curve must carry it
+    y = acc[:, -1] + 0.05  # the final accuracy is the last point plus a constant
+    pred = baselines.lcsvr((acc[:n_train], scheme[:n_train]), (acc[n_train:], scheme[n_train:]),
+                           y[:n_train], k, protocol.DEFAULT_ESTIMATORS)
+    assert np.mean(np.abs(pred - y[n_train:])) < 0.02
+    assert scipy.stats.kendalltau(pred, y[n_train:]).statistic > 0.8
+
+
+def test_regressor_feature_sets_are_the_papers():
+    assert baselines.regressor_columns(0) == protocol.FEATURE_SETS["Scheme"]
+    for k in protocol.QUANT_EPOCHS:
+        assert baselines.regressor_columns(k) == protocol.FEATURE_SETS[f"Scheme + Quantitative {k} epochs"]
+    assert baselines.regressor_columns(2, ["zen"]) == protocol.FULL_SCHEME_FEATURES + ["zen"] + protocol.epoch_features(2)
+
+
+# ----------------------------------------------------------------------------- the script, chained
+@pytest.fixture(scope="module")
+def small(ref_dir, tmp_path_factory):
+    """A small table (first NUM_TRAIN train and NUM_TEST test rows of naap440.csv) and a ZC.csv for
+    it, rows shuffled: zen = 10 x MaxAccuracy (a perfect ranker), l2_norm = -MaxAccuracy (the
+    reverse), the rest arbitrary."""
+    d = tmp_path_factory.mktemp("small")
+    full = pd.read_csv(ref_dir / "naap440.csv")
+    table = pd.concat([full[full.IsTest == 0].head(NUM_TRAIN), full[full.IsTest == 1].head(NUM_TEST)])
+    assert table[table.IsTest == 1].MaxAccuracy.is_unique  # the truth order has no ties to settle
+    table.to_csv(d / "small.csv", index=False)
+    zc = pd.DataFrame({"ModelId": table.ModelId, "MACs": table.NumMACs, "#params": table.NumParams,
+                       "synflow": np.arange(len(table)) % 7, "logsynflow": np.arange(len(table)) % 5,
+                       "zen": 10 * table.MaxAccuracy, "l2_norm": -table.MaxAccuracy})
+    zc = zc.sample(frac=1.0, random_state=3)
+    for p in baselines.ZC_REQUIRED:
+        zc[f"{p}_seconds"] = 0.01
+    zc.to_csv(d / "zc.csv", index=False)
+    return d, table, zc
+
+
+@pytest.fixture(scope="module")
+def chained(small):
+    d, table, zc = small
+    outs = {}
+    for jobs in ("1", "2"):
+        outs[jobs] = d / f"out{jobs}"
+        done = run_script("baselines.py", d / "small.csv", outs[jobs], "--zero-cost", d / "zc.csv",
+                          "--epochs", "0,3,7", "--jobs", jobs, "--no-progress")
+        assert done.returncode == 0, done.stderr
+    return outs, table
+
+
+def test_chained_outputs(chained):
+    outs, table = chained
+    frame = pd.read_csv(outs["1"] / "baselines.csv")
+    assert list(frame.columns) == baselines.COLUMNS
+    methods = set(frame.Method)
+    expected = {"MACs", "#params", "synflow", "logsynflow", "zen", "l2_norm", "Early stopping", "SoTL", "SoTL-E",
+                "LCE", "LcSVR", *protocol.BASELINE_NAMES, *(n + " [Scheme+ZC]" for n in protocol.BASELINE_NAMES)}
+    assert methods == expected
+    by = {(r.Method, r.Epochs): r for r in frame.itertuples(index=False)}
+    assert len(by) == len(frame)
+    for name in protocol.BASELINE_NAMES:
+        assert {k for m, k in by if m == name} == {0, 3, 7}
+        assert not math.isnan(by[name, 3].MAE)
+    for name in ("Early stopping", "SoTL", "SoTL-E", "LCE", "LcSVR"):
+        assert {k for m, k in by if m == name} == {3, 7}
+    for name in ("MACs", "zen", "l2_norm", "Early stopping", "SoTL"):
+        assert all(math.isnan(r.MAE) for (m, _), r in by.items() if m == name)
+    assert not math.isnan(by["LCE", 7].MAE) and not math.isnan(by["LcSVR", 7].MAE)
+    # the proxies are joined by ModelId, not by row: zen ranks perfectly, l2_norm in reverse
+    pairs = NUM_TEST * (NUM_TEST - 1) // 2
+    assert (by["zen", 0].NumViolations, by["zen", 0].KendallTau, by["zen", 0].PrecisionAt5) == (0, 1.0, 1.0)
+    assert (by["l2_norm", 0].NumViolations, by["l2_norm", 0].KendallTau) == (pairs, -1.0)
+    assert by["l2_norm", 0].PrecisionAt10 == pytest.approx(0.8)  # bottom 10 of 12 hold 8 of the top 10
+    # early stopping at 3 epochs against a pairwise count over the test rows in truth order
+    test = table[table.IsTest == 1].sort_values("MaxAccuracy")
+    acc = test.e3Accuracy.to_numpy()
+    violations = sum(1 for i, j in itertools.combinations(range(len(acc)), 2) if acc[j] < acc[i])
+    assert by["Early stopping", 3].NumViolations == violations
+    assert by["Early stopping", 3].MaxViolations == pairs
+    assert by["Early stopping", 3].KendallTau == pytest.approx(
+        scipy.stats.kendalltau(acc, test.MaxAccuracy).statistic, abs=1e-4)
+    md = (outs["1"] / "baselines.md").read_text()
+    assert "## Best method per epoch count" in md and md.count("\n| ") >= len(frame)
+    for png in ("baselines_vs_epochs.png", "baselines_vs_compute.png"):
+        assert (outs["1"] / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chained_results_do_not_depend_on_jobs(chained):
+    outs, _ = chained
+    assert (outs["1"] / "baselines.csv").read_bytes() == (outs["2"] / "baselines.csv").read_bytes()
+
+
+def test_regressors_reproduce_the_published_table(ref_dir, tmp_path):
+    """At 0 and 3 epochs the regressors are paper 1's 'Scheme' and 'Scheme + Quantitative 3 epochs'."""
+    out = tmp_path / "out"
+    done = run_script("baselines.py", ref_dir / "naap440.csv", out, "--epochs", "0,3", "--jobs", "2", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out / "baselines.csv")
+    published = pd.read_csv(ref_dir / "published_results.csv")
+    for k, features in ((0, "Scheme"), (3, "Scheme + Quantitative 3 epochs")):
+        ours = frame[frame.Epochs == k].set_index("Method")
+        theirs = published[published.Features == features]
+        assert len(theirs) == len(protocol.BASELINE_NAMES)
+        for r in theirs.itertuples(index=False):
+            name = next(n for n in protocol.BASELINE_NAMES if protocol.model_key(n) == protocol.model_key(r.Model))
+            assert (ours.loc[name, "MAE"], ours.loc[name, "NumViolations"]) == (r.MeanAbsoluteError, r.NumViolations)
+
+
+# ----------------------------------------------------------------------------- bad input
+def bad_run(capsys, argv):
+    """Run the script in-process: (exit status, stderr)."""
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(baselines.main, baselines.parse_args([str(a) for a in argv]))
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def write_zc(small, path, change):
+    zc = small[2].copy()
+    zc = change(zc)
+    zc.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("case, change, expected", [
+    ("unknown id", lambda z: pd.concat([z, z.head(1).assign(ModelId=9999)]), "ModelId 9999 is not in"),
+    ("missing id", lambda z: z.iloc[1:], "no row for ModelId"),
+    ("duplicate id", lambda z: pd.concat([z, z.head(1)]), "appears more than once"),
+    ("missing proxy", lambda z: z.drop(columns=["zen"]), "missing proxy column(s) zen"),
+    ("nan", lambda z: z.assign(synflow=z.synflow.where(z.index != z.index[4])), "column synflow has a missing"),
+    ("text", lambda z: z.assign(zen="x"), "column zen is not numeric"),
+])
+def test_bad_zero_cost_csv(small, tmp_path, capsys, case, change, expected):
+    d = small[0]
+    zc = write_zc(small, tmp_path / "zc.csv", change)
+    status, err = bad_run(capsys, [d / "small.csv", tmp_path / "out", "--zero-cost", zc, "--epochs", "0"])
+    assert status == 2 and err.count("\n") == 1 and expected in err and str(zc) in err, err
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["zc.csv"]
+
+
+@pytest.mark.parametrize("case, change, expected", [
+    ("missing epoch column", lambda t: t.drop(columns=["e2Accuracy"]), "missing column(s) e2Accuracy"),
+    ("nan", lambda t: t.assign(e3LossMean=t.e3LossMean.where(t.index != t.index[2])),
+     "column e3LossMean has missing values"),
+])
+def test_bad_dataset(small, tmp_path, capsys, case, change, expected):
+    path = tmp_path / "t.csv"
+    change(small[1]).to_csv(path, index=False)
+    status, err = bad_run(capsys, [path, tmp_path / "out", "--epochs", "0,3"])
+    assert status == 2 and err.count("\n") == 1 and expected in err and str(path) in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+@pytest.mark.parametrize("option, expected", [
+    (["--jobs", "0"], "--jobs 0: must be at least 1"),
+    (["--jobs", "two"], "--jobs two: not a whole number"),
+    (["--epochs", "3,91"], "--epochs 3,91: 91 is not an epoch count"),
+    (["--epochs", "3,x"], "--epochs 3,x: 'x' is not a whole number"),
+    (["--estimators", "old"], "--estimators old: choose from"),
+])
+def test_bad_options(small, tmp_path, capsys, option, expected):
+    status, err = bad_run(capsys, [small[0] / "small.csv", tmp_path / "out", *option])
+    assert status == 2 and err.count("\n") == 1 and expected in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_out_dir_needs_force(small, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    status, err = bad_run(capsys, [small[0] / "small.csv", out, "--epochs", "0"])
+    assert status == 2 and err.count("\n") == 1 and "already exists (use --force" in err, err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"] and len(list(tmp_path.iterdir())) == 1
+
+
+def test_bad_input_from_the_command_line(small, tmp_path):
+    """The user's view: one stderr line and exit status 2, nothing on stdout."""
+    done = run_script("baselines.py", small[0] / "small.csv", tmp_path / "out", "--jobs", "-1")
+    assert (done.returncode, done.stdout, done.stderr.count("\n")) == (2, "", 1), done.stderr
+    assert "--jobs -1" in done.stderr and not (tmp_path / "out").exists()

@@ -1,0 +1,217 @@
+"""Plug-in predictors (--predictor, --no-baselines, protocol.evaluate_predictor): their rows in every
+output beside the baselines, the API against the literal protocol, and every way a plug-in can fail.
+
+The real script runs on small tables (a subset of naap440.csv, as test_run_experiments.resplit
+makes them) or with --no-baselines and a cheap ridge plug-in (tests/plugin_cases.py), to stay fast.
+"""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import plugins
+import protocol
+import run_experiments as rx
+from common import run_cli
+from conftest import ROOT, run_script
+
+CASES = Path(__file__).resolve().parent / "plugin_cases.py"
+ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
+RUN_KEYS = ("mae", "violations", "max_violations", "score", "seed")
+
+
+def spec(name, factory="make"):
+    return f"{name}={CASES}:{factory}"
+
+
+def small_table(ref_dir, path, num_rows=80, seed=3):
+    """A random subset of naap440.csv with a random test split (~1/4), written to path."""
+    raw = pd.read_csv(ref_dir / "naap440.csv")
+    rng = np.random.default_rng(seed)
+    sub = raw.iloc[rng.permutation(len(raw))[:num_rows]].copy()
+    sub["IsTest"] = (rng.random(len(sub)) < 0.25).astype(int)
+    sub.to_csv(path, index=False)
+    return path
+
+
+def run_main(argv, capsys):
+    """run_experiments in-process as run_cli runs it: (exit code or None, stderr)."""
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(rx.main, rx.parse_args([str(a) for a in argv]))
+        raise SystemExit(None)
+    return exit_info.value.code, capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- plug-ins beside the baselines
+@pytest.fixture(scope="module")
+def small_runs(ref_dir, tmp_path_factory):
+    """On an 80-row table: the baselines alone, and the baselines with a plug-in and one other split."""
+    tmp = tmp_path_factory.mktemp("small")
+    csv = small_table(ref_dir, tmp / "small.csv")
+    alone, both = tmp / "alone", tmp / "both"
+    for out, extra in ((alone, []), (both, ["--predictor", spec("Ridge"), "--splits", "1"])):
+        done = run_script("run_experiments.py", csv, out, "--no-progress", "--jobs", "2", *extra)
+        assert done.returncode == 0, done.stderr
+    return alone, both
+
+
+def test_plugin_rows_appear_in_every_output_after_the_baselines(small_runs):
+    alone, both = small_runs
+    base_lines = (alone / "results.csv").read_text().splitlines()
+    lines = (both / "results.csv").read_text().splitlines()
+    # the baselines' rows are untouched by the plug-in and by --splits; the plug-in's 4 follow them
+    assert lines[:len(base_lines)] == base_lines
+    plugin_rows = [line.split(",") for line in lines[len(base_lines):]]
+    assert [row[0] for row in plugin_rows] == ["Ridge"] * 4
+    assert [row[1] for row in plugin_rows] == list(protocol.FEATURE_SETS)
+    extended = pd.read_csv(both / "results_extended.csv")
+    assert list(extended.columns) == protocol.RESULT_COLUMNS + protocol.EXTRA_COLUMNS
+    assert (extended["Model"] == "Ridge").sum() == 4
+    assert extended[protocol.EXTRA_COLUMNS].notna().all().all()
+    assert "| Ridge | " in (both / "results.md").read_text()
+    for features in protocol.FEATURE_SETS:
+        for kind in ("rank_matrix", "scatter"):
+            assert (both / "figures" / kind / f"ridge__{protocol.slug(features)}.png").is_file()
+    summary = pd.read_csv(both / "results_splits.csv")
+    assert list(summary["Model"].drop_duplicates()) == protocol.BASELINE_NAMES + ["Ridge"]
+    assert (pd.read_csv(both / "results_splits_runs.csv")["Model"] == "Ridge").sum() == 4
+    assert "| Ridge | " in (both / "results_splits.md").read_text()
+    assert (both / "splits.png").stat().st_size > 10000 and (both / "summary.png").stat().st_size > 10000
+
+
+def test_plugin_rows_are_the_protocol_run_of_the_factory(small_runs, tmp_path):
+    _, both = small_runs
+    df = protocol.load_dataset(both.parent / "small.csv", ALL_COLUMNS)
+    frame = pd.read_csv(both / "results.csv")
+    from sklearn.linear_model import Ridge
+    for features in protocol.FEATURE_SETS:
+        run = protocol.evaluate_plain(["R"], *protocol.split(df, protocol.FEATURE_SETS[features]),
+                                      regressors={"R": lambda: Ridge(alpha=1.0)})["R"]
+        row = frame[(frame["Model"] == "Ridge") & (frame["Features"] == features)].iloc[0]
+        assert row["MeanAbsoluteError"] == round(run["mae"], 4)
+        assert row["NumViolations"] == run["violations"]
+
+
+def test_no_baselines_runs_only_the_plugins(ref_dir, tmp_path):
+    out = tmp_path / "out"
+    done = run_script("run_experiments.py", ref_dir / "naap440.csv", out, "--no-baselines", "--no-progress",
+                      "--predictor", spec("Ridge"), "--predictor", spec("Noise", "make_seeded"), "--splits", "2")
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out / "results.csv")
+    assert list(frame["Model"]) == ["Ridge"] * 4 + ["Noise"] * 4
+    assert len(list((out / "figures" / "scatter").glob("*.png"))) == 8
+    runs = pd.read_csv(out / "results_splits_runs.csv")
+    assert sorted(set(runs["Model"])) == ["Noise", "Ridge"] and sorted(set(runs["Split"])) == [1, 2]
+    assert len(runs) == 2 * 2 * len(protocol.FEATURE_SETS)
+
+
+def test_module_importable_from_the_working_directory(ref_dir, tmp_path, monkeypatch, capsys):
+    (tmp_path / "my_predictor_module.py").write_text(
+        "from sklearn.linear_model import Ridge\n\ndef build():\n    return Ridge(alpha=2.0)\n")
+    monkeypatch.chdir(tmp_path)
+    csv = small_table(ref_dir, tmp_path / "small.csv", num_rows=60)
+    frame = rx.main(rx.parse_args([str(csv), "--no-baselines", "--no-progress", "--jobs", "1",
+                                   "--predictor", "Mine=my_predictor_module:build"]))
+    assert list(frame["Model"]) == ["Mine"] * 4
+    assert "| Mine | " in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- the API
+def test_evaluate_predictor_equals_the_literal_protocol(ref_dir):
+    df = protocol.load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
+    from plugin_cases import make_seeded  # reads the global random state: every seed differs
+    features = "Scheme + Quantitative 3 epochs"
+    out = protocol.evaluate_predictor(make_seeded, df, features)
+    data = protocol.split(df, protocol.FEATURE_SETS[features])
+    assert np.array_equal(out["y_test"], data[3])
+    assert [run["seed"] for run in out["runs"]] == list(protocol.SEEDS)
+    for seed, run in zip(protocol.SEEDS, out["runs"]):
+        plain = protocol.evaluate_plain(["p"], *data, seeds=(seed,), regressors={"p": make_seeded})["p"]
+        assert np.array_equal(run["pred"], plain["pred"])
+        assert all(run[k] == plain[k] for k in RUN_KEYS)
+    assert len({tuple(run["pred"]) for run in out["runs"]}) == len(protocol.SEEDS)
+    plain = protocol.evaluate_plain(["p"], *data, regressors={"p": make_seeded})["p"]
+    assert np.array_equal(out["median"]["pred"], plain["pred"]) and out["median"]["seed"] == plain["seed"]
+    with pytest.raises(KeyError):
+        protocol.evaluate_predictor(make_seeded, df, "Scheme + Quantitative 4 epochs")
+
+
+def test_the_gp_example_is_deterministic_and_usable(ref_dir):
+    name, factory = plugins.load_plugin(f"GP={ROOT / 'examples' / 'gp_predictor.py'}:make")
+    df = protocol.load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
+    X_train, y_train, X_test, y_test = protocol.split(df, protocol.FEATURE_SETS["Scheme"])
+    X_train, X_test = protocol.scale(X_train[::4], X_test)
+    preds = [factory().fit(X_train, y_train[::4]).predict(X_test) for _ in range(2)]
+    assert np.array_equal(preds[0], preds[1])
+    assert np.all(np.isfinite(preds[0])) and np.mean(np.abs(preds[0] - y_test)) < 0.05
+
+
+# ----------------------------------------------------------------------------- bad plug-ins
+def write_module(tmp_path, name, text):
+    (tmp_path / f"{name}.py").write_text(text)
+    return tmp_path / f"{name}.py"
+
+
+# case: (--predictor value, text the error line must hold); {cases} is tests/plugin_cases.py
+BAD_PLUGINS = {
+    "missing file": ("P={tmp}/nowhere.py:make", "no such file"),
+    "import error": ("P={tmp}/needs_missing.py:make", "ModuleNotFoundError"),
+    "syntax error": ("P={tmp}/not_python.py:make", "SyntaxError"),
+    "unknown module": ("P=no_such_module_anywhere:make", "cannot import no_such_module_anywhere"),
+    "no factory": ("P={cases}:no_such_factory", "has no no_such_factory"),
+    "factory not callable": ("P={cases}:not_callable", "is not callable"),
+    "factory raises": ("P={cases}:factory_raises", "no model today"),
+    "no fit": ("P={cases}:no_fit", "without fit()"),
+    "raises in fit": ("P={cases}:raises_in_fit", "fit raised ValueError: this plug-in cannot fit"),
+    "raises in predict": ("P={cases}:raises_in_predict", "predict raised RuntimeError"),
+    "wrong length": ("P={cases}:wrong_length", "shape (4,) for 5 rows"),
+    "NaN predictions": ("P={cases}:nan_predictions", "NaN or infinite"),
+    "raises in the run": ("P={cases}:raises_in_fit_late", "fit raised ValueError"),
+    "exits in the run": ("P={cases}:exits_in_fit_late", "fit raised SystemExit"),
+    "wrong length in the run": ("P={cases}:wrong_length_late", "predict returned shape"),
+    "inf in the run": ("P={cases}:inf_predictions_late", "NaN or infinite"),
+    "baseline name": ("Random Forest (N=25)={cases}:make", "baseline"),
+    "figure name of a baseline": ("random forest n=25={cases}:make", "same figure files"),
+    "no name": ("={cases}:make", "malformed"),
+    "no factory part": ("P={cases}", "malformed"),
+    "no equals sign": ("{cases}:make", "malformed"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_PLUGINS))
+def test_bad_plugins(case, ref_dir, tmp_path, capsys):
+    write_module(tmp_path, "needs_missing", "import torch_geometric_not_installed\n\ndef make():\n    pass\n")
+    write_module(tmp_path, "not_python", "def make(:\n")
+    value, expected = BAD_PLUGINS[case]
+    value = value.format(tmp=tmp_path, cases=CASES)
+    csv = small_table(ref_dir, tmp_path / "small.csv", num_rows=60)
+    # --jobs 2: a failure in the run comes back from a worker process
+    code, err = run_main([csv, tmp_path / "out", "--no-baselines", "--no-progress", "--jobs", "2",
+                          "--predictor", value], capsys)
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: --predictor "), err
+    name = value.rpartition(":")[0].rpartition("=")[0] or value  # what the error line must name
+    assert name in err and expected in err, err
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out*")), "no staging directory left behind"
+
+
+def test_two_plugins_with_one_name(ref_dir, tmp_path, capsys):
+    csv = small_table(ref_dir, tmp_path / "small.csv", num_rows=60)
+    code, err = run_main([csv, tmp_path / "out", "--predictor", spec("P"), "--predictor", spec("P", "make_seeded")],
+                         capsys)
+    assert code == 2 and "--predictor P: given twice" in err and len(err.splitlines()) == 1
+    code, err = run_main([csv, tmp_path / "out", "--no-baselines"], capsys)
+    assert code == 2 and err.startswith("error: --no-baselines") and len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_plugin_failing_in_a_worker_from_the_command_line(ref_dir, tmp_path):
+    csv = small_table(ref_dir, tmp_path / "small.csv", num_rows=60)
+    done = run_script("run_experiments.py", csv, tmp_path / "out", "--jobs", "2", "--no-progress",
+                      "--predictor", spec("Late", "raises_in_fit_late"))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: --predictor Late: fit raised ValueError")
+    assert "\\n" in done.stderr  # the plug-in's two-line message, escaped onto one line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.csv"]

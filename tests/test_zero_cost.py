@@ -1,0 +1,268 @@
+"""zero_cost.py and zero_cost_proxies.py: columns, determinism, the counts of naap440.csv, proxies
+checked by hand on tiny models, resume after SIGTERM, bad input is one line and exit 2 with nothing
+written."""
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.nn as nn
+
+from conftest import ROOT, run_script
+
+import create_dataset as cd  # noqa: E402  (only for its CIFAR-10 writer and the recipe it checks against)
+import models  # noqa: E402
+from common import InputError  # noqa: E402
+import zero_cost  # noqa: E402
+import zero_cost_proxies as zcp  # noqa: E402
+
+PUBLISHED_IDS = [1, 10, 432]  # smallest, a residual one, the most MACs
+DATA_FREE = ["MACs", "#params", "synflow", "logsynflow", "zen", "l2_norm"]
+WITH_DATA = ["nwot", "jacov", "snip", "grad_norm", "fisher", "grasp"]
+
+
+def columns(proxies):
+    return ["ModelId", *proxies, *(f"{p}_seconds" for p in proxies)]
+
+
+def values(path):
+    table = pd.read_csv(path)  # pandas 3 parses floats round-trip exact
+    return table[[c for c in table.columns if not c.endswith("_seconds")]]
+
+
+@pytest.fixture(scope="module")
+def published_schemes(ref_dir):
+    return json.loads((ref_dir / "generated_schemes.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def schemes_json(tmp_path_factory, published_schemes):
+    path = tmp_path_factory.mktemp("schemes") / "schemes.json"
+    path.write_text(json.dumps([published_schemes[i - 1] for i in PUBLISHED_IDS]))
+    return path
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cifar")
+    cd.write_cifar(root, **cd.synthetic_cifar(2 * zero_cost.DATA_BATCH, 16))
+    return root
+
+
+def run_ok(*args):
+    result = run_script("zero_cost.py", *args)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def free_csv(tmp_path_factory, schemes_json):
+    """One data-free run over the three schemes."""
+    out = tmp_path_factory.mktemp("free") / "free.csv"
+    run_ok(schemes_json, out)
+    assert os.listdir(out.parent) == ["free.csv"]  # the journal is gone
+    return out
+
+
+@pytest.fixture
+def as_the_script():
+    """The script's torch setting (one thread), restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(zero_cost.THREADS)
+    yield
+    torch.set_num_threads(threads)
+
+
+# ---------------------------------------------------------------- the script
+
+def test_data_free_columns_counts_and_determinism(tmp_path, free_csv, schemes_json, ref_dir, published_schemes):
+    run_ok(schemes_json, tmp_path / "again.csv")
+    assert values(free_csv).equals(values(tmp_path / "again.csv"))
+    table = pd.read_csv(free_csv)
+    assert list(table.columns) == columns(DATA_FREE)
+    assert table.ModelId.tolist() == [1, 2, 3]
+    assert (table.filter(like="_seconds") >= 0).all().all()
+    assert np.isfinite(table[DATA_FREE].to_numpy(dtype=float)).all()
+    published = pd.read_csv(ref_dir / "naap440.csv").set_index("ModelId")
+    for row, model_id in zip(table.itertuples(index=False), PUBLISHED_IDS):
+        params, macs = models.count_params_and_macs(published_schemes[model_id - 1])
+        assert (row[2], row[1]) == (params, macs) == (published.NumParams[model_id], published.NumMACs[model_id])
+
+
+def test_with_data_root(tmp_path, free_csv, schemes_json, data_root, published_schemes):
+    run_ok(schemes_json, tmp_path / "a.csv", "--data-root", data_root)
+    run_ok(schemes_json, tmp_path / "b.csv", "--data-root", data_root)
+    table = pd.read_csv(tmp_path / "a.csv")
+    assert list(table.columns) == columns(DATA_FREE + WITH_DATA)
+    assert values(tmp_path / "a.csv").equals(values(tmp_path / "b.csv"))
+    assert np.isfinite(table[DATA_FREE + WITH_DATA].to_numpy(dtype=float)).all()
+    # the data-free columns do not depend on the data
+    assert values(tmp_path / "a.csv")[["ModelId", *DATA_FREE]].equals(values(free_csv))
+    # the minibatch is the first DATA_BATCH training images, normalized as create_dataset.py does it
+    cifar = cd.read_cifar(data_root)["train"]
+    batch = cd.to_device_data({"train": (cifar[0][:zero_cost.DATA_BATCH], cifar[1][:zero_cost.DATA_BATCH])},
+                              torch.device("cpu"))
+    model = models.seeded_net(published_schemes[PUBLISHED_IDS[2] - 1])
+    assert table.nwot[2] == pytest.approx(zcp.nwot(model, batch["x_train"]), rel=1e-9)
+    assert table.snip[2] == pytest.approx(zcp.snip(model, batch["x_train"], batch["y_train"]), rel=1e-6)
+
+
+def test_resume_after_sigterm(tmp_path, published_schemes, as_the_script):
+    schemes = published_schemes[:30]
+    schemes_json = tmp_path / "schemes.json"
+    schemes_json.write_text(json.dumps(schemes))
+    out = tmp_path / "out.csv"
+    journal = zero_cost.journal_path(out)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "zero_cost.py"), str(schemes_json), str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.read_text().count("\n") >= 3:  # the settings and two models
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "terminated (SIGTERM)" in stderr
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+    kept = journal.read_text().count("\n") - 1
+    assert 2 <= kept < len(schemes)
+    with open(journal, "a") as f:
+        f.write('{"ModelId": 29, "sch')  # a record cut short by a kill -9
+    result = run_ok(schemes_json, out)
+    assert f"{len(schemes) - kept} computed, {kept} from the journal" in result.stdout
+    assert not journal.exists()
+    # the same numbers as an uninterrupted run (here: computed in this process)
+    table = values(out)
+    for model_id, scheme in enumerate(schemes, 1):
+        expected = zero_cost.model_proxies(scheme)[0]
+        assert table.loc[model_id - 1, DATA_FREE].tolist() == [expected[p] for p in DATA_FREE], model_id
+
+
+def test_journal_records_and_settings(tmp_path, published_schemes):
+    schemes = published_schemes[:3]
+    path = tmp_path / ".out.csv.resume.jsonl"
+    record = {"values": {"zen": 1.5}, "seconds": {"zen": 0.1}}
+    lines = [{"settings": "k"}, {"ModelId": 1, "scheme": schemes[0], **record},
+             {"ModelId": 2, "scheme": schemes[0], **record},  # another scheme than ModelId 2's now: recomputed
+             {"ModelId": 3, "scheme": schemes[2], **record}]
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    path.write_text(text + '{"ModelId": 3, "sc')
+    assert zero_cost.read_journal(path, "k", schemes) == {1: (record["values"], record["seconds"]),
+                                                          3: (record["values"], record["seconds"])}
+    assert path.read_text() == text  # the torn record is cut off
+    assert zero_cost.read_journal(path, "other settings", schemes) == {} and not path.exists()
+    path.write_text("")
+    assert zero_cost.read_journal(path, "k", schemes) == {} and not path.exists()
+
+
+def test_bad_input(tmp_path, schemes_json, published_schemes):
+    bad_scheme = tmp_path / "bad_scheme.json"
+    bad_scheme.write_text(json.dumps([published_schemes[0], [{**published_schemes[0][0], "kernel_size": 2}]]))
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text("[{")
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    out_dir = tmp_path / "out_dir"
+    out_dir.mkdir()
+    no_cifar = tmp_path / "no_cifar"
+    no_cifar.mkdir()
+    cases = [
+        ((tmp_path / "missing.json", tmp_path / "o.csv"), "missing.json: no such file"),
+        ((invalid, tmp_path / "o.csv"), "invalid.json: not valid JSON"),
+        ((empty, tmp_path / "o.csv"), "empty.json: expected a non-empty JSON list"),
+        ((bad_scheme, tmp_path / "o.csv"), "bad_scheme.json: ModelId 2, layer 1: kernel_size"),
+        ((schemes_json, out_dir), "out_dir: is a directory"),
+        ((bad_scheme, bad_scheme), "bad_scheme.json: ModelId 2"),  # checked before the output
+        ((schemes_json, schemes_json), "schemes.json: is the schemes file"),
+        ((schemes_json, tmp_path / "o.csv", "--data-root", no_cifar),
+         f"--data-root {no_cifar}: {no_cifar}/cifar-10-batches-py/data_batch_1: missing"),
+    ]
+    before, schemes_dir = sorted(os.listdir(tmp_path)), sorted(os.listdir(schemes_json.parent))
+    for args, message in cases:
+        with pytest.raises(InputError) as error:
+            zero_cost.main(zero_cost.parse_args([str(a) for a in args]))
+        assert message in str(error.value) and "\n" not in str(error.value), args
+        assert sorted(os.listdir(tmp_path)) == before and os.listdir(out_dir) == []
+        assert sorted(os.listdir(schemes_json.parent)) == schemes_dir
+    # one of them through a real process: exit status 2, a single stderr line, nothing written
+    result = run_script("zero_cost.py", schemes_json, tmp_path / "o.csv", "--data-root", no_cifar)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {cases[-1][1]}"), lines
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+# ---------------------------------------------------------------- the model and the proxies
+
+def test_seeded_net_is_the_recipes_initial_model(published_schemes):
+    assert models.RECIPE_SEED == cd.SEED
+    for model_id in PUBLISHED_IDS:
+        scheme = published_schemes[model_id - 1]
+        recipe_model = cd.init_training(scheme, torch.device("cpu"))[0].state_dict()
+        ours = models.seeded_net(scheme).state_dict()
+        assert recipe_model.keys() == ours.keys()
+        assert all(torch.equal(recipe_model[k], ours[k]) for k in ours)
+
+
+def test_params_and_l2_norm_by_hand(published_schemes):
+    model = models.seeded_net(published_schemes[9])
+    arrays = [p.detach().numpy().astype(np.float64) for p in model.parameters()]
+    assert zcp.num_params(model) == sum(a.size for a in arrays) == models.count_params_and_macs(published_schemes[9])[0]
+    assert zcp.l2_norm(model) == pytest.approx(math.sqrt(sum(float((a ** 2).sum()) for a in arrays)), rel=1e-12)
+
+
+def test_synflow_by_hand():
+    torch.manual_seed(0)
+    one = nn.Linear(3, 2)  # R = sum_j (sum_i |W_ji| + |b_j|): dR/dW = 1, so synflow = sum |W|
+    w = one.weight.detach().double().numpy()
+    assert zcp.synflow(one, (1, 3)) == pytest.approx(np.abs(w).sum(), rel=1e-12)
+    assert zcp.logsynflow(one, (1, 3)) == pytest.approx(np.abs(w).sum() * math.log(2), rel=1e-12)
+    two = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    w1, w2 = (np.abs(m.weight.detach().double().numpy()) for m in (two[0], two[3]))
+    b1 = np.abs(two[0].bias.detach().double().numpy())
+    # R = 1^T |W2| (|W1| 1 + |b1|) + sum |b2| (BatchNorm bypassed, everything positive: ReLU passes all)
+    grad_w1 = np.outer(w2.sum(0), np.ones(3))  # dR/dW1_ji = sum_k |W2_kj|
+    grad_w2 = np.outer(np.ones(2), w1.sum(1) + b1)  # dR/dW2_kj = sum_i |W1_ji| + |b1_j|
+    assert zcp.synflow(two, (1, 3)) == pytest.approx((w1 * grad_w1).sum() + (w2 * grad_w2).sum(), rel=1e-12)
+    assert zcp.logsynflow(two, (1, 3)) == pytest.approx(
+        (w1 * np.log1p(grad_w1)).sum() + (w2 * np.log1p(grad_w2)).sum(), rel=1e-12)
+
+
+def test_nwot_and_snip_by_hand():
+    torch.manual_seed(0)
+    x = torch.randn(6, 5)
+    relu_only = nn.Sequential(nn.ReLU())
+    c = (x.numpy() > 0).astype(np.float64)
+    kernel = c @ c.T + (1 - c) @ (1 - c).T
+    assert zcp.nwot(relu_only, x) == pytest.approx(np.linalg.slogdet(kernel)[1], rel=1e-12)
+    linear = nn.Linear(5, 3)
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    logits = x.double().numpy() @ linear.weight.detach().double().numpy().T + linear.bias.detach().double().numpy()
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    dlogits = (p - np.eye(3)[y.numpy()]) / len(y)  # mean cross-entropy
+    grad_w = dlogits.T @ x.double().numpy()
+    w = linear.weight.detach().double().numpy()
+    assert zcp.snip(linear, x, y) == pytest.approx(np.abs(w * grad_w).sum(), rel=1e-5)
+    assert zcp.grad_norm(linear, x, y) == pytest.approx(np.linalg.norm(grad_w), rel=1e-5)
+
+
+def test_proxies_leave_the_model_alone_and_repeat(published_schemes, as_the_script):
+    model = models.seeded_net(published_schemes[9])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.manual_seed(1)
+    x, y = torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,))
+    first = {n: f(model) for n, f in zcp.DATA_FREE.items()} | {n: f(model, x, y) for n, f in zcp.WITH_DATA.items()}
+    torch.manual_seed(2)  # zen draws from its own generator: the global one does not matter
+    again = {n: f(model) for n, f in zcp.DATA_FREE.items()} | {n: f(model, x, y) for n, f in zcp.WITH_DATA.items()}
+    assert first == again
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert model.training
