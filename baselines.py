@@ -84,9 +84,8 @@ from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic
 REGRESSOR_EPOCHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 18, 24, 30, 45, 60, 90)
 CURVE_EPOCHS = tuple(range(1, protocol.NUM_EPOCHS_TOTAL + 1))
 PAPER_EPOCHS = (0,) + protocol.QUANT_EPOCHS  # paper 1's feature sets, marked in the figures
+FIGURE_TICKS = (0, 1, 3, 9, 30, 90)  # epoch counts labelled on the figures' symlog axes
 TABLE_RANKERS = {"MACs": "NumMACs", "#params": "NumParams"}  # method -> table column (log is monotone)
-ZC_REQUIRED = ("MACs", "#params", "synflow", "logsynflow", "zen", "l2_norm")  # zero_cost.py always writes them
-ZC_OPTIONAL = ("nwot", "jacov", "snip", "grad_norm", "fisher", "grasp")  # its --data-root proxies
 ZC_SUFFIX = " [Scheme+ZC]"  # regressors given the zero-cost proxies as extra features
 CURVES = ("Early stopping", "SoTL", "SoTL-E", "LCE", "LcSVR")
 PREDICTS_ACCURACY = ("LCE", "LcSVR")  # the other curve methods and the proxies only rank: no MAE
@@ -275,15 +274,7 @@ def _regressor_task(names, data, estimators):
     return protocol.evaluate(names, *data, estimators=estimators)
 
 
-def _lce_task(accuracies, ks):
-    return lce_rows(accuracies, ks)
-
-
-def _lcsvr_task(train, test, y_train, k, estimators):
-    return lcsvr(train, test, y_train, k, estimators)
-
-
-TASKS = {"regressors": _regressor_task, "lce": _lce_task, "lcsvr": _lcsvr_task}
+TASKS = {"regressors": _regressor_task, "lce": lce_rows, "lcsvr": lcsvr}
 
 
 def _run_task(task):
@@ -371,6 +362,13 @@ def parse_epochs(text):
     return tuple(ks), tuple(k for k in ks if k > 0)
 
 
+def zero_cost_proxies():
+    """(the proxies zero_cost.py always writes, those it adds with --data-root): its MACs column and
+    zero_cost_proxies.py's DATA_FREE, then WITH_DATA. Imported here only: it loads PyTorch."""
+    import zero_cost_proxies as zcp
+    return ["MACs", *zcp.DATA_FREE], list(zcp.WITH_DATA)
+
+
 def load_zero_cost(path, df, dataset):
     """The proxy columns of zero_cost.py's CSV, in file order, and {proxy: values of df's rows}.
 
@@ -378,10 +376,11 @@ def load_zero_cost(path, df, dataset):
     duplicated ModelIds, ModelIds not in the dataset or dataset ModelIds without a row, and
     non-numeric, missing, infinite or too large values.
     """
+    required, optional = zero_cost_proxies()
     table = protocol.read_table(path)
     if protocol.MODEL_ID not in table.columns:
         raise InputError(f"{path}: missing column {protocol.MODEL_ID}")
-    missing = [p for p in ZC_REQUIRED if p not in table.columns]
+    missing = [p for p in required if p not in table.columns]
     if missing:
         raise InputError(f"{path}: missing proxy column(s) {', '.join(missing)}")
     ids = table[protocol.MODEL_ID]
@@ -396,7 +395,7 @@ def load_zero_cost(path, df, dataset):
     absent = sorted(known - set(ids.tolist()))
     if absent:
         raise InputError(f"{path}: no row for ModelId {absent[0]:g} of {dataset} ({len(absent)} missing)")
-    proxies = [c for c in table.columns if c in ZC_REQUIRED + ZC_OPTIONAL]
+    proxies = [c for c in table.columns if c in required + optional]
     rows = table.set_index(protocol.MODEL_ID).loc[df[protocol.MODEL_ID]]
     values = {}
     for p in proxies:
@@ -530,12 +529,15 @@ def main(args):
         if zc:
             groups["paper regressors + ZC"] = [name + ZC_SUFFIX for name in protocol.BASELINE_NAMES]
         cycle_ends = range(protocol.LR_CYCLE, protocol.NUM_EPOCHS_TOTAL + 1, protocol.LR_CYCLE)
-        figures.plot_baselines(frame, tmp / "baselines_vs_epochs.png", x_of=lambda k: k,
+        ticks = [k for k in FIGURE_TICKS if k <= max(regressor_epochs + curve_epochs)]
+        figures.plot_baselines(frame, tmp / "baselines_vs_epochs.png", x_of=lambda k: k, x_ticks={k: str(k) for k in ticks},
                                xlabel="epochs trained (symlog axis: 0 = no training, linear up to 1)",
                                groups=groups, marks=PAPER_EPOCHS, cycle_ends=cycle_ends)
+        share = {k: 100.0 * compute_share(k) for k in ticks}
         figures.plot_baselines(frame, tmp / "baselines_vs_compute.png", x_of=lambda k: 100.0 * compute_share(k),
-                               xlabel="share of the full training's compute, % (MACs x epochs / (MACs x 90); "
-                                      "symlog: 0 = no training)",
+                               x_ticks={k: f"{share[k]:.3g}%" for k in ticks},
+                               xlabel="share of the full training's compute (MACs x epochs / (MACs x 90), mean over "
+                                      "the test models; symlog axis: 0 = no training)",
                                groups=groups, marks=PAPER_EPOCHS, cycle_ends=cycle_ends)
     regressor_runs = len(regressor_epochs) * len(protocol.BASELINE_NAMES) * (2 if zc else 1)
     print(f"{args.out_dir}: {len(frame)} rows ({regressor_runs} regressor runs, learning curves at "

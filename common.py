@@ -12,7 +12,8 @@ What every script uses:
   inside one of the run's inputs; call it before writing.
 - atomic_write_bytes / atomic_write_text(path, data, replace=True) and atomic_output_dir(out_dir,
   force=False): whole outputs or none; without replace/force an output that exists, or that
-  another run puts there meanwhile, is refused (rename_noreplace), never silently replaced.
+  another run puts there meanwhile, is refused (rename_noreplace), never silently replaced;
+  check_output_file(path, replace) refuses early, before a long run.
 - read_json(path), run_cli(main, args), stop_pool(pool), one_line(text).
 """
 import argparse
@@ -126,14 +127,16 @@ def _inside(path, directory):
 def _program_files():
     """The running program's own source files: the modules loaded from the project."""
     root = os.path.realpath(REPO_ROOT)
-    files = []
+    files, real_dirs = set(), {}  # thousands of modules (torch) live in a few hundred directories
     for module in list(sys.modules.values()):
         name = getattr(module, "__file__", None)
-        if isinstance(name, str) and name.endswith(".py"):
-            real = os.path.realpath(name)
-            if _inside(real, root):
-                files.append(real)
-    return sorted(set(files))
+        if isinstance(name, str) and name.endswith(".py") and os.path.isabs(name):  # torch._ops: "_ops.py"
+            directory = os.path.dirname(name)
+            if directory not in real_dirs:
+                real_dirs[directory] = os.path.realpath(directory)
+            if _inside(real_dirs[directory], root):
+                files.add(os.path.realpath(name))
+    return sorted(files)
 
 
 def check_outputs_not_inputs(outputs, inputs=()):
@@ -237,7 +240,12 @@ def rename_noreplace(src, dst):
         raise
     except OSError:  # no hard links on this file system: claim the name, then rename onto the claim
         os.close(os.open(dst, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        os.replace(src, dst)
+        try:
+            os.replace(src, dst)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(dst)
+            raise
         return
     os.unlink(src)
 
@@ -279,9 +287,10 @@ def _remove(path):
 
 # ---------------------------------------------------------------- atomic outputs
 
-def _check_file_destination(path, replace):
-    """InputError unless path can become the output file: not a directory or a device, and, unless
-    replace, not there at all."""
+def check_output_file(path, replace=True):
+    """InputError unless path can become an output file: not a directory, a device or a path under a
+    regular file, and, unless replace, not there at all. atomic_write_bytes checks it too; call it
+    at the start of a long run as well, to refuse before the work."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -308,7 +317,7 @@ def atomic_write_bytes(path, data, replace=True):
     failure, not even the parent directories created for the file.
     """
     path = Path(path)
-    _check_file_destination(path, replace)
+    check_output_file(path, replace)
     try:
         created = make_parents(path)
     except OSError as e:

@@ -7,7 +7,7 @@ CIFAR-10 is normalized once, held on the training device, and batches are drawn 
 the order that DataLoader(shuffle=True) would give with the same seed (its per-epoch draws from the
 global torch generator are made by iterating a DataLoader over indices), so on CPU every logged number
 and every weight equals the paper-style loop's (tests/test_create_dataset.py checks it against
-bench/bench_training.py:plain_dataloader_run).
+reference_training.paper_run, the paper's loop written out without this module's code).
 
 Crash-safe: a log is RAW_DIR/scheme_<ModelId>.txt only once complete; until then it is
 scheme_<ModelId>.txt.partial, and RAW_DIR/.ckpt/scheme_<ModelId>.pt holds the model, the optimizer,
@@ -422,6 +422,8 @@ def log_paths(raw_dir, model_id):
 def check_complete_log(path, scheme, epochs):
     """A complete log must be of this scheme and this many epochs, or the run would mix experiments."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a named pipe would block the read forever
+            raise InputError(f"{path}: not a regular file, expected a complete log")
         lines = path.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read the complete log ({e})") from None

@@ -31,7 +31,8 @@ import re
 import stat
 from pathlib import Path
 
-from common import InputError, OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs, run_cli
+from common import (InputError, OneLineArgumentParser, atomic_write_text, check_output_file, check_outputs_not_inputs,
+                    run_cli)
 from models import validate_scheme
 from protocol import NUM_TEST_BINS, split_bins
 
@@ -270,6 +271,7 @@ def convert(raw_dir, out_csv, version=1, test_bins=TEST_BINS, force=False):
     """Parse raw_dir and write out_csv atomically (an existing one only if force); return the records."""
     logs = list_logs(raw_dir)
     check_output(raw_dir, out_csv, logs)
+    check_output_file(out_csv, replace=force)  # before the work; atomic_write_text checks again at the end
     records = read_logs(raw_dir, logs)
     assign_test_rows(records, test_bins, where=raw_dir)
     atomic_write_text(out_csv, records_to_csv(records, version), replace=force)

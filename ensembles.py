@@ -55,7 +55,8 @@ import sklearn
 import trees
 
 REPLICA_VERSION = "1.9.1"
-RULES = trees.RULES  # ("1.9.1", "0.20.1")
+RULES = trees.RULES  # ("1.9.1", "0.20.1"), or a frozenset of PARTS_0_20_1
+PARTS_0_20_1 = trees.ALL_PARTS_0_20_1
 SUPPORTED = sklearn.__version__ == REPLICA_VERSION == trees.REPLICA_VERSION
 FAMILIES = ("Random Forest", "Gradient Boosting", "AdaBoost")
 MAX_INT = np.iinfo(np.int32).max  # estimator seeds: randint(MAX_INT)
@@ -66,9 +67,18 @@ GB_LEARNING_RATE = 0.1
 
 
 def _check_rules(rules):
-    if rules not in RULES:
-        raise ValueError(f"rules must be one of {RULES}, not {rules!r}")
+    trees.rule_parts(rules)  # raises on anything else
     return rules
+
+
+def _gb(rules):
+    """Gradient Boosting as 0.20.1 did it: presort, FriedmanMSE, its mean, y - raw."""
+    return "gb" in trees.rule_parts(rules)
+
+
+def _ada(rules):
+    """AdaBoost as 0.20.1 did it: no clipping at machine epsilon, no isfinite stop."""
+    return "ada_clip" in trees.rule_parts(rules)
 
 
 _ARGSORTS = {}
@@ -137,7 +147,7 @@ def gb_initial_mean(y_train, rules=REPLICA_VERSION):
     arithmetic (tests/test_ensembles.py checks it against a transcription of numpy 1.15.4's
     pairwise_sum)."""
     y = np.asarray(y_train, dtype=np.float64)
-    if _check_rules(rules) == "0.20.1":
+    if _gb(rules):
         return float(np.average(y.reshape(-1), weights=np.ones(len(y), dtype=np.float32)))
     return float(np.average(y.reshape(-1, 1), axis=0)[0])
 
@@ -171,7 +181,7 @@ def grow(state, size, X_train, y_train, X_test, family_draws, presort=None):
     X32, X32_test = (np.ascontiguousarray(a, dtype=np.float32) for a in (X_train, X_test))
     y, d, family = np.ascontiguousarray(y_train, dtype=np.float64), family_draws, state["family"]
     rules = state.get("rules", REPLICA_VERSION)
-    if presort is not None and not (family == "Gradient Boosting" and rules == "0.20.1"):
+    if presort is not None and not (family == "Gradient Boosting" and _gb(rules)):
         raise ValueError("presort is for Gradient Boosting under the 0.20.1 rules")
     if family == "Random Forest":
         for i in range(state["n"], size):
@@ -185,18 +195,18 @@ def grow(state, size, X_train, y_train, X_test, family_draws, presort=None):
             return state
         ones = np.ones(len(y), dtype=np.float64)
         order = None
-        if rules == "0.20.1":
+        if _gb(rules):
             order = trees.presort_order(default_argsort_columns(X32) if presort is None else presort)
             if order.shape != X32.shape:
                 raise ValueError("presort must have the shape of X_train")
         for i in range(state["n"], size):
-            if rules == "0.20.1":
+            if _gb(rules):
                 residual = y - state["raw"]  # LeastSquaresError.negative_gradient
                 tree = trees.fit_tree(X32, residual, ones, d["splitter"][i], BOOST_DEPTH, True,
                                       rules=rules, presort=order)
             else:
                 residual = -(state["raw"] - y)  # HalfSquaredError.gradient, negated
-                tree = trees.fit_tree(X32, residual, ones, d["splitter"][i], BOOST_DEPTH)
+                tree = trees.fit_tree(X32, residual, ones, d["splitter"][i], BOOST_DEPTH, rules=rules)
             state["raw"] += GB_LEARNING_RATE * trees.predict_tree(*tree, X32)
             state["raw_test"] += GB_LEARNING_RATE * trees.predict_tree(*tree, X32_test)
             if i + 1 in state["sizes"]:
@@ -216,7 +226,7 @@ def adaboost_bootstrap(weight, uniforms, rules=REPLICA_VERSION):
     1.9.1 (fit loop 157-162, then RandomState.choice(p=...)): weights clipped at machine epsilon
     first. 0.20.1 (weight_boosting.py 1009-1013): no clipping; stable_cumsum (np.cumsum in
     float64, plus a check that only warns), normalised by its last element, searchsorted right."""
-    if _check_rules(rules) == "1.9.1":
+    if not _ada(_check_rules(rules)):
         weight = np.clip(weight, a_min=np.finfo(np.float64).eps, a_max=None)  # no zero weights: no mask
     else:
         weight = np.array(weight, dtype=np.float64)
@@ -256,7 +266,7 @@ def _adaboost_round(state, i, X32, y, X32_test, d, rules=REPLICA_VERSION):
     # skipped update never reaches a prediction. beta ** ((1 - error) * 1.0), elementwise in libm.
     weight *= np.array([math.pow(beta, 1.0 - e) for e in error.tolist()], dtype=np.float64)
     total = np.sum(weight)
-    if rules == "1.9.1" and not np.isfinite(total):
+    if not _ada(rules) and not np.isfinite(total):
         state["stopped"] = True  # 1.9.1 only; 0.20.1 has no such check (weights only shrink)
         return
     if total <= 0:

@@ -246,16 +246,17 @@ def plot_feature_frequency(freq, names, features, title, path, best_share):
 BASELINE_PANELS = (("KendallTau", "Kendall tau", max), ("NumViolations", "#violations", min), ("MAE", "MAE", min))
 
 
-def plot_baselines(frame, path, x_of, xlabel, groups, marks, cycle_ends):
+def plot_baselines(frame, path, x_of, xlabel, x_ticks, groups, marks, cycle_ends):
     """PNG at `path`: Kendall tau, #violations and MAE (3 panels) of every method of a baselines
     table (baselines.py's Method, Epochs and metric columns) against x_of(epochs).
 
     The x axis is symlog, linear between 0 and x_of(1), logarithmic above, so that 0 (no training)
-    is on it. groups: {label: [methods]}, each drawn as one line of the best value per epoch count
-    (highest tau, fewest violations, lowest MAE) over a band of all of them; every other method is
-    a line, or a marker at its one epoch count (the zero-cost rankers at 0). marks: epoch counts
-    drawn as dashed verticals (paper 1's 0/3/6/9); cycle_ends: faint verticals (the learning-rate
-    restarts). Empty MAE values (rankers) are not drawn.
+    is on it; x_ticks: {epoch count: tick label}. groups: {label: [methods]}, each drawn as one line
+    of the best value per epoch count (highest tau, fewest violations, lowest MAE) over a band of all
+    of them; every other method is a line, or a marker at its one epoch count (the zero-cost rankers
+    at 0), in the same colour in every panel. marks: epoch counts drawn as dashed verticals (paper
+    1's 0/3/6/9); cycle_ends: faint verticals (the learning-rate restarts). Empty MAE values
+    (rankers) are not drawn.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -264,7 +265,17 @@ def plot_baselines(frame, path, x_of, xlabel, groups, marks, cycle_ends):
     axes = fig.subplots(1, 3)
     grouped = {m for members in groups.values() for m in members}
     singles = [m for m in dict.fromkeys(frame["Method"]) if m not in grouped]
+    counts = frame.groupby("Method")["Epochs"].nunique()
     markers = "osD^v<>PX*hp"
+    styles, point, line = {}, 0, 0
+    for method in singles:  # one style per method, whichever panels it appears in
+        if counts[method] == 1:
+            styles[method] = dict(ls="none", marker=markers[point % len(markers)], ms=7,
+                                  color=f"C{(point + 5) % 10}", clip_on=False)
+            point += 1
+        else:
+            styles[method] = dict(lw=1.3, color=f"C{line % 5}")
+            line += 1
     for ax, (column, label, best) in zip(axes, BASELINE_PANELS):
         for i, (group, members) in enumerate(groups.items()):
             rows = frame[frame["Method"].isin(members)].dropna(subset=[column])
@@ -277,28 +288,24 @@ def plot_baselines(frame, path, x_of, xlabel, groups, marks, cycle_ends):
             ax.fill_between(xs, by_k.min().loc[ks], by_k.max().loc[ks], color=color, alpha=0.12, lw=0)
             ax.plot(xs, (by_k.max() if best is max else by_k.min()).loc[ks], color=color, lw=2, marker="o", ms=3,
                     label=f"{group}: best per epoch count (band: all)")
-        point = line = 0
         for method in singles:
             rows = frame[frame["Method"] == method].dropna(subset=[column]).sort_values("Epochs")
-            if rows.empty:
-                continue
-            xs = [x_of(k) for k in rows["Epochs"]]
-            if len(rows) == 1:
-                ax.plot(xs, rows[column], ls="none", marker=markers[point % len(markers)], ms=7,
-                        color=f"C{(point + 5) % 10}", label=f"{method} ({rows['Epochs'].iloc[0]} epochs)")
-                point += 1
-            else:
-                ax.plot(xs, rows[column], lw=1.3, color=f"C{line % 5}", label=method)
-                line += 1
-        for k in cycle_ends:
-            ax.axvline(x_of(k), color="0.5", lw=0.5, alpha=0.15, zorder=0)
-        for k in marks:
-            ax.axvline(x_of(k), color="tab:red", lw=1, ls="--", alpha=0.5, zorder=0)
+            if not rows.empty:
+                suffix = f" ({rows['Epochs'].iloc[0]} epochs)" if counts[method] == 1 else ""
+                ax.plot([x_of(k) for k in rows["Epochs"]], rows[column], label=method + suffix, **styles[method])
+        # one collection each, in axes coordinates vertically (as axvline, without an artist per line)
+        transform = ax.get_xaxis_transform()
+        ax.vlines([x_of(k) for k in cycle_ends], 0, 1, transform=transform, color="0.5", lw=0.5, alpha=0.15, zorder=0)
+        ax.vlines([x_of(k) for k in marks], 0, 1, transform=transform, color="tab:red", lw=1, ls="--", alpha=0.5,
+                  zorder=0)
         ax.set_xscale("symlog", linthresh=x_of(1), linscale=0.5)
-        ax.set_xlim(left=0)
+        ax.set_xticks([x_of(k) for k in x_ticks], list(x_ticks.values()))
+        ax.minorticks_off()
+        ax.set_xlim(0, max(x_of(max(x_ticks)), x_of(1)) * 1.05)
         ax.set_xlabel(xlabel, fontsize=8)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
+    axes[2].set_yscale("log")  # the early LCE fallbacks are 50x the regressors' MAE
     axes[0].text(0.01, 0.01, "dashed red: paper 1's 0/3/6/9 epochs; faint grey: learning-rate cycle ends",
                  transform=axes[0].transAxes, fontsize=7, color="0.3")
     handles, labels = axes[0].get_legend_handles_labels()
@@ -321,6 +328,7 @@ def plot_splits(summary, path):
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
     feature_sets = list(dict.fromkeys(summary["Features"]))
     num_models = summary["Model"].nunique()
     fig = Figure(figsize=(4.6 * len(feature_sets), 2 * (1.2 + 0.17 * num_models)))
@@ -338,6 +346,7 @@ def plot_splits(summary, path):
             ax.set_ylim(-0.7, len(rows) - 0.3)
             ax.set_xlabel(label, fontsize=8)
             ax.tick_params(axis="x", labelsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(5))  # MAE tick labels are long: fewer of them
             ax.grid(axis="x", alpha=0.3)
             if row == 0:
                 ax.set_title(f"{features}\n({protocol.acceleration(features)} acceleration)", fontsize=8)
@@ -345,5 +354,6 @@ def plot_splits(summary, path):
     axes[0][-1].legend(fontsize=6, loc="lower right")
     fig.suptitle(f"NAAP-440 regressors on {splits} other splits: mean and {_confidence()} interval over the splits "
                  "(ranked by mean #violations)", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    # fixed margins, room for the model names left of each column (tight_layout would cost a draw)
+    fig.subplots_adjust(left=0.075, right=0.99, bottom=0.05, top=0.93, wspace=0.62, hspace=0.12)
     fig.savefig(path, dpi=SUMMARY_DPI)

@@ -80,9 +80,11 @@ def validate_scheme(scheme, where="scheme"):
         missing = [k for k in LAYER_KEYS if k not in layer]
         if missing:
             raise ValueError(f"{at}: missing key(s) {', '.join(missing)}")
-        unknown = sorted(set(layer) - set(LAYER_KEYS))
+        unknown = sorted(set(layer) - set(LAYER_KEYS), key=str)
         if unknown:
-            raise ValueError(f"{at}: unknown key(s) {', '.join(map(_show, unknown[:5]))}")
+            shown = [k if isinstance(k, str) and len(k) <= 40 and k.isprintable() else _show(k)
+                     for k in unknown[:5]]
+            raise ValueError(f"{at}: unknown key(s) {', '.join(shown)}{', ...' if len(unknown) > 5 else ''}")
         for key, typ in LAYER_KEYS.items():
             value = layer[key]
             # bool is a subclass of int: a kernel_size of True is a mistake, not a 1.

@@ -88,7 +88,7 @@ KNN_OMP_THREADS = 2  # scikit-learn >= 1.x k-NN ties depend on the OpenMP thread
 ESTIMATOR_SETS = ("paper", "sklearn")
 DEFAULT_ESTIMATORS = "paper"
 # what the "paper" set does as scikit-learn 0.20.1 did (each can be switched off: bench_fidelity)
-TREE_RULES = ("leaf", "sort", "rand_r", "gb", "ada_clip")  # handed to ensembles.py / trees.py
+TREE_RULES = ensembles.PARTS_0_20_1  # leaf, sort, rand_r, gb, ada_clip: handed to ensembles.py
 PAPER_RULES = TREE_RULES + ("knn", "lstsq", "scaler", "svr_gamma", "mae")
 DATA_RULES = ("parser", "order")  # the 2022 data path, in both sets
 

@@ -74,7 +74,12 @@ REPLICA_VERSION = "1.9.1"
 RULES = ("1.9.1", "0.20.1")  # the rule sets fit_tree knows
 
 _EPSILON = np.finfo(np.float64).eps  # _tree.pyx's EPSILON (not _criterion.pyx's 10 * eps)
-MIN_IMPURITY_SPLIT_0_20_1 = 1e-7  # 0.20.1 tree.py: min_impurity_split=None means 1e-7
+MIN_IMPURITY_SPLIT_0_20_1 = 1e-7
+# the parts of 0.20.1's behaviour, each a switch: the builder's leaf rule, its full introsort and
+# its rand_r without the seed-0 fix; then the ensembles' (ensembles.py): Gradient Boosting's
+# presort + FriedmanMSE + mean, AdaBoost's unclipped weights
+PARTS_0_20_1 = ("leaf", "sort", "rand_r")
+ALL_PARTS_0_20_1 = PARTS_0_20_1 + ("gb", "ada_clip")  # 0.20.1 tree.py: min_impurity_split=None means 1e-7
 _TREE_LEAF = -1
 _TREE_UNDEFINED = -2
 _NO_WEIGHTS = np.empty(0, np.float64)  # sample_weight=None
@@ -603,6 +608,19 @@ def presort_order(order):
     return _c_array(order.T, np.int64).T
 
 
+def rule_parts(rules):
+    """The parts of scikit-learn 0.20.1's behaviour a rule set follows (PARTS_0_20_1): all for
+    "0.20.1", none for "1.9.1", or the frozenset given (a partial emulation, to measure what each
+    part changes; parts of the ensembles, such as "gb", pass through)."""
+    if rules == "0.20.1":
+        return frozenset(ALL_PARTS_0_20_1)
+    if rules == "1.9.1":
+        return frozenset()
+    if isinstance(rules, frozenset) and rules <= frozenset(ALL_PARTS_0_20_1):
+        return rules
+    raise ValueError(f"rules must be one of {RULES} or a frozenset of {ALL_PARTS_0_20_1}, not {rules!r}")
+
+
 def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, rules="1.9.1",
              presort=None):
     """Fit like DecisionTreeRegressor(random_state=s, max_depth=...).fit(X32, y, sample_weight)
@@ -619,13 +637,12 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, r
         sample_weight = _c_array(sample_weight, np.float64)
         if sample_weight.shape != y.shape:
             raise ValueError("sample_weight must be (n,)")
-    if rules == "1.9.1":
+    parts = rule_parts(rules)
+    if not parts:
         if presort is not None:
             raise ValueError("scikit-learn 1.9.1 has no presort")
         return _fit_tree(X32, y, sample_weight, int(rand_r_seed), int(max_depth), False,
                          _EPSILON, False, True, _NO_PRESORT)
-    if rules != "0.20.1":
-        raise ValueError(f"rules must be one of {RULES}, not {rules!r}")
     if presort is None:
         order = _NO_PRESORT
     else:
@@ -635,7 +652,8 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, r
         if order.shape[0] == 0:
             order = _NO_PRESORT  # no features: nothing to presort
     return _fit_tree(X32, y, sample_weight, int(rand_r_seed), int(max_depth), bool(friedman),
-                     MIN_IMPURITY_SPLIT_0_20_1, True, False, order)
+                     MIN_IMPURITY_SPLIT_0_20_1 if "leaf" in parts else _EPSILON, "sort" in parts,
+                     "rand_r" not in parts, order)
 
 
 @njit(cache=True)

@@ -16,9 +16,10 @@ Input:  SCHEMES.json (a JSON list of schemes; scheme i is ModelId i+1), optional
         DATA_ROOT/cifar-10-batches-py.
 Output: OUT.csv: ModelId, one column per proxy, then <proxy>_seconds per proxy; written whole
         (atomically) at the end; a summary line on stdout, a progress bar on stderr.
+An existing OUT is replaced only with --force.
+
 Example: python zero_cost.py generated_schemes.json zero_cost.csv --data-root data
 """
-import argparse
 import hashlib
 import json
 import os
@@ -32,7 +33,8 @@ from tqdm import tqdm
 
 import models
 import zero_cost_proxies as zcp
-from common import InputError, atomic_write_text, read_json, run_cli
+from common import (InputError, OneLineArgumentParser, atomic_write_text, check_output_file, check_outputs_not_inputs,
+                    read_json, run_cli)
 
 DATA_BATCH = 64  # the data proxies' minibatch: the first DATA_BATCH training images, in file order
 THREADS = 1  # grasp's double backward sums in a thread-count dependent order; one thread is also fastest here
@@ -56,17 +58,18 @@ def load_schemes(path):
     return schemes
 
 
-def check_out(out, schemes_path):
+def check_out(out, force, inputs):
+    """OUT (and its journal) may be neither an input nor inside an input directory; an existing OUT
+    only with --force."""
     out = Path(out)
-    if out.is_dir():
-        raise InputError(f"{out}: is a directory, expected the path of the output CSV")
-    if out.resolve() == Path(schemes_path).resolve():
-        raise InputError(f"{out}: is the schemes file; the output needs another path")
+    check_outputs_not_inputs([out, journal_path(out)], inputs)
+    check_output_file(out, replace=force)
     return out
 
 
 def load_minibatch(data_root):
-    """(x, y): the first DATA_BATCH training images and labels, read and normalized by create_dataset.py."""
+    """(x, y, folder): the first DATA_BATCH training images and labels, read and normalized by
+    create_dataset.py, and the folder they came from."""
     # create_dataset.py holds the project's CIFAR-10 reader; imported only when data is asked for
     from create_dataset import CIFAR_DIR, read_cifar, to_device_data
 
@@ -78,7 +81,7 @@ def load_minibatch(data_root):
         raise InputError(f"{Path(data_root) / CIFAR_DIR}: {len(labels)} training images, "
                          f"the data proxies need {DATA_BATCH}")
     batch = to_device_data({"train": (data[:DATA_BATCH], labels[:DATA_BATCH])}, torch.device("cpu"))
-    return batch["x_train"], batch["y_train"]
+    return batch["x_train"], batch["y_train"], Path(data_root) / CIFAR_DIR
 
 
 # ---------------------------------------------------------------- the proxies of one model
@@ -166,17 +169,22 @@ def append_record(journal, record):
 # ---------------------------------------------------------------- command line
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("schemes", help="JSON list of schemes, e.g. generated_schemes.json (scheme i is ModelId i+1)")
     p.add_argument("out", help="output CSV, e.g. zero_cost.csv")
     p.add_argument("--data-root", help="holds cifar-10-batches-py/: adds the proxies that need a minibatch")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     return p.parse_args(argv)
 
 
 def main(args):
     schemes = load_schemes(args.schemes)
-    out = check_out(args.out, args.schemes)
-    batch = load_minibatch(args.data_root) if args.data_root is not None else None
+    batch, inputs = None, [args.schemes]
+    if args.data_root is not None:
+        x, y, cifar_dir = load_minibatch(args.data_root)
+        batch = (x, y)
+        inputs.append(cifar_dir)
+    out = check_out(args.out, args.force, inputs)
     proxies = DATA_FREE + (WITH_DATA if batch is not None else [])
     journal = journal_path(out)
     key = settings_key(batch)
@@ -204,7 +212,7 @@ def main(args):
             bar.update()
     rows = [{"ModelId": i, **{p: done[i][0][p] for p in proxies}, **{f"{p}_seconds": done[i][1][p] for p in proxies}}
             for i in range(1, len(schemes) + 1)]
-    atomic_write_text(out, pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(out, pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"), replace=args.force)
     journal.unlink(missing_ok=True)
     print(f"{len(schemes)} scheme(s): {len(schemes) - resumed} computed, {resumed} from the journal "
           f"({time.perf_counter() - started:.0f} s); {len(proxies)} proxies in {out}")

@@ -161,8 +161,7 @@ def nwot(model, x):
 def jacov(model, x):
     net = copy.deepcopy(model).train()
     x = x.detach().clone().requires_grad_(True)
-    out = net(x)
-    out.backward(torch.ones_like(out))
+    net(x).sum().backward()  # row i of the Jacobian of the summed outputs: image i's input gradient
     jac = x.grad.reshape(len(x), -1).double().numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = np.corrcoef(jac)

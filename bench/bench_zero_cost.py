@@ -14,7 +14,6 @@ Output: a table on stdout; nothing is written.
 Example (about a minute on 2 cores):
   python bench/bench_zero_cost.py ../shared/naap440/generated_schemes.json
 """
-import argparse
 import os
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import zero_cost  # noqa: E402
-from common import InputError, run_cli  # noqa: E402
+from common import InputError, OneLineArgumentParser, run_cli  # noqa: E402
 
 GOAL_SECONDS = 300  # all 440 schemes' data-free proxies in at most 5 minutes on 2 cores
 DEFAULT_SCHEMES = ROOT / "generated_schemes.json"
@@ -41,7 +40,7 @@ def startup_seconds():
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("schemes", nargs="?", default=str(DEFAULT_SCHEMES),
                    help="JSON list of schemes (default: the repository's generated_schemes.json)")
     p.add_argument("--sample", type=int, metavar="N", help="time N evenly spaced schemes and project the rest")

@@ -80,10 +80,12 @@ LEGEND_MARKER_REACH = 7  # pixels around a legend marker's centre that hold it a
 MARKER_RADIUS_PX = (3.5, 6.0)  # plausible marker radius (matplotlib's s=36 at 100 dpi: ~4.5)
 COLUMN_MERGE_PX = 6.0  # blobs within this x distance belong to the same index (markers cut by the legend)
 MAX_X_RESIDUAL_PX = 1.0  # the x map must fit every column this well
-FIT_SEARCH_PX, FIT_STEP_PX = 3.0, 0.02  # a marker's centre is searched this far from its blob's
+FIT_SEARCH_PX, FIT_COARSE_PX, FIT_STEP_PX = 3.0, 0.25, 0.02  # a marker's centre is searched this far
+# from its blob's, in coarse steps, then in fine steps around the best coarse one
 OCCLUSION_DILATION_PX = 1  # orange pixels, grown by this, hide what lies under them (blends too)
-MIN_VISIBLE_SHARE = 0.3  # a marker is read when this share of its disc is visible ...
-MAX_MISFIT = 0.12  # ... and the disc explains the coverage around it to this rms
+MIN_VISIBLE_SHARE = 0.5  # a marker is read when this share of its disc is visible, ...
+MAX_MISFIT = 0.25  # ... the disc explains the coverage around it to this rms (JPEG blurs orange most)
+# and its centre lies inside the search range
 MIN_CALIBRATION_POINTS = 4  # readable blue markers needed for the y map
 TOLERANCE = 0.001  # agreement, in accuracy units (README: readable to about +-0.001) ...
 TOLERANCE_PX = 1.5  # ... or in pixels of the figure's y scale, whichever is larger
@@ -291,11 +293,19 @@ def _fit_centre_y(coverage, known, x, y0, radius):
     c0, c1 = max(0, int(round(x)) - reach), min(coverage.shape[1], int(round(x)) + reach + 1)
     cov, k = coverage[r0:r1, c0:c1], known[r0:r1, c0:c1]
     yy, xx = np.mgrid[r0:r1, c0:c1]
-    ys = y0 + np.arange(-FIT_SEARCH_PX, FIT_SEARCH_PX + FIT_STEP_PX / 2, FIT_STEP_PX)
-    dist = np.sqrt((xx[None] - x) ** 2 + (yy[None] - ys[:, None, None]) ** 2)
-    model = _disc(dist, radius)
-    near = k[None] & (dist <= radius + 2)
-    sse = (((model - cov[None]) ** 2) * near).sum(axis=(1, 2)) / np.maximum(near.sum(axis=(1, 2)), 1)
+
+    def misfits(ys):
+        dist = np.sqrt((xx[None] - x) ** 2 + (yy[None] - ys[:, None, None]) ** 2)
+        model = _disc(dist, radius)
+        near = k[None] & (dist <= radius + 2)
+        sse = (((model - cov[None]) ** 2) * near).sum(axis=(1, 2)) / np.maximum(near.sum(axis=(1, 2)), 1)
+        return sse, model
+
+    # coarse steps over the whole range, then FIT_STEP_PX steps around the best coarse one
+    coarse = y0 + np.arange(-FIT_SEARCH_PX, FIT_SEARCH_PX + FIT_COARSE_PX / 2, FIT_COARSE_PX)
+    y1 = coarse[int(np.argmin(misfits(coarse)[0]))]
+    ys = y1 + np.arange(-FIT_COARSE_PX, FIT_COARSE_PX + FIT_STEP_PX / 2, FIT_STEP_PX)
+    sse, model = misfits(ys)
     j = int(np.argmin(sse))
     visible = float((model[j] * k).sum()) / (math.pi * radius ** 2)
     return float(ys[j]), visible, float(math.sqrt(sse[j]))
@@ -357,7 +367,8 @@ def digitize(path, truth):
             known = ~(band | others | hidden[colour])
             y0 = sum(p["y"] * p["area"] for p in parts) / sum(p["area"] for p in parts)
             y, visible, misfit = _fit_centre_y(coverage[colour], known, a + b * i, y0, radius[colour])
-            if visible >= MIN_VISIBLE_SHARE and misfit <= MAX_MISFIT:
+            inside = abs(y - y0) < FIT_SEARCH_PX - FIT_COARSE_PX
+            if visible >= MIN_VISIBLE_SHARE and misfit <= MAX_MISFIT and inside:
                 centres[colour][i] = y
     calibration = sorted(centres["blue"])
     if len(calibration) < MIN_CALIBRATION_POINTS:

@@ -95,12 +95,20 @@ RECIPE_BUGS = {  # create_dataset.py helper -> a plausible bug in it
 }
 
 
+@pytest.fixture(scope="module")
+def tiny_reference(tmp_path_factory):
+    """A data root of one full and one short batch, and the reference's 2 epochs of ModelId 1 on it."""
+    root = tmp_path_factory.mktemp("tiny")
+    cd.write_cifar(root, **cd.synthetic_cifar(300, 64))
+    return root, reference_training.paper_run(SCHEMES[0], root, 2)
+
+
 @pytest.mark.parametrize("helper", RECIPE_BUGS)
-def test_reference_loop_catches_a_bug_in_the_recipe(data_root, monkeypatch, helper):
+def test_reference_loop_catches_a_bug_in_the_recipe(tiny_reference, monkeypatch, helper):
     # with the reference calling these helpers itself, each bug appeared on both sides and passed
+    root, plain = tiny_reference
     monkeypatch.setattr(cd, helper, RECIPE_BUGS[helper](getattr(cd, helper)))
-    plain = reference_training.paper_run(SCHEMES[0], data_root, 2)
-    fast = fast_run(SCHEMES[0], data_root, 2)
+    fast = fast_run(SCHEMES[0], root, 2)
     assert fast["epochs"] != plain["epochs"] or not same_weights(plain["model"], fast["model"])
 
 
@@ -177,17 +185,29 @@ def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
 
     command = [sys.executable, str(ROOT / "create_dataset.py"), *map(str, [args[0], killed, *args[2:]])]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    ckpt = killed / cd.CKPT_DIR / "scheme_1.pt"
+    ckpt, partial = killed / cd.CKPT_DIR / "scheme_1.pt", killed / "scheme_1.txt.partial"
+
+    def logged_epochs():
+        text = partial.read_text() if partial.exists() else ""
+        return text.count(" Test accuracy: ") if text.endswith("\n") else None  # None: mid-write
+
+    # The mid-epoch marker: epoch 1's lines in the partial log. They are written just after epoch 1's
+    # checkpoint, and epoch 2's lines only when epoch 2 ends, so from here the process is in epoch 2.
     deadline = time.monotonic() + 120
-    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.02)  # into epoch 2
+    while not partial.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    training_started = time.monotonic()  # the partial log is written just before epoch 1 starts
+    while logged_epochs() != 1 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    in_epoch_2 = time.monotonic()
+    assert logged_epochs() == 1 and proc.poll() is None, "never saw epoch 1 end with the process running"
+    time.sleep(min(0.5, max(0.05, (in_epoch_2 - training_started) / 4)))  # a way into epoch 2, not at its end
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "finished before it could be killed"
+    # the kill came after epoch 1's checkpoint and before epoch 2's: inside epoch 2
+    assert logged_epochs() == 1 and torch.load(ckpt, weights_only=False)["epoch"] == 1, "killed after epoch 2 ended"
     assert not (killed / "scheme_1.txt").exists()
-    assert (killed / "scheme_1.txt.partial").exists()
-    assert torch.load(ckpt, weights_only=False)["epoch"] < 4
 
     resumed = run_script("create_dataset.py", args[0], killed, *args[2:])
     assert resumed.returncode == 0, resumed.stderr
@@ -250,7 +270,74 @@ def test_a_failed_scheme_does_not_stop_the_others(tmp_path, data_root, schemes_j
     assert "ModelId 2" in captured.err and "another run" in captured.err
 
 
+def test_a_failed_scheme_leaves_no_lock_file_and_one_error_line(tmp_path, data_root, schemes_json, monkeypatch,
+                                                                 capsys):
+    original = cd.count_params_and_macs
+
+    def fail_for_model_2(scheme):
+        if scheme == SCHEMES[1]:  # as torch fails: a message with a C++ stack trace under it
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory\nframe #0: c10::Error::Error(...)")
+        return original(scheme)
+
+    monkeypatch.setattr(cd, "count_params_and_macs", fail_for_model_2)
+    raw = tmp_path / "new" / "raw"
+    with pytest.raises(SystemExit) as exit_info:
+        run([schemes_json, raw, "--data-root", data_root, "--workers", 1, "--schemes", "2", "--epochs", 1])
+    assert exit_info.value.code == 1
+    # no .ckpt/scheme_2.lock left behind, and so neither .ckpt/ nor the directories made for RAW_DIR
+    assert list(tmp_path.iterdir()) == []
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if "ModelId 2" in line or "frame #" in line] == [
+        "failed: ModelId 2: RuntimeError: DefaultCPUAllocator: can't allocate memory"]
+
+
+def test_scheme_lock_is_removed_and_not_shared_with_a_stale_file(tmp_path):
+    path = tmp_path / ".ckpt" / "scheme_1.lock"
+    with cd.scheme_lock(path):
+        assert path.exists()
+        with pytest.raises(RuntimeError, match="another run"):
+            with cd.scheme_lock(path):
+                pass
+    assert not path.exists()
+    with pytest.raises(ZeroDivisionError):
+        with cd.scheme_lock(path):
+            1 / 0
+    assert not path.exists()  # removed however the block ends
+
+
 # ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("argv, message", [
+    (["s.json", "raw", "--workers", "abc"], "argument --workers: invalid int value: 'abc'"),
+    (["s.json"], "the following arguments are required: raw_dir"),
+])
+def test_option_errors_are_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        cd.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == f"error: {os.path.basename(sys.argv[0])}: {message}\n"
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path, data_root, schemes_json):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    schemes = raw / "scheme_1.txt.partial"  # the file training ModelId 1 writes first
+    schemes.write_text(schemes_json.read_text())
+    with pytest.raises(cd.InputError, match=re.escape(f"{schemes}: is an input of this run")):
+        run([schemes, raw, "--data-root", data_root, "--schemes", "1", "--epochs", 1])
+    (raw / "scheme_2.txt.partial").symlink_to(data_root / cd.CIFAR_DIR / "data_batch_1")
+    with pytest.raises(cd.InputError, match="data_batch_1 .a link or another name., an input of this run"):
+        run([schemes_json, raw, "--data-root", data_root, "--schemes", "2", "--epochs", 1])
+    assert schemes.read_text() == schemes_json.read_text()
+    assert sorted(p.name for p in raw.iterdir()) == ["scheme_1.txt.partial", "scheme_2.txt.partial"]
+
+
+def test_raw_dir_under_a_regular_file(tmp_path, data_root, schemes_json):
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(cd.InputError, match="a_file/raw: cannot use as RAW_DIR"):
+        run([schemes_json, tmp_path / "a_file" / "raw", "--data-root", data_root, "--schemes", "1"])
+    assert [p.name for p in tmp_path.iterdir()] == ["a_file"]
+
 
 def test_bad_input_cli_is_one_line_exit_2(tmp_path, data_root):
     bad = tmp_path / "bad.json"
@@ -273,6 +360,12 @@ def test_bad_input_cli_is_one_line_exit_2(tmp_path, data_root):
     (None, ["--device", "cuda:99"], "CUDA is not available" if not torch.cuda.is_available() else "no cuda:99"),
     (None, ["--epochs", "0"], "--epochs"),
     (None, ["--cuda-graphs"], "--cuda-graphs"),
+    pytest.param("[" * 100_000 + "]" * 100_000, [], "not valid JSON (nested too deep)", id="nested too deep"),
+    pytest.param("[" + "9" * 5000 + "]", [], "not valid JSON (Exceeds the limit", id="5000-digit int"),
+    pytest.param('[[{"kernel_size": 3, "width": 1000000000000, "stride": 1, "residual": false}]]', [],
+                 "models.MAX_WIDTH", id="width too large to allocate"),
+    pytest.param("[[" + ", ".join(['{"kernel_size": 3, "width": 8, "stride": 1, "residual": false}'] * 65) + "]]",
+                 [], "65 layers, at most 64", id="too many layers"),
 ])
 def test_bad_input_writes_nothing(tmp_path, data_root, schemes_json, content, extra, message):
     schemes = schemes_json

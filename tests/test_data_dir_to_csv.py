@@ -1,6 +1,8 @@
 """data_dir_to_csv.py: the published CSVs from the published logs, and clear errors for bad logs."""
 import csv
+import os
 import shutil
+import sys
 
 import pytest
 
@@ -198,3 +200,138 @@ def test_script_exit_status_and_no_output(logs, tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"error: {logs}: {NUM_COPIED} logs are too few for 40 test bins (need at least 60, or lower --test-bins)"]
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- hostile logs
+
+HOSTILE_EDITS = {  # an edit of scheme_3.txt -> what the one error line must say
+    "number cut short at the end": (lambda t: t.rstrip("\n")[:-1], "cut short (no newline at the end of the file)"),
+    "accuracy above 1": (lambda t: t.replace("Test accuracy: 0.", "Test accuracy: 1.", 1),
+                         "test accuracy 1.3282 is out of range (must be in 0..1)"),
+    "negative accuracy": (lambda t: t.replace("Test accuracy: 0.", "Test accuracy: -0.", 1), "out of range"),
+    "negative loss": (lambda t: t.replace("median: 1.", "median: -1.", 1), "loss -1.85901 is out of range"),
+    "infinite accuracy": (lambda t: t.replace("Test accuracy: 0.3282", "Test accuracy: inf", 1),
+                          "'inf' is not a finite number"),
+    "digits with underscores": (lambda t: t.replace("Test accuracy: 0.3282", "Test accuracy: 0.32_82", 1),
+                                "malformed number '0.32_82'"),
+    "number with a trailing space": (lambda t: t.replace("Test accuracy: 0.3282", "Test accuracy: 0.3282 ", 1),
+                                     "malformed number"),
+    "line separator inside a number": (lambda t: t.replace("Test accuracy: 0.3282", "Test accuracy: 0.3\u2028282", 1),
+                                       "malformed number"),
+    "learning rate not a number": (lambda t: t.replace("LR: 0.1", "LR: fast", 1), "malformed number 'fast'"),
+    "zero learning rate": (lambda t: t.replace("LR: 0.1", "LR: 0", 1), "learning rate 0 is out of range"),
+    "a second scheme line": (lambda t: t.splitlines(True)[0] + t, "line 2: a second 'Network scheme:' line"),
+    "a second #params line": (lambda t: t.replace("Training set", "Network #params: 1, #MACs: 2\n1 Training", 1),
+                              "a second '#params' line"),
+    "5000-digit #params": (lambda t: t.replace("#params: 3302", "#params: " + "9" * 5000, 1), "malformed #params line"),
+    "scheme nested too deep": (lambda t: t.replace("Network scheme: [", "Network scheme: " + "[" * 100_000, 1),
+                               "malformed network scheme (nested too deep)"),
+    "scheme too large to build": (lambda t: t.replace('"width": 12', '"width": 1000000000000', 1), "models.MAX_WIDTH"),
+    "non-ASCII digits in a timestamp": (lambda t: "\u0663" + t, "no timestamp"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_EDITS)
+def test_hostile_log_is_one_error_line(capsys, logs, tmp_path, name):
+    edit, message = HOSTILE_EDITS[name]
+    rewrite(logs / "scheme_3.txt", edit)
+    out = tmp_path / "out.csv"
+    assert_refused(capsys, out, [logs, out, "--test-bins", 10], "scheme_3.txt", message)
+
+
+def make_fifo(path):
+    os.mkfifo(path)
+
+
+HOSTILE_FILES = {  # how RAW_DIR/scheme_46.txt (or another log name) is made -> the error
+    "dangling symlink": ("scheme_46.txt", lambda p: p.symlink_to(p.with_name("gone.txt")), "dangling symbolic link"),
+    "symlink loop": ("scheme_46.txt", lambda p: p.symlink_to(p.name), "symbolic links"),
+    "directory": ("scheme_46.txt", lambda p: p.mkdir(), "is a directory, expected a training log"),
+    "named pipe": ("scheme_46.txt", make_fifo, "not a regular file"),  # reading it would hang
+    "ModelId 0": ("scheme_0.txt", lambda p: shutil.copyfile(p.with_name("scheme_5.txt"), p), "ModelId 0 has no scheme"),
+    "leading zero": ("scheme_05.txt", lambda p: shutil.copyfile(p.with_name("scheme_5.txt"), p), "leading zero"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_log_names_that_are_not_logs_are_errors_not_skipped(capsys, logs, tmp_path, name):
+    # skipping one of them silently would change the rows and so the split
+    file_name, make, message = HOSTILE_FILES[name]
+    make(logs / file_name)
+    out = tmp_path / "out.csv"
+    assert_refused(capsys, out, [logs, out, "--test-bins", 10], file_name, message)
+
+
+# ---------------------------------------------------------------- outputs
+
+def test_output_that_is_an_input_is_refused(capsys, logs, tmp_path):
+    before = {p.name: p.read_bytes() for p in logs.iterdir()}
+    (tmp_path / "hard.csv").hardlink_to(logs / "scheme_2.txt")
+    (tmp_path / "soft.csv").symlink_to(logs / "scheme_2.txt")
+    for out, message in [(logs / "scheme_1.txt", "is an input of this run"),
+                         (tmp_path / "hard.csv", "is " + str(logs / "scheme_2.txt") + " (a link or another name)"),
+                         (tmp_path / "soft.csv", "(a link or another name), an input of this run"),
+                         (logs, "holds " + str(logs / "scheme_1.txt")),
+                         (logs / "scheme_46.txt", "named like a training log inside")]:
+        code, _, err = cli(capsys, logs, out, "--test-bins", 10, "--force")
+        assert code == 2 and err.count("\n") == 1 and f"error: {out}: " in err and message in err, err
+    assert {p.name: p.read_bytes() for p in logs.iterdir()} == before
+
+
+def test_existing_output_needs_force(capsys, logs, tmp_path):
+    out = tmp_path / "out.csv"
+    out.write_text("keep\n")
+    code, _, err = cli(capsys, logs, out, "--test-bins", 10)
+    assert code == 2 and err == f"error: {out}: already exists (use --force to replace it)\n"
+    assert out.read_text() == "keep\n"
+    code, _, err = cli(capsys, logs, out, "--test-bins", 10, "--force")
+    assert code == 0, err
+    assert out.read_text().startswith("ModelId,IsTest,")
+
+
+def test_output_that_appears_during_the_run_is_not_replaced(capsys, logs, tmp_path, monkeypatch):
+    # two runs into the same OUT.csv started together: the one finishing second must not replace
+    # the first one's file (the "exists" check at the start passed for both)
+    out = tmp_path / "out.csv"
+    records_to_csv = data_dir_to_csv.records_to_csv
+
+    def other_run_finishes_first(records, version=1):
+        out.write_text("the other run's CSV\n")
+        return records_to_csv(records, version)
+
+    monkeypatch.setattr(data_dir_to_csv, "records_to_csv", other_run_finishes_first)
+    code, _, err = cli(capsys, logs, out, "--test-bins", 10)
+    assert code == 2 and err.count("\n") == 1 and f"error: {out}: " in err
+    assert "already exists (use --force" in err or "appeared while this run was writing it" in err
+    assert out.read_text() == "the other run's CSV\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "raw"]  # no temp file left
+
+
+def test_unusable_outputs_are_one_line_and_leave_nothing(capsys, logs, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    os.mkfifo(tmp_path / "pipe")
+    for out, message in [(tmp_path / "a_file" / "out.csv", "cannot write (Not a directory)"),
+                         (tmp_path / "pipe", "exists and is not a regular file"),
+                         # the parent directories are made, then the name is too long: they go again
+                         (tmp_path / "new" / "deeper" / ("x" * 256 + ".csv"), "cannot write (File name too long)")]:
+        code, _, err = cli(capsys, logs, out, "--test-bins", 10, "--force")
+        assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "pipe", "raw"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--test-bins", "0"], "--test-bins must be at least 1"),
+    (["--test-bins", "abc"], "argument --test-bins: invalid int value: 'abc'"),
+    (["--version", "3"], "argument --version: invalid choice: 3 (choose from 1, 2)"),
+])
+def test_option_errors_are_one_line(capsys, tmp_path, argv, message):
+    out = tmp_path / "out.csv"
+    code, _, err = cli(capsys, tmp_path, out, *argv)
+    assert code == 2 and err == f"error: {os.path.basename(sys.argv[0])}: {message}\n"
+    assert not out.exists()
+
+
+def test_control_characters_in_a_path_stay_on_one_line(capsys, tmp_path):
+    raw = tmp_path / "raw\nerror: forged second line"
+    code, _, err = cli(capsys, raw, tmp_path / "out.csv")
+    assert code == 2 and err == f"error: {tmp_path}/raw\\nerror: forged second line: no such directory\n"

@@ -164,3 +164,72 @@ def test_missing_source_dir_is_refused(tmp_path):
     result = run_script(SCRIPT, "--source", tmp_path / "nowhere", "--dest", dest)
     assert_refused(result, "nowhere", "no such directory")
     assert not dest.exists()
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://[::1", "malformed URL (Invalid IPv6 URL)"),  # was a ValueError traceback
+    ("http://localhost:abc/", "malformed URL (Port could not be cast to integer value as 'abc')"),
+    ("http://", "malformed URL (no host)"),
+    ("gopher://host/", "unsupported URL scheme 'gopher'"),
+    ("http://exa mple.org/", "malformed URL (contains whitespace or control characters)"),
+    ("http://example.org/\nerror: a forged second line", "malformed URL (contains whitespace"),
+])
+def test_malformed_url_is_one_line(tmp_path, url, message):
+    dest = tmp_path / "new" / "dest"
+    result = run_script(SCRIPT, "--source", url, "--dest", dest)
+    assert_refused(result, f"--source {url[:8]}", message)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_option_error_is_one_line():
+    result = run_script(SCRIPT, "--bogus")
+    assert result.returncode == 2
+    assert result.stderr == "error: download_naap440.py: unrecognized arguments: --bogus\n"
+
+
+def test_unusable_dest_is_one_line_and_leaves_nothing(ref_dir, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    result = run_script(SCRIPT, "--source", ref_dir, "--dest", tmp_path / "a_file" / "dest")  # was a traceback
+    assert_refused(result, "a_file/dest/naap440.csv", "cannot write (Not a directory)")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "raw_data").write_text("")  # a file where the logs' directory goes
+    result = run_script(SCRIPT, "--source", ref_dir, "--dest", dest, "--raw-logs")
+    assert_refused(result, "raw_data/scheme_1.txt", "cannot write (Not a directory)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "dest"]
+    assert [p.name for p in dest.iterdir()] == ["raw_data"]
+
+
+def test_failure_removes_the_directories_it_made(ref_dir, tmp_path):
+    copy_dir = corrupted_copy(ref_dir, tmp_path, "naap440v2.csv")
+    result = run_script(SCRIPT, "--source", copy_dir, "--dest", tmp_path / "new" / "deeper" / "dest")
+    assert_refused(result, "checksum mismatch")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt"]
+
+
+def test_source_that_is_dest_is_refused(ref_dir, tmp_path):
+    copy_dir = corrupted_copy(ref_dir, tmp_path, "naap440.csv")
+    before = (copy_dir / "naap440.csv").read_bytes()
+    result = run_script(SCRIPT, "--source", copy_dir, "--dest", copy_dir, "--force")
+    assert_refused(result, "naap440.csv: is an input of this run")
+    assert (copy_dir / "naap440.csv").read_bytes() == before
+
+
+def test_file_that_appears_meanwhile_is_not_replaced(ref_dir, tmp_path, monkeypatch):
+    # another run (or person) puts a different naap440v2.csv into DEST while this one downloads
+    import download_naap440 as dl
+    dest = tmp_path / "dest"
+    fetch = dl.fetch
+
+    def fetch_while_another_writes(source, name):
+        if name == "naap440v2.csv":
+            dest.mkdir(exist_ok=True)
+            (dest / name).write_text("someone else's\n")
+        return fetch(source, name)
+
+    monkeypatch.setattr(dl, "fetch", fetch_while_another_writes)
+    with pytest.raises(dl.InputError, match="naap440v2.csv: appeared while this run was downloading it"):
+        dl.download(ref_dir, dest, CSVS, dl.load_checksums())
+    # kept as it was, and this run's naap440.csv, already moved in, taken out again: all or nothing
+    assert [p.name for p in dest.iterdir()] == ["naap440v2.csv"]
+    assert (dest / "naap440v2.csv").read_text() == "someone else's\n"

@@ -177,15 +177,17 @@ def test_argsort_hand_traced_descending_pairs_20():
     """v = [9, 9, 8, 8, ..., 0, 0] (n = 20). Median of 3 over indices 0 (9), 9 (5), 19 (0) leaves
     index 19 at 0, index 9 (pivot 5) in the middle, index 0 at 19; the pivot goes to 18. Every
     scan step swaps a mirror pair, which reverses the order of each tied pair; the insertion sorts
-    then keep that order. Result: the indices fully reversed (a stable sort would give 1, 0, ...
-    reversed pairwise: 18 19 16 17 ...)."""
+    then keep that order. Result: the indices fully reversed, where a stable sort gives
+    18 19 16 17 ... 0 1."""
     v = np.array([9 - i // 2 for i in range(20)], dtype=np.float64)
     assert em.argsort_1_15(v).tolist() == list(range(19, -1, -1))
+    assert np.argsort(v, kind="stable").tolist()[:4] == [18, 19, 16, 17]
 
 
 def test_aheapsort_hand_traced():
     """aheapsort (heapsort.c.src 115-161) of keys [1, 1, 0, 1, 0]: heap building moves nothing;
-    the five extractions leave a[] = [1 3 2 4 0], [3 4 2 1 0], [2 4 3 1 0], [4 2 3 1 0]."""
+    the extractions (heap sizes 5, 4, 3, 2) leave a[] = [1 3 2 4 0], [3 4 2 1 0], [2 4 3 1 0],
+    [4 2 3 1 0]."""
     tosort = np.arange(5)
     em._aheapsort(np.array([1, 1, 0, 1, 0], dtype=np.int64), tosort, 0, 5)
     assert tosort.tolist() == [4, 2, 3, 1, 0]

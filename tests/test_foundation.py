@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from conftest import ROOT, run_script
+import models
 from models import Net, count_params_and_macs, validate_scheme
 
 GOOD_LAYER = {"kernel_size": 3, "width": 12, "stride": 2, "residual": False}
@@ -92,7 +93,27 @@ BAD_SCHEMES = {
     "residual with width change": (with_layer(width=16, residual=True), "a residual needs stride 1"),
     "empty scheme": ([], "non-empty list"),
     "layer not a dict": ([GOOD_LAYER, [3, 12, 1, False]], "expected an object"),
+    # too large to build: refused as bad input, not a failed allocation (or a traceback) later
+    "too many layers": ([dict(GOOD_LAYER, stride=1)] * 65, "65 layers, at most 64 (models.MAX_LAYERS)"),
+    "width too large": (with_layer(width=10 ** 12), "width must be at most 2048 (models.MAX_WIDTH), got 1000000000000"),
+    "kernel too large": (with_layer(kernel_size=17), "kernel_size must be at most 15 (models.MAX_KERNEL_SIZE)"),
+    "too many parameters": ([{"kernel_size": 15, "width": 2048, "stride": 1, "residual": False}] * 2,
+                            "945,129,482 parameters, at most 50,000,000 (models.MAX_PARAMS)"),
+    "too many activations": ([{"kernel_size": 1, "width": 1024, "stride": 1, "residual": False}] * 5,
+                             "5,242,880 activations per image, at most 4,000,000 (models.MAX_ACTIVATIONS)"),
+    "value nested deep": (with_layer(width=[[[[[[[["x" * 10_000]]]]]]]]), "width must be int, got [[[[...]]]]"),
 }
+
+
+def test_scheme_bounds_are_far_above_the_published_schemes(schemes, published_rows):
+    sizes = [models.scheme_size(scheme) for scheme in schemes]
+    assert models.MAX_LAYERS >= 10 * max(len(scheme) for scheme in schemes)
+    assert models.MAX_WIDTH >= 10 * max(layer["width"] for scheme in schemes for layer in scheme)
+    assert models.MAX_KERNEL_SIZE >= 5 * max(layer["kernel_size"] for scheme in schemes for layer in scheme)
+    assert models.MAX_PARAMS >= 1000 * max(params for params, _ in sizes)
+    assert models.MAX_ACTIVATIONS >= 100 * max(activations for _, activations in sizes)
+    # the parameter count validate_scheme bounds is thop's (NumParams) for every published scheme
+    assert all(sizes[int(r["ModelId"]) - 1][0] == int(r["NumParams"]) for r in published_rows)
 
 
 @pytest.mark.parametrize("name", BAD_SCHEMES)
@@ -101,7 +122,7 @@ def test_validate_scheme_rejects(name):
     with pytest.raises(ValueError) as e:
         validate_scheme(scheme, where="x.json: scheme 3")
     assert message in str(e.value)
-    assert str(e.value).startswith("x.json: scheme 3")
+    assert str(e.value).startswith("x.json: scheme 3") and len(str(e.value)) < 200
     # building the net must fail the same way, before PyTorch sees the bad layer
     with pytest.raises(ValueError, match="scheme"):
         Net(scheme)
@@ -164,3 +185,136 @@ def test_sigterm_removes_the_staging_dir_and_exits_143(tmp_path, capsys):
     assert e.value.code == 143
     assert seen and not seen[0].exists() and list(tmp_path.iterdir()) == []
     assert capsys.readouterr().err == "terminated (SIGTERM): no partial output left behind\n"
+
+
+# ---------------------------------------------------------------- outputs never clobber inputs
+
+def test_check_outputs_not_inputs(tmp_path):
+    from common import InputError, check_outputs_not_inputs
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "in.csv").write_text("x")
+    (tmp_path / "hard.csv").hardlink_to(data / "in.csv")
+    (tmp_path / "soft.csv").symlink_to(data / "in.csv")
+    (tmp_path / "soft_dir").symlink_to(data)
+    check_outputs_not_inputs([tmp_path / "out.csv", tmp_path / "new" / "out"], [data / "in.csv", data])
+    refused = [
+        (data / "in.csv", [data / "in.csv"], "is an input of this run"),
+        (tmp_path / "hard.csv", [data / "in.csv"], "(a link or another name), an input of this run"),
+        (tmp_path / "soft.csv", [data / "in.csv"], "(a link or another name), an input of this run"),
+        (tmp_path / "soft_dir" / "in.csv", [data / "in.csv"], "(a link or another name)"),
+        (tmp_path, [data / "in.csv"], f"holds {data / 'in.csv'}, an input of this run"),  # a dir replaced whole
+        (data / "new.csv", [data], f"lies inside {data}, an input directory"),
+        (ROOT / "common.py", [], "one of this program's own files"),
+        (ROOT, [], "one of this program's own files"),
+    ]
+    for out, inputs, message in refused:
+        with pytest.raises(InputError) as e:
+            check_outputs_not_inputs([out], inputs)
+        assert str(e.value).startswith(f"{out}: ") and message in str(e.value), str(e.value)
+
+
+def test_file_output_that_appears_meanwhile_is_not_replaced(tmp_path, monkeypatch):
+    # two runs started together both pass the "exists" check at the start; the final rename
+    # must refuse the second instead of silently replacing the first one's output
+    import common
+    out = tmp_path / "out.csv"
+    check = common.check_output_file
+
+    def other_run_finishes_meanwhile(path, replace=True):
+        check(path, replace)
+        out.write_text("first run\n")
+
+    monkeypatch.setattr(common, "check_output_file", other_run_finishes_meanwhile)
+    for no_renameat2 in (False, True):  # renameat2(RENAME_NOREPLACE), and the hard-link fallback
+        if no_renameat2:
+            monkeypatch.setattr(common, "_renameat2", False)
+        out.unlink(missing_ok=True)
+        with pytest.raises(common.InputError, match="appeared while this run was writing it"):
+            common.atomic_write_text(out, "second run\n", replace=False)
+        assert out.read_text() == "first run\n"
+        assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no temp file left
+        out.unlink()
+        common.atomic_write_text(out, "second run\n", replace=True)  # --force replaces it
+        assert out.read_text() == "second run\n"
+
+
+@pytest.mark.parametrize("no_renameat2", [False, True])
+def test_output_dir_that_appears_meanwhile_is_not_replaced(tmp_path, monkeypatch, no_renameat2):
+    import common
+    if no_renameat2:
+        monkeypatch.setattr(common, "_renameat2", False)
+    out = tmp_path / "out"
+    with pytest.raises(common.InputError, match="appeared while this run was working"):
+        with common.atomic_output_dir(out) as tmp:
+            (tmp / "results.csv").write_text("second run\n")
+            out.mkdir()  # the other run, started at the same time, finishes first
+            (out / "results.csv").write_text("first run\n")
+    assert (out / "results.csv").read_text() == "first run\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # the staging directory is gone
+    with common.atomic_output_dir(out, force=True) as tmp:  # --force: swapped in, the old one removed
+        (tmp / "results.csv").write_text("second run\n")
+    assert (out / "results.csv").read_text() == "second run\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_output_dir_refusals_are_one_line_and_leave_nothing(tmp_path, monkeypatch, capsys):
+    import common
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.csv").write_text("x")
+    (tmp_path / "a_file").write_text("")
+    cases = [(".", "holds the current directory"),  # was a traceback (rename of "." to "..old")
+             (str(tmp_path), "holds the current directory"),
+             (str(ROOT), "holds the current directory" if str(ROOT) in str(tmp_path) else "holds this program"),
+             ("a_file/out", "cannot create (Not a directory)")]
+    for out_dir, message in cases:
+        def main(args):
+            with common.atomic_output_dir(out_dir, force=True):
+                raise AssertionError("must not get here")
+        with pytest.raises(SystemExit) as e:
+            common.run_cli(main, None)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and err.count("\n") == 1 and err.startswith(f"error: {out_dir}: ") and message in err
+    # a failed run takes away the parent directories made for OUT_DIR
+    with pytest.raises(ZeroDivisionError):
+        with common.atomic_output_dir(tmp_path / "new" / "deeper" / "out"):
+            1 / 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "in.csv"]
+
+
+def test_read_json_refusals(tmp_path):
+    from common import InputError, read_json
+    for text, message in [("[" * 100_000 + "]" * 100_000, "nested too deep"),
+                          ("[" + "9" * 5000 + "]", "Exceeds the limit"), ("{", "not valid JSON")]:
+        (tmp_path / "x.json").write_text(text)
+        with pytest.raises(InputError, match=message):
+            read_json(tmp_path / "x.json")
+
+
+def test_one_line_parser_and_messages(capsys):
+    from common import OneLineArgumentParser, one_line
+    p = OneLineArgumentParser(prog="tool.py")
+    p.add_argument("--jobs", type=int)
+    with pytest.raises(SystemExit) as e:
+        p.parse_args(["--jobs", "abc"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err == "error: tool.py: argument --jobs: invalid int value: 'abc'\n"
+    assert one_line("a\nb\r\x1b[31m\u2028") == "a\\nb\\r\\x1b[31m\\u2028"
+
+
+def test_scheme_generator_output_rules(tmp_path):
+    out = tmp_path / "schemes.json"
+    out.write_text("keep")
+    done = run_script("scheme_generator.py", out)
+    assert done.returncode == 2 and done.stderr == f"error: {out}: already exists (use --force to replace it)\n"
+    assert out.read_text() == "keep"
+    before = (ROOT / "common.py").read_bytes()
+    done = run_script("scheme_generator.py", ROOT / "common.py", "--force")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "one of this program's own files" in done.stderr
+    assert (ROOT / "common.py").read_bytes() == before
+    done = run_script("scheme_generator.py")
+    assert done.returncode == 2
+    assert done.stderr == "error: scheme_generator.py: the following arguments are required: out\n"
+    done = run_script("scheme_generator.py", out, "--force")
+    assert done.returncode == 0 and len(json.loads(out.read_text())) == 440

@@ -45,45 +45,35 @@ def run_main(argv, capsys):
 
 # ----------------------------------------------------------------------------- plug-ins beside the baselines
 @pytest.fixture(scope="module")
-def small_runs(ref_dir, tmp_path_factory):
-    """On an 80-row table: the baselines alone, and the baselines with a plug-in and one other split."""
+def small_run(ref_dir, tmp_path_factory):
+    """The baselines and a ridge plug-in on a 50-row table (the splits' outputs: test_no_baselines)."""
     tmp = tmp_path_factory.mktemp("small")
-    csv = small_table(ref_dir, tmp / "small.csv")
-    alone, both = tmp / "alone", tmp / "both"
-    for out, extra in ((alone, []), (both, ["--predictor", spec("Ridge"), "--splits", "1"])):
-        done = run_script("run_experiments.py", csv, out, "--no-progress", "--jobs", "2", *extra)
-        assert done.returncode == 0, done.stderr
-    return alone, both
+    csv = small_table(ref_dir, tmp / "small.csv", num_rows=50)
+    out = tmp / "out"
+    done = run_script("run_experiments.py", csv, out, "--no-progress", "--jobs", "2", "--predictor", spec("Ridge"))
+    assert done.returncode == 0, done.stderr
+    return out
 
 
-def test_plugin_rows_appear_in_every_output_after_the_baselines(small_runs):
-    alone, both = small_runs
-    base_lines = (alone / "results.csv").read_text().splitlines()
-    lines = (both / "results.csv").read_text().splitlines()
-    # the baselines' rows are untouched by the plug-in and by --splits; the plug-in's 4 follow them
-    assert lines[:len(base_lines)] == base_lines
-    plugin_rows = [line.split(",") for line in lines[len(base_lines):]]
-    assert [row[0] for row in plugin_rows] == ["Ridge"] * 4
-    assert [row[1] for row in plugin_rows] == list(protocol.FEATURE_SETS)
-    extended = pd.read_csv(both / "results_extended.csv")
+def test_plugin_rows_appear_in_every_output_after_the_baselines(small_run):
+    frame = pd.read_csv(small_run / "results.csv")
+    names = protocol.BASELINE_NAMES + ["Ridge"]
+    assert list(frame["Model"]) == [name for name in names for _ in protocol.FEATURE_SETS]
+    assert list(frame["Features"]) == list(protocol.FEATURE_SETS) * len(names)
+    extended = pd.read_csv(small_run / "results_extended.csv")
     assert list(extended.columns) == protocol.RESULT_COLUMNS + protocol.EXTRA_COLUMNS
-    assert (extended["Model"] == "Ridge").sum() == 4
-    assert extended[protocol.EXTRA_COLUMNS].notna().all().all()
-    assert "| Ridge | " in (both / "results.md").read_text()
+    assert extended[extended["Model"] == "Ridge"][protocol.EXTRA_COLUMNS].notna().all().all()
+    table = (small_run / "results.md").read_text()
+    assert table.index("| Random Forest (N=200) | ") < table.index("| Ridge | ")
     for features in protocol.FEATURE_SETS:
         for kind in ("rank_matrix", "scatter"):
-            assert (both / "figures" / kind / f"ridge__{protocol.slug(features)}.png").is_file()
-    summary = pd.read_csv(both / "results_splits.csv")
-    assert list(summary["Model"].drop_duplicates()) == protocol.BASELINE_NAMES + ["Ridge"]
-    assert (pd.read_csv(both / "results_splits_runs.csv")["Model"] == "Ridge").sum() == 4
-    assert "| Ridge | " in (both / "results_splits.md").read_text()
-    assert (both / "splits.png").stat().st_size > 10000 and (both / "summary.png").stat().st_size > 10000
+            assert (small_run / "figures" / kind / f"ridge__{protocol.slug(features)}.png").is_file()
+    assert (small_run / "summary.png").stat().st_size > 10000
 
 
-def test_plugin_rows_are_the_protocol_run_of_the_factory(small_runs, tmp_path):
-    _, both = small_runs
-    df = protocol.load_dataset(both.parent / "small.csv", ALL_COLUMNS)
-    frame = pd.read_csv(both / "results.csv")
+def test_plugin_rows_are_the_protocol_run_of_the_factory(small_run):
+    df = protocol.load_dataset(small_run.parent / "small.csv", ALL_COLUMNS)
+    frame = pd.read_csv(small_run / "results.csv")
     from sklearn.linear_model import Ridge
     for features in protocol.FEATURE_SETS:
         run = protocol.evaluate_plain(["R"], *protocol.split(df, protocol.FEATURE_SETS[features]),
@@ -104,6 +94,14 @@ def test_no_baselines_runs_only_the_plugins(ref_dir, tmp_path):
     runs = pd.read_csv(out / "results_splits_runs.csv")
     assert sorted(set(runs["Model"])) == ["Noise", "Ridge"] and sorted(set(runs["Split"])) == [1, 2]
     assert len(runs) == 2 * 2 * len(protocol.FEATURE_SETS)
+    summary = pd.read_csv(out / "results_splits.csv")
+    assert list(summary["Model"]) == ["Ridge"] * 4 + ["Noise"] * 4 and (summary["Splits"] == 2).all()
+    # every split has a best regressor: the shares of a feature set add up to 1
+    assert np.allclose(summary.groupby("Features")["BestShare"].sum(), 1.0)
+    md = (out / "results_splits.md").read_text()
+    assert md.count("| Ridge | ") == 4 and md.count("| Noise | ") == 4
+    assert len(pd.read_csv(out / "results_splits_pairs.csv")) == len(protocol.FEATURE_SETS)  # leader vs the other
+    assert (out / "splits.png").stat().st_size > 10000
 
 
 def test_module_importable_from_the_working_directory(ref_dir, tmp_path, monkeypatch, capsys):

@@ -83,8 +83,10 @@ def as_the_script():
 # ---------------------------------------------------------------- the script
 
 def test_data_free_columns_counts_and_determinism(tmp_path, free_csv, schemes_json, ref_dir, published_schemes):
-    run_ok(schemes_json, tmp_path / "again.csv")
-    assert values(free_csv).equals(values(tmp_path / "again.csv"))
+    again = tmp_path / "again.csv"
+    again.write_text("an older output\n")
+    run_ok(schemes_json, again, "--force")  # an existing OUT is replaced only with --force
+    assert values(free_csv).equals(values(again))
     table = pd.read_csv(free_csv)
     assert list(table.columns) == columns(DATA_FREE)
     assert table.ModelId.tolist() == [1, 2, 3]
@@ -163,7 +165,7 @@ def test_journal_records_and_settings(tmp_path, published_schemes):
     assert zero_cost.read_journal(path, "k", schemes) == {} and not path.exists()
 
 
-def test_bad_input(tmp_path, schemes_json, published_schemes):
+def test_bad_input(tmp_path, schemes_json, data_root, published_schemes):
     bad_scheme = tmp_path / "bad_scheme.json"
     bad_scheme.write_text(json.dumps([published_schemes[0], [{**published_schemes[0][0], "kernel_size": 2}]]))
     invalid = tmp_path / "invalid.json"
@@ -179,19 +181,24 @@ def test_bad_input(tmp_path, schemes_json, published_schemes):
         ((invalid, tmp_path / "o.csv"), "invalid.json: not valid JSON"),
         ((empty, tmp_path / "o.csv"), "empty.json: expected a non-empty JSON list"),
         ((bad_scheme, tmp_path / "o.csv"), "bad_scheme.json: ModelId 2, layer 1: kernel_size"),
-        ((schemes_json, out_dir), "out_dir: is a directory"),
+        ((schemes_json, out_dir), "out_dir: cannot write (is a directory)"),
+        ((schemes_json, invalid), "invalid.json: already exists (use --force to replace it)"),
         ((bad_scheme, bad_scheme), "bad_scheme.json: ModelId 2"),  # checked before the output
-        ((schemes_json, schemes_json), "schemes.json: is the schemes file"),
+        ((schemes_json, schemes_json, "--force"), "schemes.json: is an input of this run"),
+        ((schemes_json, data_root / "cifar-10-batches-py" / "o.csv", "--data-root", data_root),
+         "o.csv: lies inside"),
         ((schemes_json, tmp_path / "o.csv", "--data-root", no_cifar),
          f"--data-root {no_cifar}: {no_cifar}/cifar-10-batches-py/data_batch_1: missing"),
     ]
     before, schemes_dir = sorted(os.listdir(tmp_path)), sorted(os.listdir(schemes_json.parent))
+    cifar_files = sorted(os.listdir(data_root / "cifar-10-batches-py"))
     for args, message in cases:
         with pytest.raises(InputError) as error:
             zero_cost.main(zero_cost.parse_args([str(a) for a in args]))
         assert message in str(error.value) and "\n" not in str(error.value), args
         assert sorted(os.listdir(tmp_path)) == before and os.listdir(out_dir) == []
         assert sorted(os.listdir(schemes_json.parent)) == schemes_dir
+        assert sorted(os.listdir(data_root / "cifar-10-batches-py")) == cifar_files
     # one of them through a real process: exit status 2, a single stderr line, nothing written
     result = run_script("zero_cost.py", schemes_json, tmp_path / "o.csv", "--data-root", no_cifar)
     assert result.returncode == 2 and result.stdout == ""

@@ -1,0 +1,78 @@
+"""Paper 2 against the authors' published scatter figures (bench/check_published_figures.py):
+the digitizer reads the true values (blue) back to within the tolerance, and for a few cheap
+extrapolation searches (8 start features, deterministic regressors) our best subset's
+predictions are the published orange points."""
+import importlib.util
+
+import numpy as np
+import pytest
+
+import protocol
+import selection
+from conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("check_published_figures", ROOT / "bench" / "check_published_figures.py")
+check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check)
+
+# one per mode; with the legend upper left and lower right; interpolation's 40 points with most
+# blue markers covered by orange ones
+DIGITIZED = [
+    ("interpolation", "1-NN", "Scheme+Quant.6"),
+    ("interpolation", "Random Forest (N=200)", "Scheme"),
+    ("left_extrapolation", "Linear Regression (D=0.5)", "Scheme+Quant.3"),
+    ("right_extrapolation", "SVR (Linear kernel)", "Scheme+Quant.6"),
+    ("dual_extrapolation", "SVR (Polynomial kernel)", "Scheme+Quant.9"),
+]
+# cheap searches (the 8 scheme features, a deterministic regressor: seconds each)
+SEARCHED = [
+    ("left_extrapolation", "Linear Regression", "Scheme"),
+    ("right_extrapolation", "Linear Regression (D=2)", "Scheme"),
+    ("dual_extrapolation", "SVR (Polynomial kernel)", "Scheme"),
+]
+
+
+@pytest.fixture(scope="module")
+def table(ref_dir):
+    columns = list(dict.fromkeys(c for fs in protocol.FEATURE_SETS_V2.values() for c in fs))
+    return protocol.load_dataset(ref_dir / check.DATASET_NAME, columns)
+
+
+@pytest.fixture(scope="module")
+def figures_dir(ref_dir):
+    return ref_dir / check.FIGURES_SUBDIR
+
+
+def test_every_published_figure_name_maps_to_a_protocol_search(figures_dir):
+    found = check.list_figures(figures_dir)
+    per_mode = {m: sum(1 for f in found if f[0] == m) for m in protocol.MODES}
+    assert per_mode == {"interpolation": 28 * 4, "left_extrapolation": 9 * 4, "right_extrapolation": 9 * 4,
+                        "dual_extrapolation": 9 * 4}
+    assert {f[1] for f in found if f[0] != "interpolation"} == set(protocol.EXTRAPOLATING)
+    assert check.parse_figure_name("x/left_extrapolation_Linear Regression D=0.25_Scheme+Quant.3_scatter.jpg") == \
+        ("left_extrapolation", "Linear Regression (D=0.25)", "Scheme+Quant.3")
+    assert check.parse_figure_name("dual_extrapolation_Linear Regression (D=2)_Scheme_scatter.jpg") == \
+        ("dual_extrapolation", "Linear Regression (D=2)", "Scheme")
+
+
+@pytest.mark.parametrize("mode,name,start_set", DIGITIZED)
+def test_digitizer_reads_the_true_values_back_within_the_tolerance(table, figures_dir, mode, name, start_set):
+    truth = check.mode_truth(table, mode)
+    got = check.digitize(check.figure_path(figures_dir, mode, name, start_set), truth)
+    residuals = np.abs(got["blue_residuals"])
+    assert len(residuals) >= len(truth) // 3  # enough uncovered blue markers calibrate the y axis
+    # markers sit on whole pixels: half a pixel of quantization, well inside the tolerance
+    assert residuals.max() < check.TOLERANCE / 1.5
+    assert residuals.max() < 0.8 * got["value_per_pixel"]
+    assert np.isnan(got["values"]).sum() <= 1  # every orange point read (one may hide under the legend)
+
+
+@pytest.mark.parametrize("mode,name,start_set", SEARCHED)
+def test_best_subset_reproduces_the_published_points(table, figures_dir, mode, name, start_set):
+    data = protocol.mode_split(table, protocol.FEATURE_SETS_V2[start_set], mode)
+    visited = selection.run_job((mode, start_set, (name,)), data)[name]
+    mask, best = selection.best_of(visited)
+    published = check.digitize(check.figure_path(figures_dir, mode, name, start_set), data[3])
+    agrees, worst, worst_px, tolerance, points = check.compare(best["pred"], published)
+    assert points >= len(data[3]) - 1
+    assert agrees, f"best subset {mask}: max difference {worst:.4f} ({worst_px:.1f} px) > {tolerance:.4f}"
