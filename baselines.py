@@ -40,8 +40,9 @@ of training epochs k:
 Each method is scored on the test rows in protocol.load_dataset's ground-truth order:
 NumViolations and MaxViolations (metrics.monotonicity), KendallTau, SpearmanRho, PrecisionAt5,
 PrecisionAt10 (metrics.precision_at_k) and, for the methods that predict accuracy (LCE, LcSVR and
-the regressors), MAE. The rankers' MAE is empty. Random splits (uncertainty.py) are not scored:
-that module does not exist yet.
+the regressors), MAE. The rankers' MAE is empty. --splits N scores everything again on N random
+splits (uncertainty.split_table: one random test model per MaxAccuracy bin; each split costs as
+much as the official one).
 
 Inputs: a NAAP-440 CSV (naap440.csv); optionally zero_cost.py's CSV for the same ModelIds.
 Outputs in OUT_DIR (built in a temp dir and renamed into place, so a failure leaves nothing):
@@ -51,6 +52,9 @@ Outputs in OUT_DIR (built in a temp dir and renamed into place, so a failure lea
   baselines.md               the best method per epoch count, then the full table
   baselines_vs_epochs.png    Kendall tau, #violations and MAE against the epochs trained
   baselines_vs_compute.png   the same against the share of the full training's compute
+  baselines_splits.csv       with --splits N: per method and epoch count, the mean, sd and 95%
+                             interval over the N splits of each metric (<metric>_mean, _sd, _lo, _hi)
+  baselines_splits_runs.csv  with --splits N: Split, then baselines.csv's columns, every split
 --epochs K1,K2,... limits every method to those epoch counts (0 only applies to the regressors and
 rankers): a quick run, as in the tests. The results do not depend on --jobs.
 
@@ -77,6 +81,7 @@ import figures  # noqa: E402
 import fixedmath  # noqa: E402
 import metrics  # noqa: E402
 import protocol  # noqa: E402
+import uncertainty  # noqa: E402
 from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text,  # noqa: E402
                     check_outputs_not_inputs, run_cli, stop_pool)
 
@@ -87,12 +92,11 @@ PAPER_EPOCHS = (0,) + protocol.QUANT_EPOCHS  # paper 1's feature sets, marked in
 FIGURE_TICKS = (0, 1, 3, 9, 30, 90)  # epoch counts labelled on the figures' symlog axes
 TABLE_RANKERS = {"MACs": "NumMACs", "#params": "NumParams"}  # method -> table column (log is monotone)
 ZC_SUFFIX = " [Scheme+ZC]"  # regressors given the zero-cost proxies as extra features
-CURVES = ("Early stopping", "SoTL", "SoTL-E", "LCE", "LcSVR")
-PREDICTS_ACCURACY = ("LCE", "LcSVR")  # the other curve methods and the proxies only rank: no MAE
 PRECISION_KS = (5, 10)
 COLUMNS = ["Method", "Epochs", "MAE", "NumViolations", "MaxViolations", "KendallTau", "SpearmanRho",
            "PrecisionAt5", "PrecisionAt10"]
 MAX_VALUE = 1e150  # as protocol.load_dataset: the scaler squares the features
+SPLIT_METRICS = ("KendallTau", "SpearmanRho", "NumViolations", "PrecisionAt5", "PrecisionAt10", "MAE")  # --splits
 
 # LCE (the curves, their bounds and initial guesses: LCE_CURVES)
 LCE_MIN_POINTS = 3  # each curve has 3 parameters: fewer points leave it undetermined
@@ -304,21 +308,21 @@ def run_tasks(tasks, jobs, progress):
     return results
 
 
-def build_tasks(df, regressor_epochs, curve_epochs, zc, estimators, jobs):
-    """The long work as tasks, longest first: the regressors per (feature set, family), LcSVR per
-    epoch count, LCE per chunk of test models."""
+def build_tasks(df, regressor_epochs, curve_epochs, zc, estimators, jobs, split=0):
+    """[(cost, task)] of the long work on one split: the regressors per (feature set, family), LcSVR
+    per epoch count, LCE per chunk of test models. Keys start with the split."""
     train, test = df[df[protocol.TEST_FLAG] == 0], df[df[protocol.TEST_FLAG] == 1]
     tasks = []
     variants = [("", ())] + ([(ZC_SUFFIX, zc)] if zc else [])
+    groups = {}
+    for name in protocol.BASELINE_NAMES:
+        groups.setdefault(protocol.family_of(name), []).append(name)
     for suffix, proxies in variants:
         for k in regressor_epochs:
             data = protocol.split(df, regressor_columns(k, proxies))
-            groups = {}
-            for name in protocol.BASELINE_NAMES:
-                groups.setdefault(protocol.family_of(name), []).append(name)
             for family, names in groups.items():
                 cost = protocol.TASK_COST.get(family, 1) * data[0].shape[1]
-                tasks.append((cost, ("regressors", ("regressors", suffix, k, family), (names, data, estimators))))
+                tasks.append((cost, ("regressors", (split, suffix, k, family), (names, data, estimators))))
     if curve_epochs:
         k_max = max(curve_epochs)
         acc_train, acc_test = curve(train, "Accuracy", k_max), curve(test, "Accuracy", k_max)
@@ -326,23 +330,67 @@ def build_tasks(df, regressor_epochs, curve_epochs, zc, estimators, jobs):
         scheme_test = test[protocol.FULL_SCHEME_FEATURES].to_numpy(float)
         y_train = train[protocol.TARGET].to_numpy(float)
         for k in curve_epochs:
-            tasks.append((10 + k, ("lcsvr", ("LcSVR", k), ((acc_train, scheme_train), (acc_test, scheme_test),
-                                                           y_train, k, estimators))))
+            tasks.append((10 + k, ("lcsvr", (split, "LcSVR", k), ((acc_train, scheme_train), (acc_test, scheme_test),
+                                                                  y_train, k, estimators))))
         chunks = np.array_split(np.arange(len(acc_test)), min(len(acc_test), jobs * LCE_CHUNKS_PER_JOB))
         for i, rows in enumerate(chunks):
-            tasks.append((1000, ("lce", ("LCE", i), (acc_test[rows], list(curve_epochs)))))
-    return [task for _, task in sorted(tasks, key=lambda t: -t[0])]
+            tasks.append((1000, ("lce", (split, "LCE", i), (acc_test[rows], list(curve_epochs)))))
+    return tasks
+
+
+def split_rows(df, done, split, regressor_epochs, curve_epochs, zc):
+    """The unrounded baselines.csv rows of one split, from the finished tasks `done`."""
+    test = df[df[protocol.TEST_FLAG] == 1]
+    y_test = test[protocol.TARGET].to_numpy(float)
+    rows = []
+    if 0 in regressor_epochs:
+        for method, column in TABLE_RANKERS.items():
+            rows.append(score(method, 0, test[column], y_test, False))
+        for proxy in zc:
+            if proxy not in TABLE_RANKERS:
+                rows.append(score(proxy, 0, test[proxy], y_test, False))
+    rankers = {"Early stopping": early_stopping, "SoTL": sotl, "SoTL-E": sotl_e}  # rank only: no MAE
+    for method, rank in rankers.items():
+        rows += [score(method, k, rank(test, k), y_test, False) for k in curve_epochs]
+    if curve_epochs:
+        chunks = sum(key[:2] == (split, "LCE") for key in done)
+        lce_pred = np.vstack([done[split, "LCE", i] for i in range(chunks)])
+        rows += [score("LCE", k, lce_pred[:, j], y_test, True) for j, k in enumerate(curve_epochs)]
+        rows += [score("LcSVR", k, done[split, "LcSVR", k], y_test, True) for k in curve_epochs]
+    for suffix in ["", ZC_SUFFIX] if zc else [""]:
+        for name in protocol.BASELINE_NAMES:
+            for k in regressor_epochs:
+                run = done[split, suffix, k, protocol.family_of(name)][name]
+                rows.append(score(name + suffix, k, run["pred"], y_test, True))
+    return rows
+
+
+def splits_summary(runs):
+    """Per method and epoch count (in the order of `runs`): the number of splits, and the mean, sd
+    (ddof 1) and uncertainty.CONFIDENCE percentile interval of each SPLIT_METRICS column over them."""
+    out = []
+    for (method, epochs), group in runs.groupby(["Method", "Epochs"], sort=False):
+        row = {"Method": method, "Epochs": epochs, "Splits": len(group)}
+        for metric in SPLIT_METRICS:
+            values = group[metric].to_numpy(float)
+            finite = values[np.isfinite(values)]
+            row[f"{metric}_mean"] = float(finite.mean()) if len(finite) else math.nan
+            row[f"{metric}_sd"] = float(np.std(finite, ddof=1)) if len(finite) > 1 else math.nan
+            row[f"{metric}_lo"], row[f"{metric}_hi"] = uncertainty.percentile_interval(values)
+        out.append(row)
+    return pd.DataFrame(out).round(protocol.OUTPUT_DECIMALS)
 
 
 # ----------------------------------------------------------------------------- inputs
-def parse_jobs(text):
+def whole_number(option, text, minimum):
+    """int(text) of an option given as text, or InputError (one line naming the option)."""
     try:
-        jobs = int(text)
+        value = int(text)
     except ValueError:
-        raise InputError(f"--jobs {text}: not a whole number") from None
-    if jobs < 1:
-        raise InputError(f"--jobs {jobs}: must be at least 1")
-    return jobs
+        raise InputError(f"{option} {text}: not a whole number") from None
+    if value < minimum:
+        raise InputError(f"{option} {value}: must be at least {minimum}")
+    return value
 
 
 def parse_epochs(text):
@@ -413,12 +461,46 @@ def load_zero_cost(path, df, dataset):
 
 
 # ----------------------------------------------------------------------------- tables
+def rounded(frame):
+    """The frame with its metric floats rounded to protocol.OUTPUT_DECIMALS, as written out."""
+    floats = ("MAE", "KendallTau", "SpearmanRho", "PrecisionAt5", "PrecisionAt10")
+    return frame.assign(**{c: frame[c].astype(float).round(protocol.OUTPUT_DECIMALS) for c in floats})
+
+
 def baselines_frame(rows):
-    """baselines.csv: COLUMNS, floats rounded to protocol.OUTPUT_DECIMALS."""
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    for c in ("MAE", "KendallTau", "SpearmanRho", "PrecisionAt5", "PrecisionAt10"):
-        frame[c] = frame[c].astype(float).round(protocol.OUTPUT_DECIMALS)
-    return frame
+    """baselines.csv: COLUMNS, rounded."""
+    return rounded(pd.DataFrame(rows, columns=COLUMNS))
+
+
+def _interval(r, metric, decimals=protocol.TABLE_DECIMALS):
+    """'mean [lo, hi]' of a splits_summary row."""
+    mean, lo, hi = (getattr(r, f"{metric}_{s}") for s in ("mean", "lo", "hi"))
+    return "" if pd.isna(mean) else f"{mean:.{decimals}f} [{lo:.{decimals}f}, {hi:.{decimals}f}]"
+
+
+def splits_markdown(summary, num_splits):
+    """The --splits section of baselines.md: per epoch count the method with the highest mean tau
+    over the random splits, the best paper regressor's and early stopping's beside it."""
+    pct = f"{uncertainty.CONFIDENCE:.0%}"
+    lines = ["", f"## On {num_splits} random splits", "",
+             f"Each split tests one random model per MaxAccuracy bin (uncertainty.py's rule). Cells: mean "
+             f"[{pct} interval] over the splits; all methods in baselines_splits.csv.", "",
+             "| Epochs | Best method (mean tau) | KendallTau | #Violations | MAE | Best paper regressor | its KendallTau "
+             "| Early stopping KendallTau |",
+             "| ---: | --- | --- | --- | --- | --- | --- | --- |"]
+    ranked = summary.assign(_order=range(len(summary))).sort_values(
+        ["Epochs", "KendallTau_mean", "_order"], ascending=[True, False, True], kind="stable")
+    best = ranked.groupby("Epochs", sort=True).head(1)
+    paper = ranked[ranked["Method"].isin(protocol.BASELINE_NAMES)].groupby("Epochs").head(1).set_index("Epochs")
+    early = summary[summary["Method"] == "Early stopping"].set_index("Epochs")
+    for r in best.itertuples(index=False):
+        p = paper.loc[r.Epochs] if r.Epochs in paper.index else None
+        e = early.loc[r.Epochs] if r.Epochs in early.index else None
+        lines.append(f"| {r.Epochs} | {r.Method} | {_interval(r, 'KendallTau')} | {_interval(r, 'NumViolations', 1)} | "
+                     f"{_interval(r, 'MAE')} | {p.Method if p is not None else ''} | "
+                     f"{_interval(p, 'KendallTau') if p is not None else ''} | "
+                     f"{_interval(e, 'KendallTau') if e is not None else ''} |")
+    return "\n".join(lines) + "\n"
 
 
 def _cell(value, decimals=protocol.TABLE_DECIMALS):
@@ -438,7 +520,7 @@ def markdown(frame, num_test, zc_note):
     """baselines.md: the best method per epoch count, the best paper regressor beside it, then
     every row."""
     paper = frame[frame["Method"].isin(protocol.BASELINE_NAMES)]
-    best_paper = {k: r for k, r in zip(best_rows(paper)["Epochs"], best_rows(paper).itertuples(index=False))}
+    best_paper = {r.Epochs: r for r in best_rows(paper).itertuples(index=False)}
     early = frame[frame["Method"] == "Early stopping"].set_index("Epochs")["KendallTau"]
     lines = ["# Baselines on the official NAAP-440 split", "",
              f"{num_test} test models in ground-truth order. KendallTau and SpearmanRho of the predictions "
@@ -453,10 +535,11 @@ def markdown(frame, num_test, zc_note):
     for r in best_rows(frame).itertuples(index=False):
         p = best_paper.get(r.Epochs)
         lines.append(f"| {r.Epochs} | {r.Method} | {_cell(r.KendallTau)} | {_cell(r.SpearmanRho)} | "
-                     f"{r.NumViolations} / {r.MaxViolations} | {_cell(r.PrecisionAt5, 1)} | {_cell(r.PrecisionAt10, 1)} | "
-                     f"{_cell(r.MAE)} | {p.Method if p is not None else ''} | "
+                     f"{r.NumViolations} / {r.MaxViolations} | {_cell(r.PrecisionAt5, 1)} | "
+                     f"{_cell(r.PrecisionAt10, 1)} | {_cell(r.MAE)} | {p.Method if p is not None else ''} | "
                      f"{_cell(p.KendallTau) if p is not None else ''} | {_cell(early.get(r.Epochs, math.nan))} |")
-    lines += ["", "## All methods", "", "| Method | Epochs | MAE | #Violations | KendallTau | SpearmanRho | P@5 | P@10 |",
+    lines += ["", "## All methods", "",
+              "| Method | Epochs | MAE | #Violations | KendallTau | SpearmanRho | P@5 | P@10 |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in frame.itertuples(index=False):
         lines.append(f"| {r.Method} | {r.Epochs} | {_cell(r.MAE)} | {r.NumViolations} / {r.MaxViolations} | "
@@ -473,10 +556,12 @@ def parse_args(argv=None):
     parser.add_argument("--zero-cost", metavar="ZC.csv", help="zero_cost.py's CSV: score its proxies too")
     parser.add_argument("--jobs", default=str(protocol.available_cores()), help="worker processes (default: all cores)")
     parser.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
-    parser.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS,
-                        help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")
+    parser.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS, help="estimator set: "
+                        f"{' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")
     parser.add_argument("--epochs", metavar="K1,K2,...", help="only these epoch counts (default: regressors at "
                         f"{','.join(map(str, REGRESSOR_EPOCHS))}, learning curves at 1..{protocol.NUM_EPOCHS_TOTAL})")
+    parser.add_argument("--splits", default="0", metavar="N", help="also score everything on N random splits "
+                        "(uncertainty.py's rule: a random test model per MaxAccuracy bin; default 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -484,7 +569,8 @@ def parse_args(argv=None):
 def main(args):
     """Score every baseline; returns the baselines.csv table as a DataFrame."""
     started = time.perf_counter()
-    jobs = parse_jobs(args.jobs)
+    jobs = whole_number("--jobs", args.jobs, 1)
+    num_splits = whole_number("--splits", args.splits, 0)
     if args.estimators not in protocol.ESTIMATOR_SETS:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
     regressor_epochs, curve_epochs = parse_epochs(args.epochs)
@@ -492,45 +578,42 @@ def main(args):
     check_outputs_not_inputs([args.out_dir], inputs)
     columns = protocol.FULL_SCHEME_FEATURES + protocol.epoch_features(max(regressor_epochs))
     df = protocol.load_dataset(args.dataset, columns + ([protocol.MODEL_ID] if args.zero_cost else []))
+    if num_splits:
+        try:
+            protocol.split_bins(len(df))
+        except ValueError as e:
+            raise InputError(f"--splits {num_splits}: {args.dataset}: {e}") from None
     zc, zc_values = load_zero_cost(args.zero_cost, df, args.dataset) if args.zero_cost else ([], {})
     df = pd.concat([df, pd.DataFrame(zc_values, index=df.index)], axis=1)  # one insert, not one per proxy
-    test = df[df[protocol.TEST_FLAG] == 1]
-    y_test = test[protocol.TARGET].to_numpy(float)
+    tables = {split: uncertainty.split_table(df, split) for split in range(num_splits + 1)}  # 0: the official
 
     with atomic_output_dir(args.out_dir, args.force) as tmp:
-        tasks = build_tasks(df, regressor_epochs, curve_epochs, zc, args.estimators, jobs)
-        done = run_tasks(tasks, jobs, not args.no_progress)
-        rows = []
-        if 0 in regressor_epochs:
-            for method, column in TABLE_RANKERS.items():
-                rows.append(score(method, 0, test[column], y_test, False))
-            for proxy in zc:
-                if proxy not in TABLE_RANKERS:
-                    rows.append(score(proxy, 0, test[proxy], y_test, False))
-        rankers = {"Early stopping": early_stopping, "SoTL": sotl, "SoTL-E": sotl_e}
-        for method, rank in rankers.items():
-            rows += [score(method, k, rank(test, k), y_test, False) for k in curve_epochs]
-        if curve_epochs:
-            lce_pred = np.vstack([done[("LCE", i)] for i in range(sum(key[0] == "LCE" for key in done))])
-            rows += [score("LCE", k, lce_pred[:, j], y_test, True) for j, k in enumerate(curve_epochs)]
-            rows += [score("LcSVR", k, done[("LcSVR", k)], y_test, True) for k in curve_epochs]
-        for suffix in ["", ZC_SUFFIX] if zc else [""]:
-            for name in protocol.BASELINE_NAMES:
-                for k in regressor_epochs:
-                    run = done[("regressors", suffix, k, protocol.family_of(name))][name]
-                    rows.append(score(name + suffix, k, run["pred"], y_test, True))
-        frame = baselines_frame(rows)
+        tasks = [task for split, table in tables.items()
+                 for task in build_tasks(table, regressor_epochs, curve_epochs, zc, args.estimators, jobs, split)]
+        done = run_tasks([task for _, task in sorted(tasks, key=lambda t: -t[0])], jobs, not args.no_progress)
+        rows = {split: split_rows(table, done, split, regressor_epochs, curve_epochs, zc)
+                for split, table in tables.items()}
+        frame = baselines_frame(rows[0])
         zc_note = (f"Zero-cost proxies from {os.path.basename(args.zero_cost)}: {', '.join(zc)}; "
                    f"'{ZC_SUFFIX.strip()}' marks the regressors given them as extra features."
                    if zc else "No zero-cost proxies besides MACs and #params (no --zero-cost).")
         atomic_write_text(tmp / "baselines.csv", frame.to_csv(index=False, lineterminator="\n"))
-        atomic_write_text(tmp / "baselines.md", markdown(frame, len(y_test), zc_note))
+        md = markdown(frame, int((df[protocol.TEST_FLAG] == 1).sum()), zc_note)
+        if num_splits:
+            runs = pd.concat([pd.DataFrame(rows[s], columns=COLUMNS).assign(Split=s) for s in range(1, num_splits + 1)])
+            summary = splits_summary(runs)
+            atomic_write_text(tmp / "baselines_splits.csv", summary.to_csv(index=False, lineterminator="\n"))
+            atomic_write_text(tmp / "baselines_splits_runs.csv",
+                              rounded(runs[["Split"] + COLUMNS]).to_csv(index=False, lineterminator="\n"))
+            md += splits_markdown(summary, num_splits)
+        atomic_write_text(tmp / "baselines.md", md)
         groups = {"paper regressors": list(protocol.BASELINE_NAMES)}
         if zc:
             groups["paper regressors + ZC"] = [name + ZC_SUFFIX for name in protocol.BASELINE_NAMES]
         cycle_ends = range(protocol.LR_CYCLE, protocol.NUM_EPOCHS_TOTAL + 1, protocol.LR_CYCLE)
         ticks = [k for k in FIGURE_TICKS if k <= max(regressor_epochs + curve_epochs)]
-        figures.plot_baselines(frame, tmp / "baselines_vs_epochs.png", x_of=lambda k: k, x_ticks={k: str(k) for k in ticks},
+        figures.plot_baselines(frame, tmp / "baselines_vs_epochs.png", x_of=lambda k: k,
+                               x_ticks={k: str(k) for k in ticks},
                                xlabel="epochs trained (symlog axis: 0 = no training, linear up to 1)",
                                groups=groups, marks=PAPER_EPOCHS, cycle_ends=cycle_ends)
         share = {k: 100.0 * compute_share(k) for k in ticks}
@@ -539,9 +622,10 @@ def main(args):
                                xlabel="share of the full training's compute (MACs x epochs / (MACs x 90), mean over "
                                       "the test models; symlog axis: 0 = no training)",
                                groups=groups, marks=PAPER_EPOCHS, cycle_ends=cycle_ends)
-    regressor_runs = len(regressor_epochs) * len(protocol.BASELINE_NAMES) * (2 if zc else 1)
+    regressor_runs = len(regressor_epochs) * len(protocol.BASELINE_NAMES) * (2 if zc else 1) * (num_splits + 1)
     print(f"{args.out_dir}: {len(frame)} rows ({regressor_runs} regressor runs, learning curves at "
-          f"{len(curve_epochs)} epoch counts) in {time.perf_counter() - started:.1f} s")
+          f"{len(curve_epochs)} epoch counts{f', {num_splits} random splits' if num_splits else ''}) "
+          f"in {time.perf_counter() - started:.1f} s")
     return frame
 
 

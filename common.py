@@ -452,3 +452,23 @@ def reference_data_dir(required=("naap440.csv",)):
             return c
     raise InputError(f"{', '.join(required)} not found in {', '.join(map(str, candidates))}: "
                      "run download_naap440.py")
+
+
+# Tables in the docs that a script writes (bench/update_docs.py) and the tests compare with what
+# the code produces: the text between these two markers is generated, never edited by hand.
+GENERATED_BLOCK = re.compile(r"<!-- BEGIN generated: (?P<name>[\w.-]+) -->\n(?P<body>.*?)<!-- END generated: (?P=name) -->",
+                             re.S)
+
+
+def generated_blocks(text):
+    """{name: body} of the generated blocks of a Markdown text."""
+    return {m["name"]: m["body"] for m in GENERATED_BLOCK.finditer(text)}
+
+
+def replace_generated_block(text, name, body):
+    """text with the generated block `name` holding body (which ends with a newline)."""
+    found = [m for m in GENERATED_BLOCK.finditer(text) if m["name"] == name]
+    if not found:
+        raise KeyError(name)
+    m = found[0]
+    return text[:m.start("body")] + body + text[m.end("body"):]

@@ -106,16 +106,6 @@ def write_figures(out, results, modes, feature_sets, models, test_truth):
 
 
 # ----------------------------------------------------------------------------- CLI
-def parse_list(text, allowed, what, option):
-    items = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in items if s not in allowed]
-    if unknown:
-        raise InputError(f"{option}: unknown {what} {', '.join(map(repr, unknown))} (choose from {', '.join(allowed)})")
-    if not items:
-        raise InputError(f"{option}: no {what} given")
-    return list(dict.fromkeys(items))
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("dataset", help="NAAP-440e CSV (naap440v2.csv)")
@@ -131,28 +121,11 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def load_modes(path, modes, feature_sets):
-    """Load the table once; {(mode, fs): split arrays}, {mode: (n_train, n_test)}, {mode: y_test}."""
-    columns = list(dict.fromkeys(c for fs in feature_sets for c in FEATURE_SETS[fs]))
-    df = protocol.load_dataset(path, columns)
-    num_test = int((df["IsTest"] == 1).sum())
-    data, sizes, truth = {}, {}, {}
-    for mode in modes:
-        tr, te = protocol.mode_rows(mode, len(df) - num_test, num_test)
-        if len(te) < 2 or len(tr) < 2:
-            raise InputError(f"{path}: mode {mode} leaves {len(tr)} train / {len(te)} test rows; need at least 2 each")
-        sizes[mode] = (len(tr), len(te))
-        for fs in feature_sets:
-            data[(mode, fs)] = protocol.mode_split(df, FEATURE_SETS[fs], mode)
-        truth[mode] = data[(mode, feature_sets[0])][3]
-    return data, sizes, truth
-
-
 def main(args):
-    modes = parse_list(args.modes, MODES, "mode", "--modes")
-    models = parse_list(args.models, REGRESSOR_NAMES, "model", "--models")
+    modes = selection.parse_list(args.modes, MODES, "mode", "--modes")
+    models = selection.parse_list(args.models, REGRESSOR_NAMES, "model", "--models")
     models = [n for n in REGRESSOR_NAMES if n in models]  # table order
-    feature_sets = parse_list(args.feature_sets, list(FEATURE_SETS), "feature set", "--feature-sets")
+    feature_sets = selection.parse_list(args.feature_sets, list(FEATURE_SETS), "feature set", "--feature-sets")
     feature_sets = [fs for fs in FEATURE_SETS if fs in feature_sets]
     if args.estimators not in protocol.ESTIMATOR_SETS:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
@@ -163,7 +136,7 @@ def main(args):
         raise InputError("none of the selected models can extrapolate, and interpolation is not selected")
     if Path(args.out_dir).exists() and not args.force:  # fail before the long run
         raise InputError(f"{args.out_dir}: output directory already exists (use --force to replace it)")
-    data, sizes, truth = load_modes(args.dataset, modes, feature_sets)
+    data, sizes, truth = selection.load_modes(args.dataset, modes, feature_sets)
 
     from tqdm import tqdm
     totals = {}

@@ -284,7 +284,7 @@ def plot_baselines(frame, path, x_of, xlabel, x_ticks, groups, marks, cycle_ends
             by_k = rows.groupby("Epochs")[column]
             ks = np.array(sorted(by_k.groups))
             xs = [x_of(k) for k in ks]
-            color = ("0.25", "tab:purple", "tab:brown")[i % 3]
+            color = ("0.15", "darkgoldenrod", "teal")[i % 3]  # apart from the methods' C0..C9
             ax.fill_between(xs, by_k.min().loc[ks], by_k.max().loc[ks], color=color, alpha=0.12, lw=0)
             ax.plot(xs, (by_k.max() if best is max else by_k.min()).loc[ks], color=color, lw=2, marker="o", ms=3,
                     label=f"{group}: best per epoch count (band: all)")

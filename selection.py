@@ -31,7 +31,7 @@ import pandas as pd
 import sklearn
 
 import protocol
-from common import stop_pool
+from common import InputError, stop_pool
 
 SEARCH_SEED = 20221015
 GROUP_LIMIT_PER_FEATURE = 3  # at most 3 * |features| masks scored per round
@@ -392,3 +392,32 @@ def journal_key(dataset_bytes, estimators):
     set, the scikit-learn version and the code's hash."""
     settings = repr((protocol.NOISE_STD, protocol.SEEDS, estimators, sklearn.__version__, code_hash()))
     return hashlib.sha256(dataset_bytes + settings.encode()).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- inputs
+def parse_list(text, allowed, what, option):
+    """The comma-separated items of an option, each one of `allowed` (InputError otherwise)."""
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in items if s not in allowed]
+    if unknown:
+        raise InputError(f"{option}: unknown {what} {', '.join(map(repr, unknown))} (choose from {', '.join(allowed)})")
+    if not items:
+        raise InputError(f"{option}: no {what} given")
+    return list(dict.fromkeys(items))
+
+
+def load_modes(path, modes, feature_sets):
+    """Load the table once; {(mode, fs): split arrays}, {mode: (n_train, n_test)}, {mode: y_test}."""
+    columns = list(dict.fromkeys(c for fs in feature_sets for c in protocol.FEATURE_SETS_V2[fs]))
+    df = protocol.load_dataset(path, columns)
+    num_test = int((df["IsTest"] == 1).sum())
+    data, sizes, truth = {}, {}, {}
+    for mode in modes:
+        tr, te = protocol.mode_rows(mode, len(df) - num_test, num_test)
+        if len(te) < 2 or len(tr) < 2:
+            raise InputError(f"{path}: mode {mode} leaves {len(tr)} train / {len(te)} test rows; need at least 2 each")
+        sizes[mode] = (len(tr), len(te))
+        for fs in feature_sets:
+            data[(mode, fs)] = protocol.mode_split(df, protocol.FEATURE_SETS_V2[fs], mode)
+        truth[mode] = data[(mode, feature_sets[0])][3]
+    return data, sizes, truth

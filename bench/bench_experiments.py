@@ -1,15 +1,18 @@
-"""Benchmark: run_experiments.py against a plain serial run of the same protocol, same output.
+"""Benchmark: run_experiments.py against a plain serial run of the same protocol, per estimator set.
 
 The plain run is the straightforward implementation: for every feature set and regressor,
-run_experiments.evaluate_plain([name]) (a fresh estimator, refitted for each of the 5 seeds), then
-two figures drawn from scratch with pyplot's defaults (6.4 x 4.8 in, 100 dpi), in one process.
-The project run is `run_experiments.py DATASET OUT --jobs N` (prefix-shared ensembles, one fit
-for deterministic regressors, a process pool, blitted figures). Both run as subprocesses of this
-script (same interpreter, environment and machine, one after the other); the benchmark fails
-unless their results.csv are identical.
+protocol.evaluate_plain([name]) (a fresh estimator, refitted for each of the 5 seeds), then two
+figures drawn from scratch with pyplot at the project's figure size and dpi (figures.FIGURE_SIZE,
+figures.FIGURE_DPI), in one process. The project run is `run_experiments.py DATASET OUT --jobs N
+--estimators E` (prefix-shared ensembles, one fit for deterministic regressors, a process pool,
+blitted figures). Each is timed twice: without figures (fits and tables only: the plain run with
+--no-figures, the project run without OUT_DIR, which prints the table) and with them, so that the
+fits and the figures are reported separately. All runs are subprocesses of this script (same
+interpreter, environment and machine, one after the other); the benchmark exits non-zero unless
+the plain and project results.csv are identical.
 
-Usage:  python bench/bench_experiments.py [naap440.csv] [--repeat N] [--jobs N]
-        python bench/bench_experiments.py --plain DATASET OUT_DIR   (the plain run alone)
+Usage:  python bench/bench_experiments.py [naap440.csv] [--repeat N] [--jobs N] [--estimators paper,sklearn]
+        python bench/bench_experiments.py --plain DATASET OUT_DIR [--estimators E] [--no-figures]
 Prints each run's wall and CPU seconds, the machine's load, and the plain / project ratios. The
 wall ratio needs the cores to be free: on a machine shared with other work, the project's two
 workers get what the scheduler leaves them, and the ratio falls toward the CPU-seconds ratio.
@@ -28,7 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import run_experiments as rx  # noqa: E402
+import figures  # noqa: E402
+import protocol  # noqa: E402
 from common import InputError, reference_data_dir, run_cli  # noqa: E402
 
 def plain_rank_matrix(pred, y_test, title, path):
@@ -38,7 +42,7 @@ def plain_rank_matrix(pred, y_test, title, path):
     n = len(pred)
     matrix = np.zeros((n, n))
     matrix[np.argsort(pred, kind="stable"), np.arange(n)] = 1
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=figures.FIGURE_SIZE, dpi=figures.FIGURE_DPI)
     ax.imshow(matrix, cmap="Greys", origin="lower", extent=(0.5, n + 0.5, 0.5, n + 0.5))
     ax.set_xlabel("predicted rank")
     ax.set_ylabel("true rank")
@@ -52,7 +56,7 @@ def plain_scatter(pred, y_test, title, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=figures.FIGURE_SIZE, dpi=figures.FIGURE_DPI)
     ax.scatter(y_test, pred, s=14)
     lo, hi = min(np.min(pred), np.min(y_test)), max(np.max(pred), np.max(y_test))
     ax.plot([lo, hi], [lo, hi], color="0.6", lw=1)
@@ -65,32 +69,31 @@ def plain_scatter(pred, y_test, title, path):
     plt.close(fig)
 
 
-def plain_run(dataset, out_dir):
-    """The straightforward implementation, serial: same results.csv, results.md, figures, summary."""
+def plain_run(dataset, out_dir, estimators, draw):
+    """The straightforward implementation, serial: the same results.csv (and figures if draw)."""
     out_dir = Path(out_dir)
-    df = rx.load_dataset(dataset, list(dict.fromkeys(c for cols in rx.FEATURE_SETS.values() for c in cols)))
-    for sub in ("rank_matrix", "scatter"):
-        (out_dir / "figures" / sub).mkdir(parents=True, exist_ok=True)
+    df = protocol.load_dataset(dataset, list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols)))
+    figures.make_figure_dirs(out_dir / "figures")
     results, y_tests = {}, {}
-    for features, columns in rx.FEATURE_SETS.items():
-        data = rx.split(df, columns)
+    for features, columns in protocol.FEATURE_SETS.items():
+        data = protocol.split(df, columns)
         y_tests[features] = data[3]
-        for name in rx.REGRESSORS:
-            run = rx.evaluate_plain([name], *data)[name]
+        for name in protocol.BASELINE_NAMES:
+            run = protocol.evaluate_plain([name], *data, estimators=estimators)[name]
             results.setdefault(features, {})[name] = run
-            rank_path, scatter_path = rx.figure_paths(out_dir / "figures", name, features)
-            title = rx.figure_title(name, features, run)
-            plain_rank_matrix(run["pred"], data[3], title, rank_path)
-            plain_scatter(run["pred"], data[3], title, scatter_path)
-    frame = rx.results_frame(results, y_tests)
-    (out_dir / "results.csv").write_text(frame[rx.RESULT_COLUMNS].to_csv(index=False))
-    (out_dir / "results_extended.csv").write_text(frame.to_csv(index=False))
-    (out_dir / "results.md").write_text(rx.markdown_table(frame))
-    rx.plot_summary(frame, out_dir / "summary.png")
+            if draw:
+                rank_path, scatter_path = figures.figure_paths(out_dir / "figures", name, features)
+                title = figures.figure_title(name, features, run)
+                plain_rank_matrix(run["pred"], data[3], title, rank_path)
+                plain_scatter(run["pred"], data[3], title, scatter_path)
+    frame = protocol.results_frame(results, y_tests)
+    (out_dir / "results.csv").write_text(frame[protocol.RESULT_COLUMNS].to_csv(index=False))
+    if draw:
+        figures.plot_summary(frame, out_dir / "summary.png")
 
 
 def timed(cmd):
-    """(wall seconds, CPU seconds of the child and its workers) of one subprocess run."""
+    """(wall seconds, CPU seconds of the child and its workers, stdout) of one subprocess run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -98,7 +101,7 @@ def timed(cmd):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{done.stderr}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout
 
 
 def parse_args(argv=None):
@@ -106,40 +109,66 @@ def parse_args(argv=None):
     parser.add_argument("dataset", nargs="?", help="NAAP-440 CSV (default: the reference data's naap440.csv)")
     parser.add_argument("out_dir", nargs="?", help="with --plain: where the plain run writes")
     parser.add_argument("--plain", action="store_true", help="only do the plain run into OUT_DIR")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each (the best and all are shown)")
-    parser.add_argument("--jobs", type=int, default=rx.available_cores(), help="--jobs for run_experiments.py")
+    parser.add_argument("--no-figures", action="store_true", help="with --plain: fits and results.csv only")
+    parser.add_argument("--estimators", default=",".join(protocol.ESTIMATOR_SETS), help="estimator sets to time")
+    parser.add_argument("--repeat", default="1", help="runs of each (the best and all are shown)")
+    parser.add_argument("--jobs", default=str(protocol.available_cores()), help="--jobs for run_experiments.py")
     return parser.parse_args(argv)
 
 
 def main(args):
     dataset = args.dataset or reference_data_dir() / "naap440.csv"
+    sets = [s.strip() for s in args.estimators.split(",") if s.strip()]
+    bad = [s for s in sets if s not in protocol.ESTIMATOR_SETS]
+    if bad or not sets:
+        raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
+    try:
+        repeat, jobs = int(args.repeat), int(args.jobs)
+    except ValueError:
+        raise InputError("--repeat and --jobs take whole numbers") from None
+    if repeat < 1 or jobs < 1:
+        raise InputError("--repeat and --jobs must be at least 1")
     if args.plain:
-        if args.out_dir is None:
-            raise InputError("--plain needs DATASET and OUT_DIR")
-        plain_run(dataset, args.out_dir)
+        if args.out_dir is None or len(sets) != 1:
+            raise InputError("--plain needs DATASET, OUT_DIR and one --estimators set")
+        plain_run(dataset, args.out_dir, sets[0], draw=not args.no_figures)
         return
-    print(f"{rx.available_cores()} cores, load average {os.getloadavg()[0]:.2f} at start; dataset {dataset}")
-    times = {"plain": [], "project": []}
+    print(f"{protocol.available_cores()} cores, load average {os.getloadavg()[0]:.2f} at start; dataset {dataset}")
+    failed = False
     with tempfile.TemporaryDirectory() as tmp:
-        outputs = {}
-        for i in range(args.repeat):
-            for kind in ("plain", "project"):
-                out = Path(tmp) / f"{kind}{i}"
-                if kind == "plain":
-                    cmd = [sys.executable, __file__, "--plain", dataset, out]
-                else:
-                    cmd = [sys.executable, ROOT / "run_experiments.py", dataset, out, "--jobs", str(args.jobs),
-                           "--no-progress"]
-                times[kind].append(timed(list(map(str, cmd))))
-                produced = [(out / name).read_bytes() for name in ("results.csv", "results_extended.csv")]
-                if produced != outputs.setdefault("plain", produced):
-                    raise SystemExit(f"results differ from the plain run's: {kind} run {i}")
-                print(f"{kind:8s} run {i + 1}: {times[kind][-1][0]:6.1f} s wall, {times[kind][-1][1]:6.1f} s CPU",
-                      flush=True)
-    (plain, plain_cpu), (project, project_cpu) = min(times["plain"]), min(times["project"])
-    print(f"identical results.csv; best wall: plain {plain:.1f} s, project {project:.1f} s (--jobs {args.jobs}): "
-          f"speedup {plain / project:.1f}x (CPU seconds {plain_cpu:.1f} / {project_cpu:.1f} = "
-          f"{plain_cpu / project_cpu:.1f}x); load average {os.getloadavg()[0]:.2f} at end")
+        for estimators in sets:
+            times = {}
+            for i in range(repeat):
+                for kind in ("plain", "project"):
+                    for draw in (False, True):
+                        out = Path(tmp) / f"{estimators}-{kind}-{draw}-{i}"
+                        if kind == "plain":
+                            cmd = [sys.executable, __file__, "--plain", dataset, out, "--estimators", estimators]
+                            cmd += [] if draw else ["--no-figures"]
+                        else:
+                            cmd = [sys.executable, ROOT / "run_experiments.py", dataset] + ([out] if draw else [])
+                            cmd += ["--jobs", str(jobs), "--estimators", estimators, "--no-progress"]
+                        wall, cpu, stdout = timed(list(map(str, cmd)))
+                        times.setdefault((kind, draw), []).append((wall, cpu))
+                        if draw and (out / "results.csv").read_bytes() != (Path(tmp) / f"{estimators}-plain-True-{i}" / "results.csv").read_bytes():
+                            print(f"{estimators}: the project's results.csv differs from the plain run's (run {i + 1})")
+                            failed = True
+                        label = f"{kind} {'fits + figures' if draw else 'fits only'}"
+                        print(f"{estimators:8s} {label:22s} run {i + 1}: {wall:6.1f} s wall, {cpu:6.1f} s CPU", flush=True)
+            best = {key: min(values) for key, values in times.items()}
+            for draw, label in ((False, "fits only"), (True, "fits + figures")):
+                (pw, pc), (jw, jc) = best[("plain", draw)], best[("project", draw)]
+                print(f"{estimators}, {label}: plain {pw:.1f} s, project {jw:.1f} s (--jobs {jobs}): "
+                      f"{pw / jw:.1f}x wall, {pc / jc:.1f}x CPU ({pc:.1f} / {jc:.1f} s)")
+            (_, pf), (_, jf) = best[("plain", True)], best[("project", True)]
+            (_, pn), (_, jn) = best[("plain", False)], best[("project", False)]
+            print(f"{estimators}, the 192 figures alone (CPU with - without figures): plain {pf - pn:.1f} s, "
+                  f"project {jf - jn:.1f} s")
+    print(f"load average {os.getloadavg()[0]:.2f} at end")
+    if failed:
+        sys.exit(1)
+    print("identical results.csv: yes")
+
 
 if __name__ == "__main__":
     run_cli(main, parse_args())

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import feature_selection as fs  # noqa: E402
+import protocol  # noqa: E402
+import selection  # noqa: E402
 from common import InputError, run_cli  # noqa: E402
 
 DEFAULT_MODELS = "Gradient Boosting (N=25),Gradient Boosting (N=50),SVR (Polynomial kernel)"
@@ -49,16 +50,17 @@ def parse_args(argv=None):
     p.add_argument("--modes", default="interpolation")
     p.add_argument("--models", default=DEFAULT_MODELS)
     p.add_argument("--feature-sets", default=DEFAULT_FEATURE_SETS)
-    p.add_argument("--jobs", type=int, default=fs.rx.available_cores())
+    p.add_argument("--jobs", type=int, default=protocol.available_cores())
+    p.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS, choices=protocol.ESTIMATOR_SETS)
     return p.parse_args(argv)
 
 
 def main(args):
-    modes = fs.parse_list(args.modes, fs.MODES, "mode", "--modes")
-    models = fs.parse_list(args.models, fs.REGRESSOR_NAMES, "model", "--models")
-    feature_sets = fs.parse_list(args.feature_sets, list(fs.FEATURE_SETS), "feature set", "--feature-sets")
-    data, _, _ = fs.load_modes(args.dataset, modes, feature_sets)
-    jobs = fs.plan_jobs(modes, feature_sets, models)
+    modes = selection.parse_list(args.modes, protocol.MODES, "mode", "--modes")
+    models = selection.parse_list(args.models, protocol.PAPER2_NAMES, "model", "--models")
+    feature_sets = selection.parse_list(args.feature_sets, list(protocol.FEATURE_SETS_V2), "feature set", "--feature-sets")
+    data, _, _ = selection.load_modes(args.dataset, modes, feature_sets)
+    jobs = selection.plan_jobs(modes, feature_sets, models)
     if not jobs:
         raise InputError("nothing to run")
 
@@ -67,7 +69,7 @@ def main(args):
     plain = {}
     for mode, fset, names in jobs:
         for name in names:  # each regressor on its own, nothing shared, serial
-            got = fs.run_job((mode, fset, (name,)), data[(mode, fset)], shared=False)
+            got = selection.run_job((mode, fset, (name,)), data[(mode, fset)], args.estimators, shared=False)
             plain[(mode, fset, name)] = got[name]
     t_plain = time.perf_counter() - t
 
@@ -76,7 +78,7 @@ def main(args):
     timings, identical = {}, True
     for n in dict.fromkeys([1, workers]):
         t = time.perf_counter()
-        fast = fs.run_jobs(jobs, data, n, shared=True)
+        fast = selection.run_jobs(jobs, data, n, args.estimators, shared=True)
         timings[n] = time.perf_counter() - t
         identical = identical and same(plain, fast)
 

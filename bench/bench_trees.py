@@ -31,7 +31,7 @@ from sklearn.tree import DecisionTreeRegressor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ensembles  # noqa: E402
-import feature_selection as fs  # noqa: E402
+import selection  # noqa: E402
 import trees  # noqa: E402
 from common import run_cli  # noqa: E402
 
@@ -79,7 +79,7 @@ def tied_sort_work(model, X, weights):
 
 
 def main(args):
-    data, _, _ = fs.load_modes(args.dataset, ["interpolation"], list(SEARCH_SUBSETS))
+    data, _, _ = selection.load_modes(args.dataset, ["interpolation"], list(SEARCH_SUBSETS))
     floor = 0.0
     print(f"{'feature set':16} {'family':18} {'sklearn ms':>10} {'trees.py ms':>11} {'speed-up':>8} "
           f"{'tied sort work':>14} {'N=200 floor CPU-s':>18}")

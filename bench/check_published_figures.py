@@ -83,7 +83,9 @@ MAX_X_RESIDUAL_PX = 1.0  # the x map must fit every column this well
 FIT_SEARCH_PX, FIT_COARSE_PX, FIT_STEP_PX = 3.0, 0.25, 0.02  # a marker's centre is searched this far
 # from its blob's, in coarse steps, then in fine steps around the best coarse one
 OCCLUSION_DILATION_PX = 1  # orange pixels, grown by this, hide what lies under them (blends too)
-MIN_VISIBLE_SHARE = 0.5  # a marker is read when this share of its disc is visible, ...
+# a marker is read when this share of its disc is visible (a blue one half covered by an orange
+# one is too uncertain; an orange one is covered only by grid lines: two crossing ones hide 2/3)
+MIN_VISIBLE_SHARE = {"blue": 0.5, "orange": 0.25}
 MAX_MISFIT = 0.25  # ... the disc explains the coverage around it to this rms (JPEG blurs orange most)
 # and its centre lies inside the search range
 MIN_CALIBRATION_POINTS = 4  # readable blue markers needed for the y map
@@ -368,7 +370,7 @@ def digitize(path, truth):
             y0 = sum(p["y"] * p["area"] for p in parts) / sum(p["area"] for p in parts)
             y, visible, misfit = _fit_centre_y(coverage[colour], known, a + b * i, y0, radius[colour])
             inside = abs(y - y0) < FIT_SEARCH_PX - FIT_COARSE_PX
-            if visible >= MIN_VISIBLE_SHARE and misfit <= MAX_MISFIT and inside:
+            if visible >= MIN_VISIBLE_SHARE[colour] and misfit <= MAX_MISFIT and inside:
                 centres[colour][i] = y
     calibration = sorted(centres["blue"])
     if len(calibration) < MIN_CALIBRATION_POINTS:

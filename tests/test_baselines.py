@@ -3,6 +3,10 @@ table with a zero-cost CSV built here, the paper's regressors against the publis
 bad input (one line, exit 2, nothing written)."""
 import itertools
 import math
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -12,7 +16,7 @@ import scipy.stats
 import baselines
 import protocol
 from common import run_cli
-from conftest import run_script
+from conftest import ROOT, live_processes, run_script
 
 NUM_TRAIN, NUM_TEST = 40, 12  # the small table: enough for 9-NN and for precision at 10
 
@@ -122,7 +126,8 @@ def test_regressor_feature_sets_are_the_papers():
     assert baselines.regressor_columns(0) == protocol.FEATURE_SETS["Scheme"]
     for k in protocol.QUANT_EPOCHS:
         assert baselines.regressor_columns(k) == protocol.FEATURE_SETS[f"Scheme + Quantitative {k} epochs"]
-    assert baselines.regressor_columns(2, ["zen"]) == protocol.FULL_SCHEME_FEATURES + ["zen"] + protocol.epoch_features(2)
+    assert baselines.regressor_columns(2, ["zen"]) == (protocol.FULL_SCHEME_FEATURES + ["zen"]
+                                                       + protocol.epoch_features(2))
 
 
 # ----------------------------------------------------------------------------- the script, chained
@@ -288,3 +293,25 @@ def test_bad_input_from_the_command_line(small, tmp_path):
     done = run_script("baselines.py", small[0] / "small.csv", tmp_path / "out", "--jobs", "-1")
     assert (done.returncode, done.stdout, done.stderr.count("\n")) == (2, "", 1), done.stderr
     assert "--jobs -1" in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_sigterm_leaves_no_partial_output_and_no_workers(small, tmp_path):
+    # a scheduler stopping the job (kill PID) while the forked workers score the regressors
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(ROOT / "baselines.py"), str(small[0] / "small.csv"), str(out), "--jobs", "2"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (list(tmp_path.glob(".out.*.tmp")) and
+               sum(parent == proc.pid for parent, _ in live_processes().values()) >= 2):
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before its workers started"
+        time.sleep(0.05)
+    workers = [p for p, (parent, _) in live_processes().items() if parent == proc.pid]
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err.splitlines()[-1] == "terminated (SIGTERM): no partial output left behind" and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    deadline = time.monotonic() + 10
+    while set(workers) & live_processes().keys() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(workers) & live_processes().keys()  # the pool's workers went with it

@@ -14,8 +14,8 @@ import pytest
 import figures
 import protocol
 import run_experiments as rx
-from common import run_cli
-from conftest import run_script
+from common import generated_blocks, run_cli
+from conftest import ROOT, run_script
 
 ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
 RUN_KEYS = ("mae", "violations", "max_violations", "score", "seed")
@@ -55,6 +55,7 @@ def machine_runs(ref_dir, tmp_path_factory):
                               "--jobs", jobs, "--no-progress", env=machine_env(npy, coretype, threads))
             assert done.returncode == 0, (estimators, machine, done.stderr)
             runs[(estimators, machine)] = (out / "results.csv").read_bytes()
+            runs[(estimators, machine, "md")] = (out / "results.md").read_text()
     return runs
 
 
@@ -125,6 +126,20 @@ def test_sklearn_set_equals_its_reference_and_every_machine_agrees(machine_runs,
             assert outputs["avx2-like"] == reference[estimators]
     published = published_rows(ref_dir / "published_results.csv")
     assert machine_runs[("paper", "baseline")].decode().splitlines()[1:] == published
+
+
+def test_docs_tables_are_what_the_code_produces(full_run, machine_runs):
+    """The generated tables of the docs (bench/update_docs.py) equal this session's results.md."""
+    out, _ = full_run
+    expected = {"results-paper": (out / "results.md").read_text(),
+                "results-sklearn": machine_runs[("sklearn", "avx2-like", "md")]}
+    found = set()
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for name, body in generated_blocks(path.read_text()).items():
+            if name in expected:
+                assert body == expected[name], (path.name, name)
+                found.add(name)
+    assert found == set(expected)
 
 
 def test_figures(full_run):

@@ -102,7 +102,7 @@ def test_intervals_hand_worked():
 
 
 def test_percentile_interval():
-    assert uncertainty.percentile_interval(np.arange(101.0)) == (2.5, 97.5)
+    assert uncertainty.percentile_interval(np.arange(101.0)) == pytest.approx((2.5, 97.5))
     assert uncertainty.percentile_interval([1.0, math.nan, 1.0]) == (1.0, 1.0)
     assert all(math.isnan(v) for v in uncertainty.percentile_interval([math.nan]))
 
@@ -174,10 +174,10 @@ def test_best_shares_split_ties():
 
 
 def test_splits_summary_and_pairs_by_hand():
-    runs = runs_frame([(1, "a", "F", 0.10, 2, 0.5), (1, "b", "F", 0.20, 5, 0.1),
-                       (2, "a", "F", 0.30, 4, 0.3), (2, "b", "F", 0.20, 3, 0.2),
-                       (3, "a", "F", 0.20, 0, 0.7), (3, "b", "F", 0.20, 4, 0.0)])
-    fixed = pd.DataFrame({"Model": ["a", "b"], "Features": ["F", "F"], "MeanAbsoluteError": [0.11, 0.12],
+    runs = runs_frame([(1, "a", "Scheme", 0.10, 2, 0.5), (1, "b", "Scheme", 0.20, 5, 0.1),
+                       (2, "a", "Scheme", 0.30, 4, 0.3), (2, "b", "Scheme", 0.20, 3, 0.2),
+                       (3, "a", "Scheme", 0.20, 0, 0.7), (3, "b", "Scheme", 0.20, 4, 0.0)])
+    fixed = pd.DataFrame({"Model": ["a", "b"], "Features": ["Scheme", "Scheme"], "MeanAbsoluteError": [0.11, 0.12],
                           "NumViolations": [1, 2], "KendallTau": [0.9, 0.8]})
     summary = uncertainty.splits_summary(runs, fixed).set_index("Model")
     assert list(summary.reset_index().columns) == uncertainty.SUMMARY_COLUMNS
@@ -186,14 +186,15 @@ def test_splits_summary_and_pairs_by_hand():
     assert a["MAE_mean"] == pytest.approx(0.2) and a["MAE_sd"] == pytest.approx(0.1)
     # percentiles of (0, 2, 4) at 2.5 and 97.5, linear: 0 + 0.05 * 2 and 4 - 0.05 * 2
     assert a["NumViolations_lo"] == pytest.approx(0.1) and a["NumViolations_hi"] == pytest.approx(3.9)
-    assert a["NumViolations_fixed"] == 1 and a["BestShare"] == pytest.approx(2 / 3)
-    assert summary.loc["b", "BestShare"] == pytest.approx(1 / 3)
+    # shares are written with 4 decimals
+    assert a["NumViolations_fixed"] == 1 and a["BestShare"] == pytest.approx(2 / 3, abs=1e-4)
+    assert summary.loc["b", "BestShare"] == pytest.approx(1 / 3, abs=1e-4)
     pairs = uncertainty.pairs_frame(runs, fixed)
     assert len(pairs) == 1
     p = pairs.iloc[0]
     # leader a (1 violation on the fixed split); b - a per split: 3, -1, 4
     assert p["Leader"] == "a" and p["Model"] == "b" and p["ViolationsDiff_fixed"] == 1
-    assert p["ViolationsDiff_mean"] == pytest.approx(2.0) and p["LeaderAheadShare"] == pytest.approx(2 / 3)
+    assert p["ViolationsDiff_mean"] == pytest.approx(2.0) and p["LeaderAheadShare"] == pytest.approx(2 / 3, abs=1e-4)
     assert not p["Survives"]  # b was ahead on split 2
     md = uncertainty.splits_markdown(uncertainty.splits_summary(runs, fixed), pairs, 3)
     assert "| a | 2.0 +- 2.0 [0.1, 3.9] | 1 |" in md
@@ -236,22 +237,33 @@ def test_figures_with_intervals(tmp_path):
 
 
 # ----------------------------------------------------------------------------- --splits on the command line
-def test_splits_zero_leaves_results_csv_unchanged(ref_dir, tmp_path):
-    outs = {}
-    for label, extra in (("default", []), ("zero", ["--splits", "0"]), ("two", ["--splits", "2"])):
-        outs[label] = tmp_path / label
-        done = run_script("run_experiments.py", ref_dir / "naap440.csv", outs[label], "--no-baselines",
-                          "--no-progress", "--predictor", f"Ridge={CASES}:make", *extra)
-        assert done.returncode == 0, done.stderr
-    assert (outs["default"] / "results.csv").read_bytes() == (outs["zero"] / "results.csv").read_bytes()
-    assert (outs["default"] / "results.csv").read_bytes() == (outs["two"] / "results.csv").read_bytes()
-    assert not (outs["zero"] / "results_splits.csv").exists()
-    summary = pd.read_csv(outs["two"] / "results_splits.csv")
+def test_splits_outputs_and_results_csv_unchanged(ref_dir, tmp_path, capsys):
+    out = tmp_path / "two"
+    plugins = ["--predictor", f"Ridge={CASES}:make", "--predictor", f"Noise={CASES}:make_seeded"]
+    done = run_script("run_experiments.py", ref_dir / "naap440.csv", out, "--no-baselines", "--no-progress",
+                      "--splits", "2", *plugins)
+    assert done.returncode == 0, done.stderr
+    # --splits 0 (the default) is the published split alone: the same results.csv as with splits
+    frame = rx.main(rx.parse_args([str(ref_dir / "naap440.csv"), "--no-baselines", "--no-progress", "--splits", "0",
+                                   *plugins]))
+    assert "other splits" not in capsys.readouterr().out
+    assert frame[protocol.RESULT_COLUMNS].to_csv(index=False) == (out / "results.csv").read_text()
+    assert frame.to_csv(index=False) == (out / "results_extended.csv").read_text()
+    runs = pd.read_csv(out / "results_splits_runs.csv")
+    assert list(runs.columns) == uncertainty.RUN_COLUMNS and len(runs) == 2 * 2 * len(protocol.FEATURE_SETS)
+    assert sorted(set(runs["Split"])) == [1, 2] and (runs["MaxViolations"] == 780).all()
+    summary = pd.read_csv(out / "results_splits.csv")
     assert list(summary.columns) == uncertainty.SUMMARY_COLUMNS and (summary["Splits"] == 2).all()
-    fixed = pd.read_csv(outs["two"] / "results.csv")
-    assert list(summary["NumViolations_fixed"]) == list(fixed["NumViolations"])
-    # one regressor: it is the best on every split
-    assert (summary["BestShare"] == 1.0).all()
+    assert list(summary["Model"]) == ["Ridge"] * 4 + ["Noise"] * 4
+    assert list(summary["NumViolations_fixed"]) == list(frame["NumViolations"])
+    # every split has a best regressor: a feature set's shares add up to 1
+    assert np.allclose(summary.groupby("Features")["BestShare"].sum(), 1.0)
+    md = (out / "results_splits.md").read_text()
+    rows = [line.split(" | ")[0] for line in md.splitlines() if line.startswith("| Ridge | ") or line.startswith("| Noise | ")]
+    assert len(rows) == 8
+    pairs = pd.read_csv(out / "results_splits_pairs.csv")
+    assert list(pairs.columns) == uncertainty.PAIR_COLUMNS and len(pairs) == len(protocol.FEATURE_SETS)
+    assert (out / "splits.png").stat().st_size > 10000
 
 
 def run_main(argv, capsys):
