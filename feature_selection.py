@@ -76,7 +76,8 @@ import numpy as np
 import figures
 import protocol
 import selection
-from common import InputError, atomic_output_dir, atomic_write_text, run_cli
+from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text,
+                    check_outputs_not_inputs, run_cli)
 
 DEFAULT_OUT_DIR = "results/feature_selection"
 MODES = protocol.MODES
@@ -107,7 +108,7 @@ def write_figures(out, results, modes, feature_sets, models, test_truth):
 
 # ----------------------------------------------------------------------------- CLI
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("dataset", help="NAAP-440e CSV (naap440v2.csv)")
     p.add_argument("out_dir", nargs="?", default=DEFAULT_OUT_DIR, help=f"output directory (default {DEFAULT_OUT_DIR})")
     p.add_argument("--modes", default=",".join(MODES), help="comma-separated modes (default all)")
@@ -136,6 +137,7 @@ def main(args):
         raise InputError("none of the selected models can extrapolate, and interpolation is not selected")
     if Path(args.out_dir).exists() and not args.force:  # fail before the long run
         raise InputError(f"{args.out_dir}: output directory already exists (use --force to replace it)")
+    check_outputs_not_inputs([args.out_dir], [args.dataset])
     data, sizes, truth = selection.load_modes(args.dataset, modes, feature_sets)
 
     from tqdm import tqdm

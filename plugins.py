@@ -9,9 +9,10 @@ scaled features of each feature set, exactly as it calls the baselines' (protoco
 
 What a bad plug-in gets: an InputError whose one line names the predictor and the problem
 (`--predictor GP: ...`), for a malformed spec, a NAME that is empty, repeated or a protocol
-regressor's (or whose file-name form is one's: figures are named by it), a module that cannot
+regressor's (or whose file-name form is one's: figures are named by it) or that holds '|' or a
+control character (it is a Markdown table cell and a CSV field), a module that cannot
 be imported or a file that is missing, no such factory, a factory that raises or returns an
-object without fit/predict, and, in the smoke check (check_plugins) or the run itself (guarded),
+object without fit/predict, and, in the smoke check (smoke_check) or the run itself (guarded),
 fit or predict raising, a prediction of the wrong length, or NaN/infinite predictions.
 """
 import importlib
@@ -63,6 +64,9 @@ def check_names(names, estimators=protocol.DEFAULT_ESTIMATORS):
     not the same file name (protocol.slug) as another model's, since figures are named by it."""
     taken = {protocol.slug(n): n for n in protocol.REGRESSORS[estimators]}
     for name in names:
+        if "|" in name or not name.isprintable():
+            raise InputError(f"{_where(name)}: the name may not hold '|' or control characters (it is a cell of "
+                             "results.md); choose another NAME")
         if name in protocol.REGRESSORS[estimators]:
             raise InputError(f"{_where(name)}: the name is a baseline regressor's; choose another NAME")
         key = protocol.slug(name)
@@ -100,11 +104,11 @@ def _import(name, module):
         raise InputError(f"{_where(name)}: cannot import {module} ({_describe(e)})") from None
 
 
-def _check_object(name, obj, what="the factory"):
+def _check_object(name, obj):
     missing = [m for m in ("fit", "predict") if not callable(getattr(obj, m, None))]
     if missing:
-        raise InputError(f"{_where(name)}: {what} returned a {type(obj).__name__} without "
-                         f"{' or '.join(missing)}(); expected an object with fit(X, y) and predict(X)")
+        raise InputError(f"{_where(name)}: the factory returned a {type(obj).__name__} without "
+                         f"{' or '.join(m + '()' for m in missing)}; expected an object with fit(X, y) and predict(X)")
 
 
 def load_plugin(spec):
@@ -122,6 +126,19 @@ def load_plugin(spec):
         raise InputError(f"{_where(name)}: {factory_name}() raised {_describe(e)}") from None
     _check_object(name, obj)
     return name, factory
+
+
+def source_files(specs):
+    """The files the loaded plug-ins of `specs` were read from (inputs of the run: an OUT_DIR may
+    not hold them)."""
+    files = []
+    for spec in specs:
+        _, module, _ = parse_spec(spec)
+        path = module if module.endswith(".py") or "/" in module or os.sep in module else \
+            getattr(sys.modules.get(module), "__file__", None)
+        if path:
+            files.append(path)
+    return files
 
 
 def checked_predictions(name, pred, n, context):

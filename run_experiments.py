@@ -61,11 +61,11 @@ import figures  # noqa: E402
 import plugins  # noqa: E402
 import protocol  # noqa: E402
 import uncertainty  # noqa: E402
-from common import InputError, atomic_output_dir, atomic_write_text, run_cli  # noqa: E402
+from common import InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text, check_outputs_not_inputs, run_cli  # noqa: E402
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", help="NAAP-440 CSV, e.g. naap440.csv")
     parser.add_argument("out_dir", nargs="?", help="output directory (without it the table is printed)")
     parser.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS,
@@ -133,6 +133,9 @@ def main(args):
             print()
             print(uncertainty.splits_markdown(summary, pairs, num_splits), end="")
         return frame
+    # replacing OUT_DIR (--force) must not delete what this run reads
+    check_outputs_not_inputs([args.out_dir], [args.dataset, *([args.compare] if args.compare else []),
+                                              *plugins.source_files(args.predictor)])
     with atomic_output_dir(args.out_dir, args.force) as tmp:
         figures.make_figure_dirs(tmp / "figures")
         draw = functools.partial(figures.write_run_figures, tmp / "figures")  # runs in the workers

@@ -74,28 +74,46 @@ def resample_indices(n, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED):
     return np.sort(rng.integers(0, n, size=(resamples, n)), axis=1)
 
 
+def resample_counts(indices, num_models):
+    """(resamples, num_models) int64: how often each test model was drawn in each resample."""
+    resamples = indices.shape[0]
+    offsets = indices + num_models * np.arange(resamples)[:, None]
+    return np.bincount(offsets.ravel(), minlength=resamples * num_models).reshape(resamples, num_models)
+
+
 def bootstrap_values(pred, y_test, indices):
     """{MAE, KendallTau, NumViolations: one value per resample} of a run's predictions (test rows
-    in ground-truth order) over the resamples `indices` (resample_indices); see the docstring."""
+    in ground-truth order) over the resamples `indices` (resample_indices); see the docstring.
+
+    A resample is scored from its draw counts c (a drawn model's copies sit together, in
+    ground-truth order): a statistic summed over pairs of positions is the sum over pairs of
+    models a < b of c[a] c[b] times that pair's value, plus c[a](c[a]-1)/2 pairs of copies of one
+    model (tied in prediction and truth: neither a violation nor concordant). Integer arithmetic
+    (no BLAS): the same counts on every machine."""
     pred, y_test = np.asarray(pred, dtype=float), np.asarray(y_test, dtype=float)
-    n = indices.shape[1]
-    P, Y = pred[indices], y_test[indices]
-    i, j = np.triu_indices(n, 1)  # every pair of positions a < b of a resample
-    dp, dy = np.sign(P[:, j] - P[:, i]), np.sign(Y[:, j] - Y[:, i])
-    different = indices[:, j] != indices[:, i]  # two different models (ground-truth order i < j)
-    # a violation: the later model in ground-truth order is predicted strictly lower (ties in the
-    # prediction keep ground-truth order under the stable sort of metrics.monotonicity)
-    violations = ((dp < 0) & different).sum(axis=1)
-    num_pairs = different.sum(axis=1)
-    max_violations = n * (n - 1) // 2
+    m, n = len(pred), indices.shape[1]
+    counts = resample_counts(indices, m)
+    upper = np.triu(np.ones((m, m), dtype=bool), 1)  # pairs of models a < b (ground-truth order)
+    dp, dy = np.sign(pred[None, :] - pred[:, None]), np.sign(y_test[None, :] - y_test[:, None])  # [a, b]: b - a
+
+    def pair_sum(mask):
+        """Per resample: the pairs of positions on two different models a < b where mask[a, b]."""
+        return ((counts @ (mask & upper).astype(np.int64)) * counts).sum(axis=1)
+
+    same = (counts * (counts - 1) // 2).sum(axis=1)  # pairs of copies of one model
+    total = n * (n - 1) // 2
+    # a violation: the later model in ground-truth order predicted strictly lower (equal
+    # predictions keep ground-truth order under metrics.monotonicity's stable sort)
+    violations, different_pairs = pair_sum(dp < 0), total - same
+    tied_pred, tied_truth = same + pair_sum(dp == 0), same + pair_sum(dy == 0)
+    concordant, discordant = pair_sum(dp * dy > 0), pair_sum(dp * dy < 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        num_violations = np.where(num_pairs > 0, violations / num_pairs * max_violations, np.nan)
+        num_violations = np.where(different_pairs > 0, violations / different_pairs * total, np.nan)
         # tau-b = (concordant - discordant) / sqrt((pairs - ties in pred) (pairs - ties in truth))
-        product = dp * dy
-        concordant, discordant = (product > 0).sum(axis=1), (product < 0).sum(axis=1)
-        denominator = np.sqrt((len(i) - (dp == 0).sum(axis=1)) * (len(i) - (dy == 0).sum(axis=1)).astype(float))
+        denominator = np.sqrt((total - tied_pred) * (total - tied_truth).astype(float))
         tau = np.where(denominator > 0, (concordant - discordant) / denominator, np.nan)
-    return {"MAE": np.abs(P - Y).mean(axis=1), "KendallTau": tau, "NumViolations": num_violations}
+    mae = (counts * np.abs(pred - y_test)).sum(axis=1) / n
+    return {"MAE": mae, "KendallTau": tau, "NumViolations": num_violations}
 
 
 def bootstrap_intervals(pred, y_test, indices=None, confidence=CONFIDENCE):

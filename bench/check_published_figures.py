@@ -7,18 +7,20 @@ points = the true MaxAccuracy of the mode's test models in ground-truth order at
 'Predicted accuracy' points = the best subset's predictions at the same x. The authors' own
 results.csv is lost, so these points are the only record of paper 2's results.
 
-1. The digitizer reads the figures back. Marker blobs are the pixels within COLOUR_THRESHOLD
-   (RGB distance) of #1f77b4 (blue) or #ff7f0e (orange), inside the axes box (the black spines),
-   with the 1-pixel grid lines that matplotlib draws over the markers healed. The legend's pair
-   of markers (same x, the orange one a row below, black text to their right) is left out, and
-   gives the area of a whole marker. x pixels are a linear map of the index 1..n, fitted on the
-   blob columns found (orange markers are drawn last, so every index shows at least one marker);
-   the y axis is a least-squares linear map from the pixel y of the blue blobs that no orange
-   marker covers (area >= FULL_MARKER_SHARE of the legend marker's, no orange one closer than a
-   marker diameter plus OCCLUSION_MARGIN_PX) to the true values of their indices: the mode's
-   test rows of naap440v2.csv (protocol.load_dataset, protocol.mode_split(...)[3]), which do not
-   depend on the regressor. Each orange point's value is read through that map. The blue points'
-   residuals under the map are the read-back accuracy and are reported per figure.
+1. The digitizer reads the figures back. Marker pixels are those within COLOUR_THRESHOLD (RGB
+   distance) of #1f77b4 (blue) or #ff7f0e (orange) inside the axes box (the black spines); the
+   grid lines, drawn over the markers, are healed to find the blobs and count as unknown pixels
+   in the fits. The legend's pair of markers (same x, the orange one a row below, black text to
+   the right of both; wherever the legend is) is left out and gives each colour's marker radius.
+   x pixels are a linear map of the index 1..n, fitted on the marker columns (orange markers are
+   drawn last, so every index shows at least one). Each marker's centre y is a least-squares fit
+   of an anti-aliased disc to the pixels' colour coverage, on the pixels that show it: a blue
+   marker under an orange one (values within a marker's size) is read from its uncovered part,
+   or left out when less than half of it shows. The y axis is a least-squares linear map from the
+   blue centres to the true values of their indices: the mode's test rows of naap440v2.csv
+   (protocol.load_dataset, protocol.mode_split(...)[3]; they do not depend on the regressor).
+   Each orange centre is read through that map. The blue points' residuals are the read-back
+   accuracy, reported per figure (BlueMaxResidual, in value units and pixels).
 2. The comparison. For each figure, the best subset of that (mode, regressor, start set) among
    the rows of a feature_selection.py results.csv: the rows whose FinalScore (written rounded to
    8 decimals) is the lowest are re-evaluated with protocol.evaluate_paper2 on the mode's split
@@ -26,17 +28,21 @@ results.csv is lost, so these points are the only record of paper 2's results.
    chosen by selection.best_of in visit order, and its recomputed scores must equal the CSV's
    (else the CSV came from another estimator set or code: an error). Its test predictions are
    compared point by point with the digitized orange points. A figure agrees when the largest
-   difference is at most TOLERANCE (value units) or TOLERANCE_PX pixels of that figure's y scale,
-   whichever is larger (figures with a far outlier have a coarse y scale).
+   difference is at most TOLERANCE_PX pixels of that figure's y scale (markers are drawn on
+   whole pixels: see TOLERANCE_PX).
 
 Inputs: RESULTS_CSV (feature_selection.py's results.csv; optional: without it only the
 digitizer runs, on every figure, and reports its residuals), --dataset (naap440v2.csv),
 --figures (the published figures' directory), --estimators (the set the results were made with),
---modes (default: the modes present in RESULTS_CSV).
+--modes (default: the modes present in RESULTS_CSV). Diagnostic --authors-order: also pick each
+best subset as the authors' search did (authors_search: a round's subsets in Python 3.7.1's set
+order, the first visited wins a tie of the final score), evaluating the subsets that RESULTS_CSV
+lacks; adds AuthorsOrderAgrees, AuthorsOrderMaxAbsDiffPx, AuthorsOrderFlags.
 Outputs: --out CSV (default published_figures.csv beside RESULTS_CSV; digitizer only:
 published_figures_digitized.csv in the working directory), one row per figure: Mode, Model,
-FeatureSetName, Agrees, MaxAbsDiff, NumPoints, then MaxAbsDiffPx, Tolerance, ValuePerPixel,
-BlueMaxResidual, BlueRmsResidual, NumBlueCalibration, BestFlags, BestFinalScore, Figure. On
+FeatureSetName, Agrees, MaxAbsDiff, NumPoints, then MaxAbsDiffPx, Tolerance, BestFlags,
+BestFinalScore, ValuePerPixel, BlueMaxResidual (value units), BlueMaxResidualPx, BlueRmsResidualPx,
+NumBlueCalibration, Figure. On
 stdout the disagreeing figures and one line per mode: "<mode>: K of N figures agree".
 
 Example (the 108 extrapolation figures; a results.csv of
@@ -44,7 +50,6 @@ Example (the 108 extrapolation figures; a results.csv of
 left_extrapolation,right_extrapolation,dual_extrapolation --jobs 2`):
   python bench/check_published_figures.py /tmp/fs_extra/results.csv
 """
-import argparse
 import math
 import sys
 import time
@@ -56,8 +61,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import protocol  # noqa: E402
 import selection  # noqa: E402
-from common import (InputError, atomic_write_text, check_outputs_not_inputs, reference_data_dir,  # noqa: E402
-                    run_cli)
+from common import (InputError, OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs,  # noqa: E402
+                    reference_data_dir, run_cli)
 
 # ----------------------------------------------------------------------------- settings
 FIGURES_SUBDIR = "published_feature_selection_figures"
@@ -89,9 +94,15 @@ MIN_VISIBLE_SHARE = {"blue": 0.5, "orange": 0.25}
 MAX_MISFIT = 0.25  # ... the disc explains the coverage around it to this rms (JPEG blurs orange most)
 # and its centre lies inside the search range
 MIN_CALIBRATION_POINTS = 4  # readable blue markers needed for the y map
-TOLERANCE = 0.001  # agreement, in accuracy units (README: readable to about +-0.001) ...
-TOLERANCE_PX = 1.5  # ... or in pixels of the figure's y scale, whichever is larger
+# agreement: every point within TOLERANCE_PX pixels of the figure's y scale. Matplotlib's Agg
+# puts each marker on whole pixels (the fitted centres are integers to ~0.02 px), so a point
+# reads back to +-0.5 px plus the y map's error: on the 4,613 blue points of all 220 figures the
+# largest residual is 0.74 px, rms 0.26 px. Our points that reproduce a figure stay within
+# 0.8 px; the next ones differ by 1.2 px or more. 1 px is 0.0003..0.00095 of accuracy (the
+# README's "about +-0.001").
+TOLERANCE_PX = 1.0
 MAX_BLUE_RESIDUAL_PX = 1.0  # a figure whose blue points fit worse than this is unreadable (error)
+AUTHORS_BRANCHING = 3  # --authors-order: the authors' max_branching_factor (selection: GROUP_LIMIT_PER_FEATURE)
 
 
 class DigitizeError(Exception):
@@ -426,13 +437,87 @@ def compare(ours, digitized):
     seen = ~np.isnan(digitized["values"])
     diff = np.abs(np.asarray(ours, dtype=float)[seen] - digitized["values"][seen])
     worst = float(diff.max()) if len(diff) else math.nan
-    tolerance = max(TOLERANCE, TOLERANCE_PX * digitized["value_per_pixel"])
+    tolerance = TOLERANCE_PX * digitized["value_per_pixel"]
     return worst <= tolerance, worst, worst / digitized["value_per_pixel"], tolerance, int(seen.sum())
+
+
+# ----------------------------------------------------------------------------- diagnostic: the authors' order
+def tuple_hash_37(mask):
+    """hash(mask) under CPython 3.7 (the authors' 3.7.1; 3.8 changed the tuple hash), 64-bit."""
+    x, mult, left = 0x345678, 1000003, len(mask)
+    for v in mask:  # hash(0) == 0, hash(1) == 1
+        left -= 1
+        x = ((x ^ v) * mult) & 0xFFFFFFFFFFFFFFFF
+        mult = (mult + 82520 + left + left) & 0xFFFFFFFFFFFFFFFF
+    x = (x + 97531) & 0xFFFFFFFFFFFFFFFF
+    x = x - (1 << 64) if x >= 1 << 63 else x
+    return -2 if x == -1 else x
+
+
+class _Key37:
+    """A mask that a set files under its Python 3.7 hash (CPython's set algorithm is unchanged)."""
+    __slots__ = ("mask", "hash")
+
+    def __init__(self, mask):
+        self.mask, self.hash = mask, tuple_hash_37(mask)
+
+    def __hash__(self):
+        return self.hash
+
+    def __eq__(self, other):
+        return self.mask == other.mask
+
+
+def authors_search(score_fn, n_features):
+    """The visit order of the authors' search (scripts/feature_selection.py at e15d75c, as
+    Python 3.7.1 ran it), as {mask: final score} in visit order. It differs from selection.search
+    in one place: a round's group is deduplicated through a set, `list({s for s in group if s not
+    in done})`, so it is scored (and, over 3 * n_features, shuffled and cut) in set order."""
+    queue, done, limit = {math.inf: [(1,) * n_features]}, {}, AUTHORS_BRANCHING * n_features
+    for _ in range(n_features + 1):
+        if not queue:
+            break
+        parent = min(queue)
+        group = [k.mask for k in {_Key37(m) for m in queue.pop(parent) if m not in done}]
+        if len(group) > limit:
+            import random
+            rng = random.Random(selection.SEARCH_SEED)
+            rng.shuffle(group)
+            group, queue[parent] = group[:limit], group[limit:]
+        scores = {m: score_fn(m) for m in group}
+        done.update(scores)
+        for m, score in scores.items():
+            for child in selection.flips(m):
+                if child not in done:
+                    queue.setdefault(score, []).append(child)
+    return done
+
+
+def authors_best(rows, data, name, estimators):
+    """(mask, result) of the authors' best subset: their search order (authors_search), the first
+    subset visited with the lowest final score (`min(results.values(), key=final_score)`). Scores
+    of subsets in `rows` (results.csv, FinalScore rounded to 8 decimals) are reused; others are
+    evaluated, rounded alike."""
+    X_train, y_train, X_test, y_test = data
+    known = {tuple(int(c) for c in f): s for f, s in zip(rows["Flags"], rows["FinalScore"].to_numpy(float))}
+
+    def evaluate(mask):
+        idx = [i for i, f in enumerate(mask) if f]
+        return protocol.evaluate_paper2([name], X_train[:, idx], y_train, X_test[:, idx], y_test, estimators)[name]
+
+    def score(mask):
+        if mask not in known:
+            known[mask] = round(evaluate(mask)["final"], 8)
+        return known[mask]
+
+    done = authors_search(score, X_train.shape[1])
+    mask = min(done, key=done.get)
+    return mask, evaluate(mask)
 
 
 # ----------------------------------------------------------------------------- CLI
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("results", nargs="?", help="feature_selection.py's results.csv (omit: digitizer check only)")
     p.add_argument("--dataset", help=f"the NAAP-440e CSV (default {DATASET_NAME} of the reference data)")
     p.add_argument("--figures", help=f"the published figures (default {FIGURES_SUBDIR}/ of the reference data)")
@@ -440,6 +525,9 @@ def parse_args(argv=None):
                    help=f"estimator set the results were made with (default {protocol.DEFAULT_ESTIMATORS})")
     p.add_argument("--modes", help="comma-separated modes (default: those in RESULTS, or all)")
     p.add_argument("--out", help="output CSV (default published_figures.csv beside RESULTS)")
+    p.add_argument("--authors-order", action="store_true",
+                   help="diagnostic: also pick each best subset in the authors' search order (set order of "
+                        "Python 3.7.1, first visited wins a tie), evaluating subsets that RESULTS lacks")
     return p.parse_args(argv)
 
 
@@ -499,7 +587,7 @@ def main(args):
             dig = digitize(path, truth[mode])
         except DigitizeError as e:
             raise InputError(f"{path}: {e}") from None
-        residuals.append(dig["blue_residuals"])
+        residuals.append(dig["blue_residuals"] / dig["value_per_pixel"])
         row = dict(Mode=mode, Model=name, FeatureSetName=fs)
         if table is not None:
             if (mode, fs) not in splits:
@@ -509,24 +597,28 @@ def main(args):
             row.update(Agrees=agrees, MaxAbsDiff=round(worst, 5), NumPoints=points, MaxAbsDiffPx=round(worst_px, 2),
                        Tolerance=round(tolerance, 5), BestFlags="".join(map(str, mask)),
                        BestFinalScore=round(best["final"], 8))
+            if args.authors_order:
+                mask, best = authors_best(runs, splits[(mode, fs)], name, args.estimators)
+                agrees, worst, worst_px, _, _ = compare(best["pred"], dig)
+                row.update(AuthorsOrderAgrees=agrees, AuthorsOrderMaxAbsDiffPx=round(worst_px, 2),
+                           AuthorsOrderFlags="".join(map(str, mask)))
         else:
             row.update(NumPoints=int((~np.isnan(dig["values"])).sum()))
-        res = dig["blue_residuals"]
-        row.update(ValuePerPixel=round(dig["value_per_pixel"], 6), BlueMaxResidual=round(float(np.abs(res).max()), 5),
-                   BlueRmsResidual=round(float(np.sqrt(np.mean(res ** 2))), 5), NumBlueCalibration=len(res),
-                   Figure=path.name)
+        res = np.abs(dig["blue_residuals"])
+        row.update(ValuePerPixel=round(dig["value_per_pixel"], 6), BlueMaxResidual=round(float(res.max()), 5),
+                   BlueMaxResidualPx=round(float(res.max() / dig["value_per_pixel"]), 2),
+                   BlueRmsResidualPx=round(float(np.sqrt(np.mean(res ** 2)) / dig["value_per_pixel"]), 2),
+                   NumBlueCalibration=len(res), Figure=path.name)
         rows.append(row)
     if not rows:
         raise InputError(f"no published figure matches the searches in {args.results}")
     frame = pd.DataFrame(rows)
     atomic_write_text(out, frame.to_csv(index=False, lineterminator="\n"))
 
-    allres = np.concatenate(residuals)
-    px = frame["BlueMaxResidual"] / frame["ValuePerPixel"]
-    print(f"digitizer: {len(frame)} figures, {len(allres)} blue calibration points; read-back residual "
-          f"max {np.abs(allres).max():.5f}, rms {np.sqrt(np.mean(allres ** 2)):.5f} "
-          f"(worst figure {px.max():.2f} px; y scale {frame['ValuePerPixel'].min():.5f}.."
-          f"{frame['ValuePerPixel'].max():.5f} per px)")
+    px = np.abs(np.concatenate(residuals))
+    print(f"digitizer: {len(frame)} figures, {len(px)} blue calibration points read back to max "
+          f"{px.max():.2f} px, rms {np.sqrt(np.mean(px ** 2)):.2f} px (max {frame['BlueMaxResidual'].max():.5f} "
+          f"of accuracy; 1 px = {frame['ValuePerPixel'].min():.5f}..{frame['ValuePerPixel'].max():.5f})")
     if table is not None:
         for r in frame[~frame["Agrees"]].itertuples(index=False):
             print(f"  differs: {r.Mode} | {r.Model} | {r.FeatureSetName}: max |diff| {r.MaxAbsDiff:.4f} "
@@ -535,6 +627,9 @@ def main(args):
             part = frame[frame["Mode"] == mode]
             if len(part):
                 print(f"{mode}: {int(part['Agrees'].sum())} of {len(part)} figures agree")
+                if args.authors_order:
+                    print(f"{mode} (authors' search order): {int(part['AuthorsOrderAgrees'].sum())} of {len(part)} "
+                          "figures agree")
         print(f"all: {int(frame['Agrees'].sum())} of {len(frame)} figures agree "
               f"(estimators {args.estimators}; {time.perf_counter() - started:.0f} s)")
     print(f"table in {out}")

@@ -15,10 +15,11 @@ import scipy.stats
 
 import baselines
 import protocol
+import uncertainty
 from common import run_cli
 from conftest import ROOT, live_processes, run_script
 
-NUM_TRAIN, NUM_TEST = 40, 12  # the small table: enough for 9-NN and for precision at 10
+NUM_TRAIN = 40  # the small table: these train rows and all 40 test rows (40 bins of 2 for --splits)
 
 
 # ----------------------------------------------------------------------------- hand-worked baselines
@@ -133,12 +134,12 @@ def test_regressor_feature_sets_are_the_papers():
 # ----------------------------------------------------------------------------- the script, chained
 @pytest.fixture(scope="module")
 def small(ref_dir, tmp_path_factory):
-    """A small table (first NUM_TRAIN train and NUM_TEST test rows of naap440.csv) and a ZC.csv for
-    it, rows shuffled: zen = 10 x MaxAccuracy (a perfect ranker), l2_norm = -MaxAccuracy (the
-    reverse), the rest arbitrary."""
+    """A small table (the first NUM_TRAIN train rows and the 40 test rows of naap440.csv) and a
+    ZC.csv for it, rows shuffled: zen = 10 x MaxAccuracy (a perfect ranker), l2_norm =
+    -MaxAccuracy (the reverse), the rest arbitrary."""
     d = tmp_path_factory.mktemp("small")
     full = pd.read_csv(ref_dir / "naap440.csv")
-    table = pd.concat([full[full.IsTest == 0].head(NUM_TRAIN), full[full.IsTest == 1].head(NUM_TEST)])
+    table = pd.concat([full[full.IsTest == 0].head(NUM_TRAIN), full[full.IsTest == 1]])
     assert table[table.IsTest == 1].MaxAccuracy.is_unique  # the truth order has no ties to settle
     table.to_csv(d / "small.csv", index=False)
     zc = pd.DataFrame({"ModelId": table.ModelId, "MACs": table.NumMACs, "#params": table.NumParams,
@@ -153,12 +154,13 @@ def small(ref_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def chained(small):
+    """The script on the small table with 1 job, and with 2 jobs and 2 random splits."""
     d, table, zc = small
     outs = {}
-    for jobs in ("1", "2"):
+    for jobs, more in (("1", []), ("2", ["--splits", "2"])):
         outs[jobs] = d / f"out{jobs}"
         done = run_script("baselines.py", d / "small.csv", outs[jobs], "--zero-cost", d / "zc.csv",
-                          "--epochs", "0,3,7", "--jobs", jobs, "--no-progress")
+                          "--epochs", "0,3,9", "--jobs", jobs, "--no-progress", *more)
         assert done.returncode == 0, done.stderr
     return outs, table
 
@@ -174,18 +176,18 @@ def test_chained_outputs(chained):
     by = {(r.Method, r.Epochs): r for r in frame.itertuples(index=False)}
     assert len(by) == len(frame)
     for name in protocol.BASELINE_NAMES:
-        assert {k for m, k in by if m == name} == {0, 3, 7}
+        assert {k for m, k in by if m == name} == {0, 3, 9}
         assert not math.isnan(by[name, 3].MAE)
     for name in ("Early stopping", "SoTL", "SoTL-E", "LCE", "LcSVR"):
-        assert {k for m, k in by if m == name} == {3, 7}
+        assert {k for m, k in by if m == name} == {3, 9}
     for name in ("MACs", "zen", "l2_norm", "Early stopping", "SoTL"):
         assert all(math.isnan(r.MAE) for (m, _), r in by.items() if m == name)
-    assert not math.isnan(by["LCE", 7].MAE) and not math.isnan(by["LcSVR", 7].MAE)
+    assert not math.isnan(by["LCE", 9].MAE) and not math.isnan(by["LcSVR", 9].MAE)
     # the proxies are joined by ModelId, not by row: zen ranks perfectly, l2_norm in reverse
-    pairs = NUM_TEST * (NUM_TEST - 1) // 2
+    pairs = 40 * 39 // 2
     assert (by["zen", 0].NumViolations, by["zen", 0].KendallTau, by["zen", 0].PrecisionAt5) == (0, 1.0, 1.0)
     assert (by["l2_norm", 0].NumViolations, by["l2_norm", 0].KendallTau) == (pairs, -1.0)
-    assert by["l2_norm", 0].PrecisionAt10 == pytest.approx(0.8)  # bottom 10 of 12 hold 8 of the top 10
+    assert (by["l2_norm", 0].PrecisionAt5, by["l2_norm", 0].PrecisionAt10) == (0.0, 0.0)
     # early stopping at 3 epochs against a pairwise count over the test rows in truth order
     test = table[table.IsTest == 1].sort_values("MaxAccuracy")
     acc = test.e3Accuracy.to_numpy()
@@ -200,9 +202,33 @@ def test_chained_outputs(chained):
         assert (outs["1"] / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_chained_results_do_not_depend_on_jobs(chained):
+def test_chained_results_do_not_depend_on_jobs_or_splits(chained):
     outs, _ = chained
     assert (outs["1"] / "baselines.csv").read_bytes() == (outs["2"] / "baselines.csv").read_bytes()
+    assert not (outs["1"] / "baselines_splits.csv").exists()
+
+
+def test_random_splits(chained, small):
+    outs, _ = chained
+    runs = pd.read_csv(outs["2"] / "baselines_splits_runs.csv")
+    official = pd.read_csv(outs["2"] / "baselines.csv")
+    assert list(runs.columns) == ["Split"] + baselines.COLUMNS
+    assert sorted(set(runs.Split)) == [1, 2] and len(runs) == 2 * len(official)
+    # split 1's test models are uncertainty.py's: early stopping at 3 epochs counted pair by pair
+    df = protocol.load_dataset(small[0] / "small.csv", protocol.epoch_features(3))
+    test = uncertainty.split_table(df, 1)
+    acc = test[test.IsTest == 1].e3Accuracy.to_numpy()
+    violations = sum(1 for i, j in itertools.combinations(range(len(acc)), 2) if acc[j] < acc[i])
+    row = runs[(runs.Split == 1) & (runs.Method == "Early stopping") & (runs.Epochs == 3)].iloc[0]
+    assert (row.NumViolations, row.MaxViolations) == (violations, 40 * 39 // 2)
+    assert violations != official[(official.Method == "Early stopping") & (official.Epochs == 3)].NumViolations.iloc[0]
+    summary = pd.read_csv(outs["2"] / "baselines_splits.csv")
+    macs = runs[(runs.Method == "MACs")].KendallTau.to_numpy()
+    r = summary[(summary.Method == "MACs") & (summary.Epochs == 0)].iloc[0]
+    assert r.Splits == 2 and r.KendallTau_mean == pytest.approx(macs.mean(), abs=1e-4)
+    assert r.KendallTau_sd == pytest.approx(abs(macs[0] - macs[1]) / math.sqrt(2), abs=1e-4)
+    assert math.isnan(r.MAE_mean) and not math.isnan(summary[summary.Method == "LCE"].MAE_mean.iloc[0])
+    assert "## On 2 random splits" in (outs["2"] / "baselines.md").read_text()
 
 
 def test_regressors_reproduce_the_published_table(ref_dir, tmp_path):
@@ -272,6 +298,7 @@ def test_bad_dataset(small, tmp_path, capsys, case, change, expected):
     (["--epochs", "3,91"], "--epochs 3,91: 91 is not an epoch count"),
     (["--epochs", "3,x"], "--epochs 3,x: 'x' is not a whole number"),
     (["--estimators", "old"], "--estimators old: choose from"),
+    (["--splits", "x"], "--splits x: not a whole number"),
 ])
 def test_bad_options(small, tmp_path, capsys, option, expected):
     status, err = bad_run(capsys, [small[0] / "small.csv", tmp_path / "out", *option])
@@ -315,3 +342,12 @@ def test_sigterm_leaves_no_partial_output_and_no_workers(small, tmp_path):
     while set(workers) & live_processes().keys() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not set(workers) & live_processes().keys()  # the pool's workers went with it
+
+
+def test_splits_need_40_bins(small, tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    table = small[1]
+    pd.concat([table[table.IsTest == 0], table[table.IsTest == 1].head(12)]).to_csv(path, index=False)  # 52 rows
+    status, err = bad_run(capsys, [path, tmp_path / "out", "--splits", "2", "--epochs", "0"])
+    assert status == 2 and err.count("\n") == 1 and "--splits 2" in err and str(path) in err, err
+    assert list(tmp_path.iterdir()) == [path]

@@ -161,6 +161,7 @@ BAD_PLUGINS = {
     "inf in the run": ("P={cases}:inf_predictions_late", "NaN or infinite"),
     "baseline name": ("Random Forest (N=25)={cases}:make", "baseline"),
     "figure name of a baseline": ("random forest n=25={cases}:make", "same figure files"),
+    "a '|' in the name": ("A|B={cases}:make", "may not hold '|'"),
     "no name": ("={cases}:make", "malformed"),
     "no factory part": ("P={cases}", "malformed"),
     "no equals sign": ("{cases}:make", "malformed"),
@@ -193,6 +194,15 @@ def test_two_plugins_with_one_name(ref_dir, tmp_path, capsys):
     code, err = run_main([csv, tmp_path / "out", "--no-baselines"], capsys)
     assert code == 2 and err.startswith("error: --no-baselines") and len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_out_dir_may_not_hold_the_plugin(ref_dir, tmp_path, capsys):
+    csv = small_table(ref_dir, tmp_path / "small.csv", num_rows=60)
+    (tmp_path / "out").mkdir()
+    plugin = write_module(tmp_path / "out", "mine", CASES.read_text())
+    code, err = run_main([csv, tmp_path / "out", "--force", "--no-baselines", "--predictor", f"P={plugin}:make"], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "mine.py" in err, err
+    assert plugin.read_text() == CASES.read_text()
 
 
 def test_a_plugin_failing_in_a_worker_from_the_command_line(ref_dir, tmp_path):

@@ -62,7 +62,7 @@ def test_digitizer_reads_the_true_values_back_within_the_tolerance(table, figure
     residuals = np.abs(got["blue_residuals"])
     assert len(residuals) >= len(truth) // 3  # enough uncovered blue markers calibrate the y axis
     # markers sit on whole pixels: half a pixel of quantization, well inside the tolerance
-    assert residuals.max() < check.TOLERANCE / 1.5
+    assert residuals.max() < 0.001  # the README: readable to about +-0.001
     assert residuals.max() < 0.8 * got["value_per_pixel"]
     assert np.isnan(got["values"]).sum() <= 1  # every orange point read (one may hide under the legend)
 
@@ -76,3 +76,10 @@ def test_best_subset_reproduces_the_published_points(table, figures_dir, mode, n
     agrees, worst, worst_px, tolerance, points = check.compare(best["pred"], published)
     assert points >= len(data[3]) - 1
     assert agrees, f"best subset {mask}: max difference {worst:.4f} ({worst_px:.1f} px) > {tolerance:.4f}"
+
+
+@pytest.mark.xfail(strict=True, reason="ties of the final score: the authors keep the first subset visited "
+                   "(here the whole start set), selection.best_of the one with the lowest unrounded MAE")
+def test_a_tie_of_the_final_score_goes_to_the_first_subset_visited(table, figures_dir):
+    test_best_subset_reproduces_the_published_points(table, figures_dir, "left_extrapolation",
+                                                     "Linear Regression (D=0.25)", "Scheme")
