@@ -12,7 +12,6 @@ Outputs: none (prints a report).
 Example:
   python bench/bench_splits.py --splits 4 --jobs 2 --project 100 --breakdown
 """
-import argparse
 import os
 import resource
 import sys
@@ -24,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import protocol  # noqa: E402
 import uncertainty  # noqa: E402
-from common import InputError, reference_data_dir, run_cli  # noqa: E402
+from common import InputError, OneLineArgumentParser, reference_data_dir, run_cli  # noqa: E402
 
 DEFAULT_SPLITS = 2
 DEFAULT_PROJECT = 100  # the split count the projection is for
@@ -54,13 +53,14 @@ def breakdown(table, estimators):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", nargs="?", help="NAAP-440 CSV (default: the reference naap440.csv)")
     parser.add_argument("--splits", default=str(DEFAULT_SPLITS), help=f"splits to time (default {DEFAULT_SPLITS})")
     parser.add_argument("--jobs", default="2", help="worker processes, as run_experiments.py --jobs (default 2)")
     parser.add_argument("--project", default=str(DEFAULT_PROJECT),
                         help=f"project the time of this many splits (default {DEFAULT_PROJECT})")
-    parser.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS, choices=protocol.ESTIMATOR_SETS)
+    parser.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS,
+                        help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")
     parser.add_argument("--breakdown", action="store_true", help="also time one split's tasks one by one")
     return parser.parse_args(argv)
 
@@ -74,6 +74,8 @@ def main(args):
             raise InputError(f"--{option} {getattr(args, option)}: not a whole number") from None
         if numbers[option] < 1:
             raise InputError(f"--{option} {numbers[option]}: must be at least 1")
+    if args.estimators not in protocol.ESTIMATOR_SETS:
+        raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
     dataset = args.dataset or reference_data_dir() / "naap440.csv"
     columns = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
     table = protocol.load_dataset(dataset, columns)
