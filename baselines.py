@@ -485,8 +485,8 @@ def splits_markdown(summary, num_splits):
     lines = ["", f"## On {num_splits} random splits", "",
              f"Each split tests one random model per MaxAccuracy bin (uncertainty.py's rule). Cells: mean "
              f"[{pct} interval] over the splits; all methods in baselines_splits.csv.", "",
-             "| Epochs | Best method (mean tau) | KendallTau | #Violations | MAE | Best paper regressor | its KendallTau "
-             "| Early stopping KendallTau |",
+             "| Epochs | Best method (mean tau) | KendallTau | #Violations | MAE | Best paper regressor "
+             "| its KendallTau | Early stopping KendallTau |",
              "| ---: | --- | --- | --- | --- | --- | --- | --- |"]
     ranked = summary.assign(_order=range(len(summary))).sort_values(
         ["Epochs", "KendallTau_mean", "_order"], ascending=[True, False, True], kind="stable")

@@ -18,9 +18,10 @@ results.csv is lost, so these points are the only record of paper 2's results.
    marker under an orange one (values within a marker's size) is read from its uncovered part,
    or left out when less than half of it shows. The y axis is a least-squares linear map from the
    blue centres to the true values of their indices: the mode's test rows of naap440v2.csv
-   (protocol.load_dataset, protocol.mode_split(...)[3]; they do not depend on the regressor).
-   Each orange centre is read through that map. The blue points' residuals are the read-back
-   accuracy, reported per figure (BlueMaxResidual, in value units and pixels).
+   (protocol.load_dataset, protocol.mode_split(...)[3]; they do not depend on the regressor),
+   its slope fitted together with the horizontal grid lines at their tick values (rounded from
+   that map), which span the whole axis. Each orange centre is read through that map. The blue
+   points' residuals are the read-back accuracy, reported per figure (in value units and pixels).
 2. The comparison. For each figure, the best subset of that (mode, regressor, start set) among
    the rows of a feature_selection.py results.csv: the rows whose FinalScore (written rounded to
    8 decimals) is the lowest are re-evaluated with protocol.evaluate_paper2 on the mode's split
@@ -41,9 +42,9 @@ lacks; adds AuthorsOrderAgrees, AuthorsOrderMaxAbsDiffPx, AuthorsOrderFlags.
 Outputs: --out CSV (default published_figures.csv beside RESULTS_CSV; digitizer only:
 published_figures_digitized.csv in the working directory), one row per figure: Mode, Model,
 FeatureSetName, Agrees, MaxAbsDiff, NumPoints, then MaxAbsDiffPx, Tolerance, BestFlags,
-BestFinalScore, ValuePerPixel, BlueMaxResidual (value units), BlueMaxResidualPx, BlueRmsResidualPx,
-NumBlueCalibration, Figure. On
-stdout the disagreeing figures and one line per mode: "<mode>: K of N figures agree".
+BestFinalScore, ValuePerPixel, BlueMaxResidual (value units), BlueMaxResidualPx,
+BlueRmsResidualPx, NumBlueCalibration, Figure. On stdout the digitizer's residuals, the
+disagreeing figures and one line per mode: "<mode>: K of N figures agree".
 
 Example (the 108 extrapolation figures; a results.csv of
 `python feature_selection.py ../shared/naap440/naap440v2.csv /tmp/fs_extra --modes
@@ -94,13 +95,18 @@ MIN_VISIBLE_SHARE = {"blue": 0.5, "orange": 0.25}
 MAX_MISFIT = 0.25  # ... the disc explains the coverage around it to this rms (JPEG blurs orange most)
 # and its centre lies inside the search range
 MIN_CALIBRATION_POINTS = 4  # readable blue markers needed for the y map
+MIN_GRID_LINES = 3  # horizontal grid lines (at tick values) that refine the y map's slope
+GRID_TICK_SLACK = 0.1  # each grid line must read within this share of the tick step of a tick
+TICK_MULTIPLES = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)  # tick steps are these times a power of ten (0.03 seen)
 # agreement: every point within TOLERANCE_PX pixels of the figure's y scale. Matplotlib's Agg
 # puts each marker on whole pixels (the fitted centres are integers to ~0.02 px), so a point
 # reads back to +-0.5 px plus the y map's error: the 4,613 blue points of all 220 figures read
-# back to at most 0.74 px, rms 0.29 px (rounding to whole pixels alone gives rms 0.29). Best
-# subsets picked in the authors' search order (--authors-order) reproduce 138 of 138 figures
-# checked with LR/SVR/k-NN regressors to at most 0.77 px. 1 px is 0.0003..0.00095 of accuracy (the README's
-# "about +-0.001"). Subsets whose predictions differ by less than a pixel look the same.
+# back to at most 0.75 px, rms 0.29 px (rounding to whole pixels alone gives rms 0.29). Best
+# subsets picked in the authors' search order (--authors-order) reproduce 158 of the 168
+# extrapolation and fast interpolation figures (all linear-regression and k-NN ones) to at most
+# 0.75 px; the 10 others (SVR, 26 or 35 start features) differ by 2.1 px or more. 1 px is
+# 0.0003..0.00095 of accuracy (the README's "about +-0.001"). Subsets whose predictions differ by
+# less than a pixel cannot be told apart.
 TOLERANCE_PX = 1.0
 MAX_BLUE_RESIDUAL_PX = 1.0  # a figure whose blue points fit worse than this is unreadable (error)
 AUTHORS_BRANCHING = 3  # --authors-order: the authors' max_branching_factor (selection: GROUP_LIMIT_PER_FEATURE)
@@ -172,7 +178,8 @@ def _axes_box(rgb):
 
 
 def _marker_masks(rgb, box):
-    """({colour: raw mask}, {colour: healed mask}, grid band mask, offset) inside the axes box.
+    """({colour: raw mask}, {colour: healed mask}, grid band mask, [y of each horizontal grid
+    line], offset) inside the axes box.
 
     Grid lines are drawn over the markers: in the healed masks (used to find the blobs) a grid
     line and GRID_HEAL_PX pixels on each side (JPEG blurs them too) are marker where the pixels
@@ -202,7 +209,7 @@ def _marker_masks(rgb, box):
             if a > 0 and b + 1 < mask.shape[0]:
                 mask[a:b + 1, :] = (mask[a - 1, :] & mask[b + 1, :])[None, :]
         healed[colour] = mask
-    return raw, healed, band, (top + 2, left + 2)
+    return raw, healed, band, [(a + b) / 2 for a, b in grid_rows], (top + 2, left + 2)
 
 
 def _blobs(mask):
@@ -325,6 +332,25 @@ def _fit_centre_y(coverage, known, x, y0, radius):
     return float(ys[j]), visible, float(math.sqrt(sse[j]))
 
 
+def _grid_ticks(ys, slope, intercept):
+    """(rows, tick values) of the horizontal grid lines at pixel rows `ys`, or None: the lines read
+    through the blue points' map and rounded to multiples of their spacing, itself rounded to a
+    tick step (TICK_MULTIPLES times a power of ten), when every line is that close to one."""
+    if len(ys) < MIN_GRID_LINES:
+        return None
+    ys = np.sort(np.asarray(ys, dtype=float))
+    values = (ys - intercept) / slope
+    raw = float(np.median(np.abs(np.diff(values))))
+    if not raw > 0:
+        return None
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = min((m * power for m in TICK_MULTIPLES), key=lambda c: abs(math.log(c / raw)))
+    ticks = np.round(values / step) * step
+    if np.abs(values - ticks).max() > GRID_TICK_SLACK * step or len(set(np.round(ticks / step))) != len(ticks):
+        return None
+    return ys, ticks
+
+
 def digitize(path, truth):
     """Read a published scatter back. truth: the mode's true test values, in ground-truth order.
 
@@ -339,7 +365,7 @@ def digitize(path, truth):
     n = len(truth)
     rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.int16)
     box = _axes_box(rgb)
-    raw, healed, band, (oy, ox) = _marker_masks(rgb, box)
+    raw, healed, band, grid_ys, (oy, ox) = _marker_masks(rgb, box)
     inner = rgb[oy:oy + band.shape[0], ox:ox + band.shape[1]].astype(float)
     dark = inner.max(axis=-1) < DARK_LEVEL
     white = np.full(3, 255.0)
@@ -392,6 +418,15 @@ def digitize(path, truth):
     slope, intercept = np.polyfit(values, y_pix, 1)  # y_pixel = intercept + slope * value
     if slope >= 0:
         raise DigitizeError("y axis not increasing upwards")
+    grid = _grid_ticks(grid_ys, slope, intercept)
+    if grid is not None:
+        # the grid lines span the whole axis: one least-squares slope for the blue markers and the
+        # lines together, each with its own offset (lines and markers snap to pixels differently)
+        nb, ng = len(values), len(grid[1])
+        design = np.zeros((nb + ng, 3))
+        design[:, 0] = np.concatenate([values, grid[1]])
+        design[:nb, 1], design[nb:, 2] = 1.0, 1.0
+        slope, intercept, _ = np.linalg.lstsq(design, np.concatenate([y_pix, grid[0]]), rcond=None)[0]
     residuals = values - (y_pix - intercept) / slope
     if np.abs(residuals).max() > MAX_BLUE_RESIDUAL_PX * abs(1 / slope):
         raise DigitizeError(f"blue points fit the y map only to {np.abs(residuals).max():.4f}")
