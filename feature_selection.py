@@ -23,8 +23,8 @@ Scoring a subset: the baseline protocol (5 seeds, median-violation run) with Gau
 standard deviation NOISE_STD added to the predictions (drawn right after seeding, as
 run_experiments.evaluate does), then final score = round(MAE, 3) * sqrt(1 - monotonicity score)
 (Python's round; a non-finite result, e.g. the Log regressor predicting log of a negative number,
-scores +inf). The best subset has the lowest final score; ties go to the lower unrounded MAE, then
-to the subset visited first.
+scores +inf). The best subset has the lowest final score; a tie goes to the subset visited first,
+as in the authors' search (their set order: see selection.search).
 
 Search: see search(). Masks are tuples of 0/1 in feature-set column order; the Flags column
 writes them as a '0101...' string (read it back as text, not as a number).

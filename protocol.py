@@ -262,8 +262,9 @@ def final_score(mae, monotonicity_score):
 
 
 def best_key(result):
-    """Sort key of a scored subset: lowest final score, then lowest unrounded MAE."""
-    return result["final"], result["mae"] if math.isfinite(result["mae"]) else math.inf
+    """Sort key of a scored subset: the lowest final score wins; a tie goes to the subset visited
+    first (sort and min are stable), as the authors' `min(results.values(), key=...)` did."""
+    return result["final"]
 
 
 # ----------------------------------------------------------------------------- estimators

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
+import emulate2022
 import protocol
 from common import InputError, stop_pool
 
@@ -60,9 +61,10 @@ def search(score_fn, n_features, on_round=None, prefetch=None):
     score_fn(mask) -> (final score, MAE), mask a tuple of n_features 0/1 (1 = feature used).
     1. Score the all-features mask; queue its flips under its score.
     2. Then n_features rounds, stopping early only if nothing is queued. A round takes the group
-       of masks queued under the lowest parent score (all masks queued under exactly that value,
-       in the order they were queued) and removes it from the queue; drops the masks already
-       scored and repeats within the group (first occurrence kept). If more than
+       of masks queued under the lowest parent score (all masks queued under exactly that value)
+       and removes it from the queue; drops the masks already scored and puts the rest in the
+       order of a Python 3.7.1 set of them (emulate2022.set_order_py37: the authors de-duplicated
+       through a set, so this order decides which subset is visited first). If more than
        3 * n_features remain, shuffles them with random.Random(SEARCH_SEED) (a fresh generator
        each time), keeps the first 3 * n_features and queues the rest back under the same parent
        score (ahead of anything queued there later). It scores the kept masks in order, then, for
@@ -94,7 +96,8 @@ def search(score_fn, n_features, on_round=None, prefetch=None):
         if not queue:
             break
         parent = min(queue)
-        group = list(dict.fromkeys(m for m in queue.pop(parent) if m not in scored))
+        # the authors' `list({s for s in group if s not in done})` under Python 3.7.1: set order
+        group = emulate2022.set_order_py37([m for m in queue.pop(parent) if m not in scored])
         if len(group) > limit:
             random.Random(SEARCH_SEED).shuffle(group)
             group, queue[parent] = group[:limit], group[limit:]

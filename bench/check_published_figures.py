@@ -25,8 +25,8 @@ results.csv is lost, so these points are the only record of paper 2's results.
 2. The comparison. For each figure, the best subset of that (mode, regressor, start set) among
    the rows of a feature_selection.py results.csv: the rows whose FinalScore (written rounded to
    8 decimals) is the lowest are re-evaluated with protocol.evaluate_paper2 on the mode's split
-   (the CSV's MAE is rounded, and ties of the final score go to the unrounded MAE), the winner is
-   chosen by selection.best_of in visit order, and its recomputed scores must equal the CSV's
+   (the CSV's MAE is rounded), the winner is chosen by selection.best_of in visit order (a tie of
+   the final score goes to the subset visited first), and its recomputed scores must equal the CSV's
    (else the CSV came from another estimator set or code: an error). Its test predictions are
    compared point by point with the digitized orange points. A figure agrees when the largest
    difference is at most TOLERANCE_PX pixels of that figure's y scale (markers are drawn on
@@ -35,10 +35,7 @@ results.csv is lost, so these points are the only record of paper 2's results.
 Inputs: RESULTS_CSV (feature_selection.py's results.csv; optional: without it only the
 digitizer runs, on every figure, and reports its residuals), --dataset (naap440v2.csv),
 --figures (the published figures' directory), --estimators (the set the results were made with),
---modes (default: the modes present in RESULTS_CSV). Diagnostic --authors-order: also pick each
-best subset as the authors' search did (authors_search: a round's subsets in Python 3.7.1's set
-order, the first visited wins a tie of the final score), evaluating the subsets that RESULTS_CSV
-lacks; adds AuthorsOrderAgrees, AuthorsOrderMaxAbsDiffPx, AuthorsOrderFlags.
+--modes (default: the modes present in RESULTS_CSV).
 Outputs: --out CSV (default published_figures.csv beside RESULTS_CSV; digitizer only:
 published_figures_digitized.csv in the working directory), one row per figure: Mode, Model,
 FeatureSetName, Agrees, MaxAbsDiff, NumPoints, then MaxAbsDiffPx, Tolerance, BestFlags,
@@ -109,7 +106,6 @@ TICK_MULTIPLES = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)  # tick steps are these tim
 # less than a pixel cannot be told apart.
 TOLERANCE_PX = 1.0
 MAX_BLUE_RESIDUAL_PX = 1.0  # a figure whose blue points fit worse than this is unreadable (error)
-AUTHORS_BRANCHING = 3  # --authors-order: the authors' max_branching_factor (selection: GROUP_LIMIT_PER_FEATURE)
 
 
 class DigitizeError(Exception):
@@ -477,80 +473,6 @@ def compare(ours, digitized):
     return worst <= tolerance, worst, worst / digitized["value_per_pixel"], tolerance, int(seen.sum())
 
 
-# ----------------------------------------------------------------------------- diagnostic: the authors' order
-def tuple_hash_37(mask):
-    """hash(mask) under CPython 3.7 (the authors' 3.7.1; 3.8 changed the tuple hash), 64-bit."""
-    x, mult, left = 0x345678, 1000003, len(mask)
-    for v in mask:  # hash(0) == 0, hash(1) == 1
-        left -= 1
-        x = ((x ^ v) * mult) & 0xFFFFFFFFFFFFFFFF
-        mult = (mult + 82520 + left + left) & 0xFFFFFFFFFFFFFFFF
-    x = (x + 97531) & 0xFFFFFFFFFFFFFFFF
-    x = x - (1 << 64) if x >= 1 << 63 else x
-    return -2 if x == -1 else x
-
-
-class _Key37:
-    """A mask that a set files under its Python 3.7 hash (CPython's set algorithm is unchanged)."""
-    __slots__ = ("mask", "hash")
-
-    def __init__(self, mask):
-        self.mask, self.hash = mask, tuple_hash_37(mask)
-
-    def __hash__(self):
-        return self.hash
-
-    def __eq__(self, other):
-        return self.mask == other.mask
-
-
-def authors_search(score_fn, n_features):
-    """The visit order of the authors' search (scripts/feature_selection.py at e15d75c, as
-    Python 3.7.1 ran it), as {mask: final score} in visit order. It differs from selection.search
-    in one place: a round's group is deduplicated through a set, `list({s for s in group if s not
-    in done})`, so it is scored (and, over 3 * n_features, shuffled and cut) in set order."""
-    queue, done, limit = {math.inf: [(1,) * n_features]}, {}, AUTHORS_BRANCHING * n_features
-    for _ in range(n_features + 1):
-        if not queue:
-            break
-        parent = min(queue)
-        group = [k.mask for k in {_Key37(m) for m in queue.pop(parent) if m not in done}]
-        if len(group) > limit:
-            import random
-            rng = random.Random(selection.SEARCH_SEED)
-            rng.shuffle(group)
-            group, queue[parent] = group[:limit], group[limit:]
-        scores = {m: score_fn(m) for m in group}
-        done.update(scores)
-        for m, score in scores.items():
-            for child in selection.flips(m):
-                if child not in done:
-                    queue.setdefault(score, []).append(child)
-    return done
-
-
-def authors_best(rows, data, name, estimators):
-    """(mask, result) of the authors' best subset: their search order (authors_search), the first
-    subset visited with the lowest final score (`min(results.values(), key=final_score)`). Scores
-    of subsets in `rows` (results.csv, FinalScore rounded to 8 decimals) are reused; others are
-    evaluated, rounded alike."""
-    X_train, y_train, X_test, y_test = data
-    known = {tuple(int(c) for c in f): s for f, s in zip(rows["Flags"], rows["FinalScore"].to_numpy(float))}
-
-    def evaluate(mask):
-        idx = [i for i, f in enumerate(mask) if f]
-        return protocol.evaluate_paper2([name], X_train[:, idx], y_train, X_test[:, idx], y_test, estimators)[name]
-
-    def score(mask):
-        if mask not in known:
-            known[mask] = round(evaluate(mask)["final"], 8)
-        return known[mask]
-
-    done = authors_search(score, X_train.shape[1])
-    mask = min(done, key=done.get)
-    return mask, evaluate(mask)
-
-
 # ----------------------------------------------------------------------------- CLI
 def parse_args(argv=None):
     p = OneLineArgumentParser(description=__doc__.split("\n")[0])
@@ -561,9 +483,6 @@ def parse_args(argv=None):
                    help=f"estimator set the results were made with (default {protocol.DEFAULT_ESTIMATORS})")
     p.add_argument("--modes", help="comma-separated modes (default: those in RESULTS, or all)")
     p.add_argument("--out", help="output CSV (default published_figures.csv beside RESULTS)")
-    p.add_argument("--authors-order", action="store_true",
-                   help="diagnostic: also pick each best subset in the authors' search order (set order of "
-                        "Python 3.7.1, first visited wins a tie), evaluating subsets that RESULTS lacks")
     return p.parse_args(argv)
 
 
@@ -633,11 +552,6 @@ def main(args):
             row.update(Agrees=agrees, MaxAbsDiff=round(worst, 5), NumPoints=points, MaxAbsDiffPx=round(worst_px, 2),
                        Tolerance=round(tolerance, 5), BestFlags="".join(map(str, mask)),
                        BestFinalScore=round(best["final"], 8))
-            if args.authors_order:
-                mask, best = authors_best(runs, splits[(mode, fs)], name, args.estimators)
-                agrees, worst, worst_px, _, _ = compare(best["pred"], dig)
-                row.update(AuthorsOrderAgrees=agrees, AuthorsOrderMaxAbsDiffPx=round(worst_px, 2),
-                           AuthorsOrderFlags="".join(map(str, mask)))
         else:
             row.update(NumPoints=int((~np.isnan(dig["values"])).sum()))
         res = np.abs(dig["blue_residuals"])
@@ -663,9 +577,6 @@ def main(args):
             part = frame[frame["Mode"] == mode]
             if len(part):
                 print(f"{mode}: {int(part['Agrees'].sum())} of {len(part)} figures agree")
-                if args.authors_order:
-                    print(f"{mode} (authors' search order): {int(part['AuthorsOrderAgrees'].sum())} of {len(part)} "
-                          "figures agree")
         print(f"all: {int(frame['Agrees'].sum())} of {len(frame)} figures agree "
               f"(estimators {args.estimators}; {time.perf_counter() - started:.0f} s)")
     print(f"table in {out}")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import emulate2022
 import feature_selection as fs
 import protocol
 import selection
@@ -25,60 +26,77 @@ def bits(text):
 
 
 # ----------------------------------------------------------------------------- search
+class Py37Key:
+    """A mask that CPython's own set files under its Python 3.7 hash: the reference for the
+    authors' set order (the set table itself is unchanged since 3.7; the tuple hash is checked
+    against 3.7's known values in test_emulate2022)."""
+
+    def __init__(self, mask):
+        self.mask, self.h = mask, emulate2022.tuple_hash_py37(mask)
+
+    def __hash__(self):
+        return self.h
+
+    def __eq__(self, other):
+        return self.mask == other.mask
+
+
+def S(*masks):
+    """The masks in the order list({...}) gave under Python 3.7.1 (the authors' de-duplication)."""
+    return [k.mask for k in {Py37Key(bits(m) if isinstance(m, str) else m) for m in masks}]
+
+
 def test_search_three_features_drops_masks_scored_meanwhile():
-    # Derived by hand. 111 -> queue {5: 011 101 110}. Round 1 scores them (3, 4, 2) and queues
-    # {3: 001 010, 4: 001 100, 2: 010 100}. Round 2 takes score 2: 010 (1), 100 (6); their flips
-    # are all scored or empty. Round 3 takes score 3: 001 010 -> 010 is already scored -> 001 (7).
+    # 111 -> queue {5: 011 101 110}. Round 1 scores them (3, 4, 2) in set order (3.7 hashes mod 8:
+    # 011 -> 1, 110 -> 1 taken so it probes on, 101 -> 7) and queues {3: 001 010, 4: 001 100,
+    # 2: 010 100}. Round 2 takes score 2: 010 (1), 100 (6); their flips are all scored or empty.
+    # Round 3 takes score 3: 001 010 -> 010 is already scored -> 001 (7).
     table = {"111": 5, "011": 3, "101": 4, "110": 2, "010": 1, "100": 6, "001": 7}
     visited = selection.search(lambda m: (table["".join(map(str, m))], 0.0), 3)
-    assert [m for m, _ in visited] == [bits(t) for t in ["111", "011", "101", "110", "010", "100", "001"]]
-    assert [s for _, (s, _) in visited] == [5, 3, 4, 2, 1, 6, 7]
+    expected = [bits("111"), *S("011", "101", "110"), *S("010", "100"), bits("001")]
+    assert S("011", "101", "110") != [bits(t) for t in ("011", "101", "110")]  # not the queue order
+    assert [m for m, _ in visited] == expected
+    assert [s for _, (s, _) in visited] == [table["".join(map(str, m))] for m in expected]
 
 
 def test_search_four_features_stops_after_four_rounds_and_merges_equal_parent_scores():
-    # score = 4a - b + 3c + 2d. Derived by hand:
-    # 1111 (8) -> round 1: 0111 (4), 1011 (9), 1101 (5), 1110 (6);
+    # score = 4a - b + 3c + 2d.
+    # 1111 (8) -> round 1: 0111 (4), 1011 (9), 1101 (5), 1110 (6) in set order;
     #   queued {4: 0011 0101 0110, 9: 0011 1001 1010, 5: 0101 1001 1100, 6: 0110 1010 1100}
     # round 2 (parent 4): 0011 (5), 0101 (1), 0110 (2);
     #   queued {5: ... 0001 0010, 1: 0001 0100, 2: 0010 0100}
-    # round 3 (parent 1): 0001 (2), 0100 (-1); 0001 queues 1001 under 2 (after 0110's 0010 0100),
-    #   0100 queues {-1: 1100}
+    # round 3 (parent 1): 0001 (2), 0100 (-1); 0001 queues 1001 under 2, 0100 queues {-1: 1100}
     # round 4 (parent -1): 1100 (3). Four rounds done: 1000, 0010, 1001, 1010 are never scored.
     weights = (4, -1, 3, 2)
     visited = selection.search(lambda m: (sum(w * f for w, f in zip(weights, m)), 0.0), 4)
-    expected = ["1111", "0111", "1011", "1101", "1110", "0011", "0101", "0110", "0001", "0100", "1100"]
-    assert [m for m, _ in visited] == [bits(t) for t in expected]
+    expected = [bits("1111"), *S("0111", "1011", "1101", "1110"), *S("0011", "0101", "0110"),
+                *S("0001", "0100"), bits("1100")]
+    assert [m for m, _ in visited] == expected
 
 
 def test_search_equal_scores_cap_a_group_at_three_per_feature_and_requeue_the_rest():
     # With one score for every mask all queued masks form one group. For n = 6 (limit 18):
-    # round 1 = the 6 masks with one feature off, round 2 = the 15 with two off (first-queued
-    # order), round 3 = 20 masks with three off > 18: shuffled with Random(20221015), 18 kept, 2
-    # queued back; round 4 = those 2, then the masks with four off; round 5 = one feature on.
+    # round 1 = the 6 masks with one feature off, round 2 = the 15 with two off, round 3 = 20
+    # masks with three off > 18: in set order, shuffled with Random(20221015), 18 kept, 2 queued
+    # back; round 4 = those 2 and the masks with four off; round 5 = one feature on.
     n = 6
 
     def flip(m, i):
         return m[:i] + (1 - m[i],) + m[i + 1:]
 
     def children(parents, seen):
-        out = []
-        for p in parents:
-            for i in range(n):
-                c = flip(p, i)
-                if any(c) and c not in seen and c not in out:
-                    out.append(c)
-        return out
+        return [c for p in parents for i in range(n) if any(c := flip(p, i)) and c not in seen]
 
     full = (1,) * n
-    r1 = [flip(full, i) for i in range(n)]
-    r2 = children(r1, {full, *r1})
-    triples = children(r2, {full, *r1, *r2})
+    r1 = S(*[flip(full, i) for i in range(n)])
+    r2 = S(*children(r1, {full, *r1}))
+    triples = S(*children(r2, {full, *r1, *r2}))
     assert len(r1) == 6 and len(r2) == 15 and len(triples) == 20
     random.Random(20221015).shuffle(triples)
     kept, rest = triples[:18], triples[18:]
     seen = {full, *r1, *r2, *kept, *rest}
-    r4 = rest + children(kept, seen)
-    r5 = children(r4, seen | set(r4))
+    r4 = S(*rest, *children(kept, seen))
+    r5 = S(*children(r4, seen | set(r4)))
     assert len(r4) == 2 + 15 and len(r5) == 6
     visited = [m for m, _ in selection.search(lambda m: (1.0, 0.0), n)]
     assert visited == [full, *r1, *r2, *kept, *r4, *r5]
@@ -99,11 +117,13 @@ def test_final_score_formula():
     assert protocol.final_score(0.01249, 0.96) == pytest.approx(0.012 * math.sqrt(0.04), abs=0, rel=1e-15)
     assert protocol.final_score(0.0041, 1.0) == 0.0
     assert protocol.final_score(float("nan"), 0.9) == math.inf
-    # ties in the final score go to the lower unrounded MAE
+    # a tie of the final score goes to the subset visited first, whatever the unrounded MAE
     a = dict(final=protocol.final_score(0.0041, 0.9), mae=0.0041)
     b = dict(final=protocol.final_score(0.0039, 0.9), mae=0.0039)
-    assert a["final"] == b["final"]
-    assert selection.best_of([((1, 1), a), ((1, 0), b)])[0] == (1, 0)
+    c = dict(final=protocol.final_score(0.0049, 0.9), mae=0.0049)
+    assert a["final"] == b["final"] < c["final"]
+    assert selection.best_of([((1, 1, 1), c), ((1, 1, 0), a), ((1, 0, 0), b)])[0] == (1, 1, 0)
+    assert selection.best_of([((1, 0, 0), b), ((1, 1, 0), a)])[0] == (1, 0, 0)
 
 
 @pytest.fixture(scope="module")
