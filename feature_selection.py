@@ -46,6 +46,20 @@ While it runs, every scored subset is journaled in .<OUT_DIR name>.resume/ besid
 input table and job); rerunning the same command after an interruption resumes from it, and a
 completed run deletes it.
 
+--select-on test (default, the paper's way) picks each regressor's best subset by its score on
+the test rows it is reported on. --select-on validation picks it on validation rows taken from the
+mode's train rows (the published rule, protocol.split_bins: the middle row of each of 40
+MaxAccuracy bins; 40 of 400 in interpolation, 40 of 200 in the extrapolation modes), fitting on
+the other train rows, then refits that subset and the whole start set on all the mode's train
+rows and scores them once on the test rows: best.md/best.tex and the figures show those test
+scores and say "selected on validation"; results.csv gets a ScoredOn column (validation rows of
+the searches, test rows of the refits).
+
+--shard I/N runs only task I's share of the (mode, feature set, family) jobs, dealt longest first
+over N tasks (selection.deal_jobs), journaling into the shared resume directory; it writes no
+OUT_DIR. The same command without --shard then assembles OUT_DIR from the journals (fitting only
+what no shard finished). Run it after all N tasks have ended.
+
 Speed: jobs (mode, feature set, and one regressor or one ensemble family) run two per worker at
 once (threads, costliest first), and the subsets of each search round are scored in parallel by
 --jobs worker processes (one BLAS/OpenMP thread each). The searches of an ensemble family
@@ -59,7 +73,8 @@ shared=False)); bench/bench_feature_selection.py measures the difference. The wh
 2.4 hours on 2 cores (README).
 
 Bad input (a v1 CSV without NumSkipConnections, an unknown mode, model or feature set, nothing
-to run, an existing OUT_DIR without --force): one error line, exit status 2, nothing written.
+to run, an existing OUT_DIR without --force, an unknown --select-on value, a --shard that is not
+I/N with 1 <= I <= N): one error line, exit status 2, nothing written (no resume directory either).
 
 Example:
   python feature_selection.py naap440v2.csv fs_results/
@@ -85,9 +100,9 @@ FEATURE_SETS = protocol.FEATURE_SETS_V2
 REGRESSOR_NAMES = protocol.PAPER2_NAMES
 
 
-def write_figures(out, results, modes, feature_sets, models, test_truth):
-    """Per mode and start set: each regressor's best subset's rank matrix and scatter, and the
-    feature-frequency heatmap."""
+def write_figures(out, results, modes, feature_sets, models, test_truth, tests=None):
+    """Per mode and start set: each regressor's best subset's rank matrix and scatter (on the test
+    rows: with tests, held-out selection, those of its refit), and the feature-frequency heatmap."""
     for mode in modes:
         for fs in feature_sets:
             names = [n for n in models if (mode, fs, n) in results]
@@ -98,6 +113,9 @@ def write_figures(out, results, modes, feature_sets, models, test_truth):
             for name in names:
                 mask, best = selection.best_of(results[(mode, fs, name)])
                 title = f"{name}, {fs} ({sum(mask)} of {len(mask)} features), {mode}"
+                if tests is not None:
+                    best = tests[(mode, fs, name)][mask]
+                    title += ", selected on validation"
                 figures.plot_rank_matrix(best["pred"], test_truth[mode], title, fig_dir / f"{protocol.slug(name)}_rank.png")
                 figures.plot_scatter(best["pred"], test_truth[mode], title, fig_dir / f"{protocol.slug(name)}_scatter.png")
             freq = np.array([selection.feature_frequency(results[(mode, fs, n)], FEATURE_SETS[fs]) for n in names])
@@ -119,6 +137,12 @@ def parse_args(argv=None):
                    help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")
     p.add_argument("--jobs", type=int, default=protocol.available_cores(), help="worker processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
+    p.add_argument("--select-on", choices=selection.SELECT_ON, default=selection.SELECT_ON[0],
+                   help="models whose scores pick each regressor's best subset: test (default, the paper's way) or "
+                        "validation (held out from the train rows; the best subsets are then scored on the test rows)")
+    p.add_argument("--shard", metavar="I/N",
+                   help="run only task I of N's share of the jobs (an array job), journaling into the resume "
+                        "directory; rerun without --shard to assemble OUT_DIR")
     return p.parse_args(argv)
 
 
@@ -132,6 +156,7 @@ def main(args):
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
+    shard = selection.parse_shard(args.shard) if args.shard is not None else None
     jobs = selection.plan_jobs(modes, feature_sets, models)
     if not jobs:
         raise InputError("none of the selected models can extrapolate, and interpolation is not selected")
@@ -139,6 +164,15 @@ def main(args):
         raise InputError(f"{args.out_dir}: output directory already exists (use --force to replace it)")
     check_outputs_not_inputs([args.out_dir], [args.dataset])
     data, sizes, truth = selection.load_modes(args.dataset, modes, feature_sets)
+    # held-out selection searches on arrays from the train rows alone; the test rows wait for the refits
+    held_out = args.select_on == "validation"
+    search_data, test_data = (selection.validation_data(data), data) if held_out else (data, None)
+    if shard:
+        mine = selection.deal_jobs(jobs, shard[1])[shard[0] - 1]
+        print(f"shard {shard[0]}/{shard[1]}: {len(mine)} of {len(jobs)} jobs")
+        if not mine:
+            return
+        jobs = mine
 
     from tqdm import tqdm
     totals = {}
@@ -165,20 +199,27 @@ def main(args):
     # scored subsets are journaled beside OUT_DIR, per input table, so an interrupted run resumes
     out_dir = Path(args.out_dir)
     resume_root = out_dir.with_name(f".{out_dir.name}.resume")
-    journal_dir = resume_root / selection.journal_key(Path(args.dataset).read_bytes(), args.estimators)
+    journal_dir = resume_root / selection.journal_key(Path(args.dataset).read_bytes(), args.estimators, args.select_on)
     try:
         journal_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"{journal_dir}: cannot create ({e.strerror or e})") from None
     print(f"scored subsets are journaled in {resume_root} (rerun the same command to resume)")
+    if shard:  # the shard's journals are its whole output: the plain run assembles OUT_DIR from them
+        selection.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress, journal_dir=journal_dir,
+                           test_data=test_data)
+        print(f"shard {shard[0]}/{shard[1]} done; once every shard has ended, run the command without --shard "
+              f"to write {args.out_dir}")
+        return
     with atomic_output_dir(args.out_dir, args.force) as out:
-        results = selection.run_jobs(jobs, data, args.jobs, args.estimators, progress=progress,
-                                   journal_dir=journal_dir)
-        table = selection.results_table(results, modes, feature_sets, models)
+        results = selection.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress,
+                                     journal_dir=journal_dir, test_data=test_data)
+        results, tests = results if held_out else (results, None)
+        table = selection.results_table(results, modes, feature_sets, models, tests)
         atomic_write_text(out / "results.csv", table.to_csv(index=False, lineterminator="\n"))
-        atomic_write_text(out / "best.md", selection.best_markdown(results, modes, feature_sets, models, sizes))
-        atomic_write_text(out / "best.tex", selection.best_latex(results, modes, feature_sets, models, sizes))
-        write_figures(out, results, modes, feature_sets, models, truth)
+        atomic_write_text(out / "best.md", selection.best_markdown(results, modes, feature_sets, models, sizes, tests))
+        atomic_write_text(out / "best.tex", selection.best_latex(results, modes, feature_sets, models, sizes, tests))
+        write_figures(out, results, modes, feature_sets, models, truth, tests)
     shutil.rmtree(journal_dir, ignore_errors=True)
     try:
         resume_root.rmdir()  # unless journals of another input table wait there

@@ -15,11 +15,21 @@ plain per-regressor search (run_job(..., shared=False)).
 
 Every scored subset is appended to a journal per job; a rerun replays it and goes on where the
 first run stopped. The journal directory is keyed by the input table, the protocol's settings,
-the estimator set and a hash of the protocol's code (code_hash()), so that a code change never
-replays stale scores.
+the estimator set, the models that select (select_on) and a hash of the protocol's code
+(code_hash()), so that a code change never replays stale scores.
+
+Held-out selection (select_on="validation"): the searches score subsets on validation models
+taken from the mode's training rows by the published split rule (validation_rows), fitted on the
+rest; score_on_test then refits each regressor's best subset (and the whole start set) on all the
+mode's training rows and scores it once on the test rows. Sharding: deal_jobs splits the jobs
+over array tasks that journal into one shared directory (journal_lock keeps two processes off
+one job's journal); a later plain run replays the journals.
 """
+import contextlib
+import fcntl
 import hashlib
 import math
+import os
 import pickle
 import random
 import re
@@ -40,6 +50,8 @@ BEST_SHARE = 0.10  # the feature-frequency figure looks at each regressor's best
 JOBS_IN_FLIGHT_PER_WORKER = 2  # searches running at once, per worker process
 # rough relative cost of one subset's evaluation per feature, to start the longest jobs first
 JOB_COST = {"Random Forest": 5.0, "AdaBoost": 3.0, "Gradient Boosting": 3.0, "SVR (Linear kernel)": 0.6}
+SELECT_ON = ("test", "validation")  # the models whose scores pick each regressor's best subset
+VALIDATION_BINS = protocol.NUM_TEST_BINS  # held-out selection: the published rule's 40 bins, on the training rows
 ENSEMBLE_NAME = re.compile(r"^(.*) \(N=(\d+)\)$")
 # the code that decides a subset's scores: a change to any of them starts a fresh journal
 PROTOCOL_SOURCES = ("protocol.py", "selection.py", "ensembles.py", "trees.py", "emulate2022.py", "fixedmath.py",
@@ -139,6 +151,13 @@ def read_journal(path):
     return cache
 
 
+def append_journal(path, records):
+    """Append one record ({key: result}) to a job's journal; nothing if there is nothing new."""
+    if records:
+        with open(path, "ab") as f:
+            pickle.dump(records, f)
+
+
 def _score_subset(task):
     """Score one subset for `names` (a worker's task): (results, the subset's grown ensembles)."""
     names, arrays, idx, estimators, plain, states = task
@@ -183,9 +202,8 @@ def run_job(job, arrays, estimators=protocol.DEFAULT_ESTIMATORS, shared=True, pr
                 if shared:
                     states[mask] = grown
             cache.update(new)
-            if journal and new:
-                with open(journal, "ab") as f:
-                    pickle.dump(new, f)
+            if journal:
+                append_journal(journal, new)
 
         def score_fn(mask, name=name, prefetch=prefetch):
             prefetch([mask])
@@ -204,6 +222,34 @@ def run_job(job, arrays, estimators=protocol.DEFAULT_ESTIMATORS, shared=True, pr
             progress(mode, name, n + 1 - rounds[0])
         out[name] = [(mask, cache[(mask, name)]) for mask, _ in visited]
     return out
+
+
+def score_on_test(job, visited, arrays, estimators=protocol.DEFAULT_ESTIMATORS, shared=True, pool=None,
+                  journal=None):
+    """Held-out selection's last step: {name: {mask: result}} for each regressor's best subset
+    (best_of its visited list, scored on the validation rows) and its whole start set, fitted on
+    all the mode's training rows and scored on its test rows (arrays: the mode's split arrays).
+
+    visited: run_job's {name: [(mask, result), ...]}. Journaled under ("test", mask, name) in the
+    job's journal, so a rerun or an assembly run replays them too."""
+    cache = read_journal(journal) if journal else {}
+    full = (1,) * arrays[0].shape[1]
+    picks = {name: list(dict.fromkeys((best_of(visited[name])[0], full))) for name in job[2]}
+    wanted = {}  # mask -> the names still to score on it
+    for name, masks in picks.items():
+        for mask in masks:
+            if ("test", mask, name) not in cache:
+                wanted.setdefault(mask, []).append(name)
+    # shared: one evaluation per subset for all its names, plain: one per (subset, name); a fresh
+    # fit either way (the searches' ensembles were grown on other rows)
+    units = list(wanted.items()) if shared else [(mask, [n]) for mask, names in wanted.items() for n in names]
+    tasks = [(names, arrays, [i for i, f in enumerate(mask) if f], estimators, not shared, {}) for mask, names in units]
+    done = pool.map(_score_subset, tasks) if pool else map(_score_subset, tasks)
+    new = {("test", mask, g): r for (mask, _), (results, _) in zip(units, done) for g, r in results.items()}
+    cache.update(new)
+    if journal:
+        append_journal(journal, new)
+    return {name: {mask: cache[("test", mask, name)] for mask in masks} for name, masks in picks.items()}
 
 
 def plan_jobs(modes, feature_sets, models):
@@ -236,19 +282,64 @@ def job_cost(job):
     return JOB_COST.get(ensemble_size(job[2][0])[0], 0.2) * n * n
 
 
+def deal_jobs(jobs, num_shards):
+    """The jobs dealt over num_shards array tasks: [shard 1's jobs, ...], longest first (job_cost),
+    each to the shard with the least total cost so far (ties to the lower shard; equal costs keep
+    the plan's order), so that every task of an array computes the same deal."""
+    shards, loads = [[] for _ in range(num_shards)], [0.0] * num_shards
+    for job in sorted(jobs, key=job_cost, reverse=True):
+        i = min(range(num_shards), key=loads.__getitem__)
+        shards[i].append(job)
+        loads[i] += job_cost(job)
+    return shards
+
+
+@contextlib.contextmanager
+def journal_lock(path):
+    """Hold an exclusive lock on a job's journal while its job runs (nothing without a path): two
+    processes on one resume directory (an assembly run started before a shard ended, two arrays
+    dealt differently) never append to, or cut a torn tail off, the same journal. A journal locked
+    by another process is an InputError: waiting could outlast that process's whole run."""
+    if path is None:
+        yield
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(f"{path}: another process is running this job into the same resume directory "
+                             "(a shard still running?); rerun once it has ended") from None
+        try:
+            yield
+        finally:  # unlock, not only close: forked pool workers hold copies of the descriptor
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 def run_jobs(jobs, data, num_workers, estimators=protocol.DEFAULT_ESTIMATORS, shared=True, progress=None,
-             journal_dir=None):
+             journal_dir=None, test_data=None):
     """Run jobs: {(mode, fs, name): [(mask, result), ...]}. With num_workers > 1 the subsets of
     each search round are scored by a pool of forked worker processes, and several jobs run at
     once (threads, costliest first) so that one search's end of round is another's work. With a
-    journal_dir, each job keeps its journal there (see run_job)."""
+    journal_dir, each job keeps its journal there (see run_job), locked while it runs
+    (journal_lock). With test_data (held-out selection: `data` holds the fit/validation arrays,
+    test_data the mode's own split arrays), returns (that dict, {(mode, fs, name): {mask: test
+    result}}) of score_on_test."""
     from threadpoolctl import threadpool_limits
-    results = {}
+    results, tests = {}, {}
     pool = threads = None
 
     def run_one(job):
         journal = journal_dir / journal_name(job) if journal_dir else None
-        return job, run_job(job, data[job[:2]], estimators, shared, progress, pool, journal)
+        with journal_lock(journal):
+            out = run_job(job, data[job[:2]], estimators, shared, progress, pool, journal)
+            if test_data is not None:
+                for name, tested in score_on_test(job, out, test_data[job[:2]], estimators, shared, pool,
+                                                  journal).items():
+                    tests[(job[0], job[1], name)] = tested
+        return job, out
 
     if num_workers > 1:
         pool = protocol.worker_pool(num_workers, initializer=_init_worker)
@@ -271,24 +362,32 @@ def run_jobs(jobs, data, num_workers, estimators=protocol.DEFAULT_ESTIMATORS, sh
     if pool:
         threads.shutdown()
         pool.shutdown()
-    return results
+    return results if test_data is None else (results, tests)
 
 
 # ----------------------------------------------------------------------------- outputs
-def results_table(results, modes, feature_sets, models):
+def results_table(results, modes, feature_sets, models, tests=None):
+    """Every scored subset, in visit order. With tests (held-out selection: run_jobs' second dict)
+    a ScoredOn column: 'validation' for the searches' rows, then 'test' for score_on_test's rows
+    (the best subset, then the whole start set) after each search's."""
     rows = []
     for mode in modes:
         for name in models:
             for fs in feature_sets:
-                for mask, r in results.get((mode, fs, name), []):
+                key = (mode, fs, name)
+                scored = [(mask, r, "validation") for mask, r in results.get(key, [])]
+                if tests is not None and key in results:
+                    scored += [(mask, r, "test") for mask, r in tests[key].items()]
+                for mask, r, scored_on in scored:
                     rows.append(dict(
                         Mode=mode, Model=name, FeatureSetName=fs, Flags="".join(map(str, mask)),
                         FeatureSubset=";".join(c for c, f in zip(protocol.FEATURE_SETS_V2[fs], mask) if f),
                         MAE=round(r["mae"], 4), NumViolations=r["violations"],
                         MaxViolations=r["max_violations"], MonotonicityScore=round(r["score"], 4),
-                        FinalScore=round(r["final"], 8)))
+                        FinalScore=round(r["final"], 8), ScoredOn=scored_on))
     return pd.DataFrame(rows, columns=["Mode", "Model", "FeatureSetName", "Flags", "FeatureSubset", "MAE",
-                                       "NumViolations", "MaxViolations", "MonotonicityScore", "FinalScore"])
+                                       "NumViolations", "MaxViolations", "MonotonicityScore", "FinalScore"]
+                        + ([] if tests is None else ["ScoredOn"]))
 
 
 def best_of(visited):
@@ -296,8 +395,10 @@ def best_of(visited):
     return min(visited, key=lambda v: protocol.best_key(v[1]))
 
 
-def summary(results, mode, feature_sets, models):
-    """[(name, {fs: (best mask, best result, all-features result)})] of the regressors run in a mode."""
+def summary(results, mode, feature_sets, models, tests=None):
+    """[(name, {fs: (best mask, best result, all-features result, the result that selected it)})]
+    of the regressors run in a mode. With tests (held-out selection) the best and all-features
+    results are those on the test rows, the selecting one that on the validation rows."""
     rows = []
     for name in models:
         cells = {}
@@ -305,7 +406,11 @@ def summary(results, mode, feature_sets, models):
             visited = results.get((mode, fs, name))
             if visited:
                 mask, best = best_of(visited)
-                cells[fs] = (mask, best, visited[0][1])
+                if tests is None:
+                    cells[fs] = (mask, best, visited[0][1], best)
+                else:
+                    tested = tests[(mode, fs, name)]
+                    cells[fs] = (mask, tested[mask], tested[visited[0][0]], best)
         if cells:
             rows.append((name, cells))
     return rows
@@ -319,35 +424,56 @@ def subset_text(fs, mask):
     return ", ".join(c for c, f in zip(protocol.FEATURE_SETS_V2[fs], mask) if f)
 
 
-def mode_tables(results, modes, feature_sets, models, split_sizes):
+def mode_tables(results, modes, feature_sets, models, split_sizes, tests=None):
     """Per mode with results: (mode, summary rows, the feature sets present, (n_train, n_test))."""
     for mode in modes:
-        rows = summary(results, mode, feature_sets, models)
+        rows = summary(results, mode, feature_sets, models, tests)
         if rows:
             sets = [fs for fs in feature_sets if any(fs in cells for _, cells in rows)]
             yield mode, rows, sets, split_sizes[mode]
 
 
-def best_markdown(results, modes, feature_sets, models, split_sizes):
+def validation_text(n_train):
+    """The sizes line's note of held-out selection, for a mode with n_train training rows."""
+    fit, val = validation_rows(n_train)
+    return (f" Selected on validation: {len(val)} validation rows (the middle row of each of {len(val)} MaxAccuracy "
+            f"bins of the train rows), fitted on the other {len(fit)}; the best subsets then refitted on all "
+            f"{n_train} train rows and scored on the test rows.")
+
+
+def best_markdown(results, modes, feature_sets, models, split_sizes, tests=None):
+    """best.md; with tests (held-out selection) the subsets are chosen on the validation rows and
+    the cells are their test scores."""
     lines = ["# NAAP-440e feature selection: best subset per regressor", "",
              "Each cell: MAE / Monotonicity Score / #Violations of the regressor's best subset of the start "
              "feature set (lowest final score = round(MAE, 3) * sqrt(1 - monotonicity score), ties to the lower "
              f"MAE), median of {len(protocol.SEEDS)} seeds, predictions with N(0, {protocol.NOISE_STD:g}) noise. The '(all "
              "features)' row is the whole start feature set. The subsets are listed under each table.", ""]
-    for mode, rows, sets, (n_train, n_test) in mode_tables(results, modes, feature_sets, models, split_sizes):
-        lines += [f"## {mode}", "", f"{n_train} train / {n_test} test rows, {n_test * (n_test - 1) // 2} test pairs.",
+    if tests is not None:
+        lines += ["Selected on: validation. Each regressor's best subset is the lowest final score on validation "
+                  "models taken from the mode's train rows; the cells and the test final scores are that subset, and "
+                  "the whole start set, fitted on all the mode's train rows and scored once on its test rows.", ""]
+    for mode, rows, sets, (n_train, n_test) in mode_tables(results, modes, feature_sets, models, split_sizes, tests):
+        lines += [f"## {mode}", "", f"{n_train} train / {n_test} test rows, {n_test * (n_test - 1) // 2} test pairs."
+                  + ("" if tests is None else validation_text(n_train)),
                   "", "| Model | " + " | ".join(f"{fs} ({protocol.acceleration(fs)} Acceleration)" for fs in sets) + " |",
                   "| --- |" + " --- |" * len(sets)]
         for name, cells in rows:
             for label, which in ((name, 1), (f"{name} (all features)", 2)):
                 lines.append(f"| {label} | " + " | ".join(cell_text(cells[fs][which]) if fs in cells else "-"
                                                           for fs in sets) + " |")
-        lines += ["", "| Model | Feature set | Final score | #Features | Best subset |", "| --- | --- | --- | --- | --- |"]
+        if tests is None:
+            lines += ["", "| Model | Feature set | Final score | #Features | Best subset |",
+                      "| --- | --- | --- | --- | --- |"]
+        else:
+            lines += ["", "| Model | Feature set | Final score (test) | Final score (validation) | #Features | "
+                      "Best subset |", "| --- | --- | --- | --- | --- | --- |"]
         for name, cells in rows:
             for fs in sets:
                 if fs in cells:
-                    mask, best, _ = cells[fs]
-                    lines.append(f"| {name} | {fs} | {best['final']:.6f} | {sum(mask)} of {len(mask)} | "
+                    mask, best, _, chosen = cells[fs]
+                    scores = f"{best['final']:.6f}" + ("" if tests is None else f" | {chosen['final']:.6f}")
+                    lines.append(f"| {name} | {fs} | {scores} | {sum(mask)} of {len(mask)} | "
                                  f"{subset_text(fs, mask)} |")
         lines.append("")
     return "\n".join(lines)
@@ -357,10 +483,13 @@ def tex_escape(text):
     return re.sub(r"([_&%#$])", r"\\\1", text)
 
 
-def best_latex(results, modes, feature_sets, models, split_sizes):
+def best_latex(results, modes, feature_sets, models, split_sizes, tests=None):
     lines = ["% NAAP-440e feature selection (feature_selection.py): per regressor the best subset of each start",
              "% feature set and the whole start set; cells: MAE / Monotonicity Score / #Violations"]
-    for mode, rows, sets, (n_train, n_test) in mode_tables(results, modes, feature_sets, models, split_sizes):
+    if tests is not None:
+        lines.append("% selected on: validation (subsets chosen on validation models from the train rows, "
+                     "scored on the test rows)")
+    for mode, rows, sets, (n_train, n_test) in mode_tables(results, modes, feature_sets, models, split_sizes, tests):
         lines += [r"\begin{table}[ht]", r"\centering", r"\scriptsize", r"\begin{tabular}{l" + "c" * len(sets) + "}",
                   r"\hline", "Model & " + " & ".join(f"{tex_escape(fs)} ({tex_escape(protocol.acceleration(fs))})"
                                                     for fs in sets) + r" \\", r"\hline"]
@@ -370,7 +499,8 @@ def best_latex(results, modes, feature_sets, models, split_sizes):
                     cell_text(cells[fs][which]) if fs in cells else "-" for fs in sets) + r" \\")
         lines += [r"\hline", r"\end{tabular}",
                   f"\\caption{{{tex_escape(mode)} ({n_train} train / {n_test} test rows): best feature subset per "
-                  "regressor and start feature set (MAE / monotonicity score / violations)}",
+                  "regressor and start feature set (MAE / monotonicity score / violations)"
+                  + ("" if tests is None else "; subsets selected on validation models from the train rows") + "}",
                   f"\\label{{tab:fs-{protocol.slug(mode)}}}", r"\end{table}", ""]
     return "\n".join(lines)
 
@@ -390,10 +520,12 @@ def code_hash():
     return digest.hexdigest()[:16]
 
 
-def journal_key(dataset_bytes, estimators):
+def journal_key(dataset_bytes, estimators, select_on="test"):
     """Name of a run's journal directory: the input table, the protocol's settings, the estimator
-    set, the scikit-learn version and the code's hash."""
-    settings = repr((protocol.NOISE_STD, protocol.SEEDS, estimators, sklearn.__version__, code_hash()))
+    set, the models that select (with the validation split's bins), the scikit-learn version and
+    the code's hash: test- and validation-selected scores never share a journal."""
+    settings = repr((protocol.NOISE_STD, protocol.SEEDS, estimators, select_on, VALIDATION_BINS, sklearn.__version__,
+                     code_hash()))
     return hashlib.sha256(dataset_bytes + settings.encode()).hexdigest()[:16]
 
 
@@ -407,6 +539,40 @@ def parse_list(text, allowed, what, option):
     if not items:
         raise InputError(f"{option}: no {what} given")
     return list(dict.fromkeys(items))
+
+
+def parse_shard(text):
+    """(I, N) of a --shard I/N value, 1 <= I <= N (InputError otherwise)."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m:
+        raise InputError(f"--shard {text!r}: expected I/N, e.g. 1/4 (task I of an array of N)")
+    index, count = int(m.group(1)), int(m.group(2))
+    if count < 1:
+        raise InputError(f"--shard {text}: N (the number of tasks) must be at least 1")
+    if not 1 <= index <= count:
+        raise InputError(f"--shard {text}: I must be between 1 and N = {count}")
+    return index, count
+
+
+def validation_rows(num_train, num_bins=VALIDATION_BINS):
+    """(fit rows, validation rows) of a mode's training rows (indices in its sorted order): the
+    published split rule (protocol.split_bins) on the training rows, each bin's middle row to
+    validation. ValueError if there are too few rows for num_bins bins."""
+    middles = [middle for _, _, middle in protocol.split_bins(num_train, num_bins)]
+    return np.setdiff1d(np.arange(num_train), middles), np.array(middles)
+
+
+def validation_data(data):
+    """Held-out selection's search arrays: {(mode, fs): (X_fit, y_fit, X_validation, y_validation)}
+    of load_modes' {(mode, fs): split arrays}, taken from the training rows alone."""
+    out = {}
+    for key, (X_train, y_train, _, _) in data.items():
+        try:
+            fit, val = validation_rows(len(y_train))
+        except ValueError as e:
+            raise InputError(f"--select-on validation: mode {key[0]}: {e}") from None
+        out[key] = X_train[fit], y_train[fit], X_train[val], y_train[val]
+    return out
 
 
 def load_modes(path, modes, feature_sets):

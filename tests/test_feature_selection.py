@@ -1,9 +1,10 @@
 """Paper 2 (selection.py, protocol.py, feature_selection.py): the best-first search, the mode
 splits, the final score, shared fits equal plain ones, the journal, a small CLI run with every
-output, and bad input."""
+output, held-out selection (--select-on validation), array shards (--shard), and bad input."""
 import math
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import feature_selection as fs
 import protocol
 import selection
 from common import run_cli
-from conftest import ROOT, live_processes, run_script
+from conftest import ROOT, live_processes, message_lines, run_script, sigterm_when_started
 
 
 def bits(text):
@@ -253,6 +254,19 @@ def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_pat
     assert not list(tmp_path.glob(".fs.*"))
 
 
+def test_sigterm_while_fitting_trees_with_one_job(ref_dir, tmp_path):
+    # --jobs 1: the search scores subsets in the main process, inside numba's tree builder when
+    # the signal comes (once a search round is done, numba's functions are compiled)
+    out = tmp_path / "fs"
+    cmd = [sys.executable, str(ROOT / "feature_selection.py"), str(ref_dir / "naap440v2.csv"), str(out),
+           "--modes", "interpolation", "--models", "Random Forest (N=25)", "--feature-sets", "Scheme+Quant.3",
+           "--jobs", "1"]
+    status, err = sigterm_when_started(cmd, tmp_path, lambda err: re.search(r"\| [1-9]\d*/12 ", err), 1.0)
+    assert status == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err and message_lines(err) == ["terminated (SIGTERM): no partial output left behind"], err
+    assert [p.name for p in tmp_path.iterdir()] == [".fs.resume"]  # only the journal, kept for the rerun
+
+
 def test_pool_and_an_interrupted_journal_give_the_same_search(table, tmp_path, monkeypatch):
     from concurrent.futures import ProcessPoolExecutor
     job = ("interpolation", "Scheme", ("Random Forest (N=25)", "Random Forest (N=50)"))
@@ -326,3 +340,161 @@ def test_benchmark_script_runs_and_finds_identical_results(ref_dir):
                    "Linear Regression,AdaBoost (N=25)", "--feature-sets", "Scheme", "--jobs", "2")
     assert r.returncode == 0, r.stderr
     assert "identical results: yes" in r.stdout
+
+
+# ----------------------------------------------------------------------------- held-out selection
+def run_ok(*args):
+    """feature_selection's CLI in this process, for a run that must succeed (run_cli returns)."""
+    run_cli(fs.main, fs.parse_args([str(a) for a in args]))
+
+
+def test_validation_rows_take_each_bins_middle_train_row_apart_from_the_test_rows(table, ref_dir):
+    # the published rule on n train rows: bins of round(n / 40) rows, the middle one validates
+    for n, size in ((400, 10), (200, 5)):
+        fit, val = selection.validation_rows(n)
+        assert len(val) == 40 and len(fit) == n - 40
+        assert sorted([*fit, *val]) == list(range(n))
+        for start in range(0, n, size):
+            assert [v for v in val if start <= v < start + size] == [start + size // 2]
+    with pytest.raises(ValueError):
+        selection.validation_rows(59)
+    cols = protocol.FEATURE_SETS_V2["Scheme"]
+    train, test = table[table.IsTest == 0], table[table.IsTest == 1]
+    data = {(mode, "Scheme"): protocol.mode_split(table, cols, mode) for mode in protocol.MODES}
+    held = selection.validation_data(data)
+    for mode in protocol.MODES:
+        tr, te = protocol.mode_rows(mode, len(train), len(test))
+        fit, val = selection.validation_rows(len(tr))
+        assert (len(val), len(fit)) == ((40, 360) if mode == "interpolation" else (40, 160))
+        val_ids = set(train.index[tr[val]])
+        assert not val_ids & set(train.index[tr[fit]]) and not val_ids & set(test.index)
+        X_fit, y_fit, X_val, y_val = held[(mode, "Scheme")]
+        assert np.array_equal(X_val, train[cols].to_numpy(float)[tr[val]])
+        assert np.array_equal(y_fit, train.MaxAccuracy.to_numpy()[tr[fit]])
+        assert np.all(np.diff(y_val) >= 0)  # validation rows in ground-truth order, as test rows must be
+    dataset = (ref_dir / "naap440v2.csv").read_bytes()
+    assert selection.journal_key(dataset, "paper", "test") != selection.journal_key(dataset, "paper", "validation")
+
+
+def test_validation_search_never_sees_the_test_rows(table, monkeypatch):
+    cols = protocol.FEATURE_SETS_V2["Scheme"]
+    jobs = selection.plan_jobs(["interpolation", "dual_extrapolation"], ["Scheme"], ["Linear Regression", "3-NN"])
+    data = {(mode, "Scheme"): protocol.mode_split(table, cols, mode) for mode in ("interpolation",
+                                                                                  "dual_extrapolation")}
+    test_ys = {data[k][3].tobytes() for k in data}
+    calls = []
+    real = protocol.evaluate_paper2
+    monkeypatch.setattr(protocol, "evaluate_paper2",
+                        lambda names, Xtr, ytr, Xte, yte, *a, **k: calls.append((len(ytr), yte.tobytes() in test_ys))
+                        or real(names, Xtr, ytr, Xte, yte, *a, **k))
+    results, tests = selection.run_jobs(jobs, selection.validation_data(data), 1, test_data=data)
+    refits = [c for c in calls if c[1]]
+    # the searches fit on 360 (interpolation) or 160 train rows and score on validation rows alone;
+    # only score_on_test's refits, one per name and subset (best, whole set), fit on all train rows
+    assert {n for n, on_test in calls if not on_test} == {360, 160}
+    assert sorted(refits) == sorted((len(data[key[:2]][1]), True) for key in tests for _ in tests[key])
+    assert len(calls) == sum(map(len, results.values())) + len(refits)
+    # the refit is the protocol's own evaluation of that subset on the mode's split
+    for key, tested in tests.items():
+        mask, _ = selection.best_of(results[key])
+        assert list(tested) == list(dict.fromkeys([mask, (1,) * 8]))
+        idx = [i for i, f in enumerate(mask) if f]
+        Xtr, ytr, Xte, yte = data[key[:2]]
+        name = key[2]
+        own = real([name], Xtr[:, idx], ytr, Xte[:, idx], yte)[name]
+        assert (own["mae"], own["violations"]) == (tested[mask]["mae"], tested[mask]["violations"])
+    # other test targets: the same searches and subsets chosen, other test scores
+    rng = np.random.default_rng(0)
+    shuffled = {k: (Xtr, ytr, Xte, np.sort(rng.permutation(yte) + rng.normal(0, 0.01, len(yte))))
+                for k, (Xtr, ytr, Xte, yte) in data.items()}
+    again, tests_again = selection.run_jobs(jobs, selection.validation_data(data), 1, test_data=shuffled)
+    assert {k: [(m, r["final"]) for m, r in v] for k, v in again.items()} == \
+           {k: [(m, r["final"]) for m, r in v] for k, v in results.items()}
+    assert {k: list(v) for k, v in tests_again.items()} == {k: list(v) for k, v in tests.items()}
+    assert any(tests_again[k][m]["mae"] != tests[k][m]["mae"] for k in tests for m in tests[k])
+
+
+def test_cli_select_on_validation_says_so_and_reports_test_scores(ref_dir, tmp_path):
+    out = tmp_path / "fs"
+    run_ok(ref_dir / "naap440v2.csv", out, "--modes", "dual_extrapolation", "--models", "Linear Regression",
+           "--feature-sets", "Scheme", "--jobs", "1", "--select-on", "validation")
+    res = pd.read_csv(out / "results.csv", dtype={"Flags": str})
+    assert list(res.columns)[-1] == "ScoredOn"
+    val, test = res[res.ScoredOn == "validation"], res[res.ScoredOn == "test"]
+    assert len(res) == len(val) + len(test) and list(res.ScoredOn) == ["validation"] * len(val) + ["test"] * len(test)
+    assert set(val.MaxViolations) == {40 * 39 // 2} and set(test.MaxViolations) == {20 * 19 // 2}
+    best = val.loc[val.FinalScore.idxmin()]  # the first of the lowest, as the search's tie rule
+    assert test.Flags.iloc[0] == best.Flags and test.Flags.iloc[-1] == "11111111"
+    md = (out / "best.md").read_text()
+    assert "Selected on: validation" in md and "40 validation rows" in md and "fitted on the other 160" in md
+    row = test.iloc[0]
+    assert f"| Linear Regression | {row.MAE:.3f} / {row.MonotonicityScore:.3f} / {row.NumViolations} |" in md
+    assert f"| Linear Regression | Scheme | {row.FinalScore:.6f} | {best.FinalScore:.6f} |" in md
+    assert "selected on validation" in (out / "best.tex").read_text()
+    assert not list(tmp_path.glob(".fs.*"))
+
+
+# ----------------------------------------------------------------------------- sharding
+def test_deal_jobs_gives_the_longest_job_first_to_the_least_loaded_shard():
+    jobs = selection.plan_jobs(["interpolation"], ["Scheme", "Scheme+Quant.3"],
+                               ["3-NN", "SVR (Linear kernel)", "Random Forest (N=25)"])
+    # costs (JOB_COST x features^2): RF 5 x 17^2 = 1445, 5 x 8^2 = 320; SVR 173.4, 38.4; 3-NN 57.8, 12.8
+    by_cost = {round(selection.job_cost(j), 1): j for j in jobs}
+    assert sorted(by_cost) == [12.8, 38.4, 57.8, 173.4, 320.0, 1445.0]
+    assert selection.deal_jobs(jobs, 2) == [[by_cost[1445.0]], [by_cost[c] for c in (320.0, 173.4, 57.8, 38.4, 12.8)]]
+    # 1445 | 320 | 173.4, then 57.8, 38.4 and 12.8 all to 173.4's shard (231.2, 269.6, 282.4: still below 320)
+    assert selection.deal_jobs(jobs, 3) == [[by_cost[1445.0]], [by_cost[320.0]],
+                                            [by_cost[c] for c in (173.4, 57.8, 38.4, 12.8)]]
+    assert selection.deal_jobs(jobs, 1) == [sorted(jobs, key=selection.job_cost, reverse=True)]
+    assert selection.deal_jobs(jobs, 8)[6:] == [[], []]
+
+
+@pytest.mark.parametrize("args", [["--shard=0/4"], ["--shard=5/4"], ["--shard=x"], ["--shard=1/0"], ["--shard=-1/2"],
+                                  ["--shard", "-1/2"], ["--shard=1/2/3"], ["--select-on", "train"]])
+def test_bad_shard_or_select_on_exit_2_and_write_nothing(ref_dir, tmp_path, capsys, args):
+    status, err = run_in_process(capsys, ref_dir / "naap440v2.csv", tmp_path / "out", "--models", "Linear Regression",
+                                 *args)
+    assert status == 2 and len(err) == 1 and ("--shard" in err[0] or "--select-on" in err[0]), err
+    assert list(tmp_path.iterdir()) == []  # no OUT_DIR, no resume directory
+
+
+def test_a_journal_another_process_runs_is_refused(table, tmp_path):
+    import fcntl
+    job = ("interpolation", "Scheme", ("Linear Regression",))
+    data = {job[:2]: protocol.mode_split(table, protocol.FEATURE_SETS_V2["Scheme"][:2], "interpolation")}
+    with open(tmp_path / selection.journal_name(job), "ab") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another open file: to flock, another process
+        with pytest.raises(selection.InputError, match="another process"):
+            selection.run_jobs([job], data, 1, journal_dir=tmp_path)
+    assert selection.run_jobs([job], data, 1, journal_dir=tmp_path)[("interpolation", "Scheme", "Linear Regression")]
+
+
+def test_two_shards_then_the_assembly_equal_one_plain_run_without_fitting(ref_dir, tmp_path, monkeypatch):
+    # held-out selection: its journals hold the searches' and the refits' scores (--select-on test
+    # journals the searches' alone, through the same code); each process start costs ~5 s of imports
+    dataset = ref_dir / "naap440v2.csv"
+    args = ["--modes", "interpolation", "--models", "Linear Regression,3-NN", "--feature-sets", "Scheme", "--jobs", "1",
+            "--select-on", "validation"]
+    shards = [subprocess.Popen([sys.executable, str(ROOT / "feature_selection.py"), str(dataset), str(tmp_path / "sharded"),
+                                *args, "--shard", f"{i}/2"], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for i in (1, 2)]
+    run_ok(dataset, tmp_path / "plain", *args)  # meanwhile, the one plain run
+    for shard in shards:
+        out, err = shard.communicate(timeout=600)
+        assert shard.returncode == 0, err
+        assert "1 of 2 jobs" in out
+    assert not (tmp_path / "sharded").exists()  # a shard writes journals only
+    journals = {p.name for p in tmp_path.glob(".sharded.resume/*/*.pkl")}
+    jobs = selection.plan_jobs(["interpolation"], ["Scheme"], ["Linear Regression", "3-NN"])
+    assert journals == {selection.journal_name(job) for job in jobs}
+    fitted = []
+    real = protocol.evaluate_paper2
+    monkeypatch.setattr(protocol, "evaluate_paper2", lambda *a, **k: fitted.append(a[0]) or real(*a, **k))
+    run_ok(dataset, tmp_path / "sharded", *args)
+    assert fitted == []  # assembled from the journals alone
+    files = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "sharded") for p in (tmp_path / "sharded").rglob("*") if p.is_file())
+    assert len([f for f in files if f.suffix == ".png"]) == 2 * 2 + 1
+    for f in files:  # figures too: matplotlib's Agg PNGs carry no time stamp
+        assert (tmp_path / "plain" / f).read_bytes() == (tmp_path / "sharded" / f).read_bytes(), f
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain", "sharded"]  # both resume directories gone

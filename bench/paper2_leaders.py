@@ -1,0 +1,89 @@
+"""Paper 2's leaders: the lowest final score per mode and start feature set, from a results.csv.
+
+Reads the results.csv of feature_selection.py (every scored subset, in visit order) and writes a
+Markdown table with one row per (mode, start set): the regressor(s) whose best subset has the
+lowest final score (a tie between regressors lists all of them; within one search a tie goes to
+the subset visited first, as in selection.best_of), the subset's size, MAE, violations and final
+score, and the same regressor on its whole start set (the first row of its search). The docs'
+generated block `paper2-extrapolation` is this table (bench/update_docs.py).
+
+Inputs: RESULTS_CSV. Output: the table on stdout, and with --out also in that file.
+
+Example:
+  python bench/paper2_leaders.py fs_extra/results.csv --out leaders.md
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import protocol  # noqa: E402
+from common import InputError, atomic_write_text, check_outputs_not_inputs, run_cli  # noqa: E402
+
+NEEDED = ["Mode", "Model", "FeatureSetName", "Flags", "MAE", "NumViolations", "FinalScore"]
+MODE_LABEL = {"interpolation": "interpolation", "left_extrapolation": "left", "right_extrapolation": "right",
+              "dual_extrapolation": "dual"}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("results", help="feature_selection.py's results.csv")
+    p.add_argument("--out", help="also write the Markdown table here")
+    return p.parse_args(argv)
+
+
+def leaders(table):
+    """[(mode, start set, [names], best row, {name: whole-start-set row}), ...] in protocol order."""
+    out = []
+    for mode in protocol.MODES:
+        for fs in protocol.FEATURE_SETS_V2:
+            part = table[(table["Mode"] == mode) & (table["FeatureSetName"] == fs)]
+            if part.empty:
+                continue
+            best = {}
+            for name, rows in part.groupby("Model", sort=False):
+                # idxmin takes the first of equal values: the subset visited first
+                best[name] = (rows.loc[rows["FinalScore"].idxmin()], rows.iloc[0])
+            low = min(r["FinalScore"] for r, _ in best.values())
+            names = [n for n in protocol.PAPER2_NAMES if n in best and best[n][0]["FinalScore"] == low]
+            out.append((mode, fs, names, best[names[0]][0], {n: best[n][1] for n in names}))
+    return out
+
+
+def markdown(rows):
+    lines = ["| mode | start set | best regressor | subset | MAE | violations | final score | "
+             "all features: MAE / violations |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for mode, fs, names, r, whole in rows:
+        used, n = str(r["Flags"]).count("1"), len(str(r["Flags"]))
+        w = whole[names[0]]
+        who = names[0] + "".join(f", tied with {m}" for m in names[1:])
+        lines.append(f"| {MODE_LABEL[mode]} | {fs} | {who} | {used} of {n} | {r['MAE']:.4f} | {int(r['NumViolations'])} "
+                     f"| {r['FinalScore']:.6f} | {w['MAE']:.4f} / {int(w['NumViolations'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(args):
+    path = Path(args.results)
+    if args.out:
+        check_outputs_not_inputs([Path(args.out)], [path])
+    try:
+        table = pd.read_csv(path, dtype={"Flags": str})
+    except (OSError, ValueError, pd.errors.ParserError) as e:
+        raise InputError(f"{path}: cannot read ({type(e).__name__})") from None
+    missing = [c for c in NEEDED if c not in table.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (not a feature_selection.py results.csv)")
+    if "ScoredOn" in table.columns:
+        raise InputError(f"{path}: a held-out (--select-on validation) search; this table is for test-selected ones")
+    text = markdown(leaders(table))
+    print(text, end="")
+    if args.out:
+        atomic_write_text(Path(args.out), text)
+
+
+if __name__ == "__main__":
+    run_cli(main, parse_args())
