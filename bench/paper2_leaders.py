@@ -2,7 +2,7 @@
 
 Reads the results.csv of feature_selection.py (every scored subset, in visit order) and writes a
 Markdown table with one row per (mode, start set): the regressor(s) whose best subset has the
-lowest final score (a tie between regressors lists all of them; within one search a tie goes to
+lowest final score (a tie between regressors lists the others after the first, whose row it is; within one search a tie goes to
 the subset visited first, as in selection.best_of), the subset's size, MAE, violations and final
 score, and the same regressor on its whole start set (the first row of its search). The docs'
 generated block `paper2-extrapolation` is this table (bench/update_docs.py).
@@ -60,7 +60,7 @@ def markdown(rows):
     for mode, fs, names, r, whole in rows:
         used, n = str(r["Flags"]).count("1"), len(str(r["Flags"]))
         w = whole[names[0]]
-        who = names[0] + "".join(f", tied with {m}" for m in names[1:])
+        who = names[0] + (f" (tied: {', '.join(names[1:])})" if names[1:] else "")
         lines.append(f"| {MODE_LABEL[mode]} | {fs} | {who} | {used} of {n} | {r['MAE']:.4f} | {int(r['NumViolations'])} "
                      f"| {r['FinalScore']:.6f} | {w['MAE']:.4f} / {int(w['NumViolations'])} |")
     return "\n".join(lines) + "\n"
