@@ -11,7 +11,8 @@ of training epochs k:
                        NumMACs / NumParams: thop's counts, equal to zero_cost.py's MACs and #params.
   synflow, ...         with --zero-cost: every other proxy of zero_cost.py's CSV (synflow,
                        logsynflow, zen, l2_norm; nwot, jacov, snip, grad_norm, fisher, grasp when
-                       computed), each ranking the models by its value (Epochs 0).
+                       computed), each ranking the models by its value (Epochs 0). A model where
+                       a proxy is missing (NaN) ranks last, tied with the other missing ones.
   Early stopping       the test accuracy after epoch k (NASLib's early stopping), k = 1..90.
   SoTL                 minus the sum of the mean training losses of epochs 1..k (Ru et al. 2020).
   SoTL-E               minus the mean training loss of epoch k.
@@ -19,7 +20,7 @@ of training epochs k:
                        c - a x^-alpha, exponential c - a exp(-b x) and log-power a / (1 + (x/e^b)^c)
                        are each fitted (scipy's curve_fit, bounded, deterministic initial guesses)
                        to the accuracies at the learning-rate cycle ends 3, 6, 9, ... <= k (the
-                       learning rate restarts every protocol.LR_CYCLE epochs; the cycle ends, at the
+                       learning rate restarts every recipe.LR_CYCLE epochs; the cycle ends, at the
                        smallest rate, are the settled points of the curve) and extrapolated to epoch
                        90; LCE is the mean of the curves whose fit succeeded. Before epoch 3 (no
                        cycle end), with fewer cycle ends than a curve has parameters (3), or when
@@ -36,19 +37,23 @@ of training epochs k:
                        rows are the published table's.
   <regressor> [Scheme+ZC]   with --zero-cost: the same with every zero-cost proxy of the CSV as
                        extra features: "Scheme" + proxies at k = 0, Scheme + proxies + Quant.k after.
+                       A missing proxy value is the proxy's median over all models (impute_proxies).
 
 Each method is scored on the test rows in protocol.load_dataset's ground-truth order:
-NumViolations and MaxViolations (metrics.monotonicity), KendallTau, SpearmanRho, PrecisionAt5,
-PrecisionAt10 (metrics.precision_at_k) and, for the methods that predict accuracy (LCE, LcSVR and
-the regressors), MAE. The rankers' MAE is empty. --splits N scores everything again on N random
+NumViolations and MaxViolations (metrics.monotonicity, the protocol's rule: equal predictions are
+never a violation, so the paper's regressors score as in results.csv), TiedPairs (metrics.tied_pairs:
+pairs with equal predictions and different MaxAccuracy, which that rule lets pass), KendallTau,
+SpearmanRho, PrecisionAt5, PrecisionAt10 (metrics.worst_case_precision_at_k: equal predictions
+ordered against the method, so that a constant predictor gets no hit it did not earn) and, for the
+methods that predict accuracy (LCE, LcSVR and the regressors), MAE. The rankers' MAE is empty. --splits N scores everything again on N random
 splits (uncertainty.split_table: one random test model per MaxAccuracy bin; each split costs as
 much as the official one).
 
 Inputs: a NAAP-440 CSV (naap440.csv); optionally zero_cost.py's CSV for the same ModelIds.
 Outputs in OUT_DIR (built in a temp dir and renamed into place, so a failure leaves nothing):
-  baselines.csv              Method, Epochs, MAE, NumViolations, MaxViolations, KendallTau,
-                             SpearmanRho, PrecisionAt5, PrecisionAt10 (4 decimals): one row per
-                             method and epoch count
+  baselines.csv              Method, Epochs, MAE, NumViolations, TiedPairs, MaxViolations,
+                             KendallTau, SpearmanRho, PrecisionAt5, PrecisionAt10 (4 decimals): one
+                             row per method and epoch count
   baselines.md               the best method per epoch count, then the full table
   baselines_vs_epochs.png    Kendall tau, #violations and MAE against the epochs trained
   baselines_vs_compute.png   the same against the share of the full training's compute
@@ -81,9 +86,10 @@ import figures  # noqa: E402
 import fixedmath  # noqa: E402
 import metrics  # noqa: E402
 import protocol  # noqa: E402
+import recipe  # noqa: E402
 import uncertainty  # noqa: E402
 from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text,  # noqa: E402
-                    check_outputs_not_inputs, run_cli, stop_pool)
+                    check_outputs_not_inputs, process_pool, run_cli, whole_number)
 
 # ----------------------------------------------------------------------------- settings
 REGRESSOR_EPOCHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 18, 24, 30, 45, 60, 90)
@@ -92,9 +98,8 @@ PAPER_EPOCHS = (0,) + protocol.QUANT_EPOCHS  # paper 1's feature sets, marked in
 FIGURE_TICKS = (0, 1, 3, 9, 30, 90)  # epoch counts labelled on the figures' symlog axes
 TABLE_RANKERS = {"MACs": "NumMACs", "#params": "NumParams"}  # method -> table column (log is monotone)
 ZC_SUFFIX = " [Scheme+ZC]"  # regressors given the zero-cost proxies as extra features
-PRECISION_KS = (5, 10)
-COLUMNS = ["Method", "Epochs", "MAE", "NumViolations", "MaxViolations", "KendallTau", "SpearmanRho",
-           "PrecisionAt5", "PrecisionAt10"]
+COLUMNS = ["Method", "Epochs", "MAE", "NumViolations", "TiedPairs", "MaxViolations", "KendallTau", "SpearmanRho",
+           *(f"PrecisionAt{k}" for k in protocol.PRECISION_KS)]
 MAX_VALUE = 1e150  # as protocol.load_dataset: the scaler squares the features
 SPLIT_METRICS = ("KendallTau", "SpearmanRho", "NumViolations", "PrecisionAt5", "PrecisionAt10", "MAE")  # --splits
 
@@ -201,7 +206,7 @@ def fit_curve(name, x, y, at=protocol.NUM_EPOCHS_TOTAL):
 def lce(accuracies, k):
     """LCE's prediction of the accuracy at epoch 90 from one model's accuracies of epochs 1..>=k."""
     accuracies = np.asarray(accuracies, dtype=float)
-    ends = np.arange(protocol.LR_CYCLE, k + 1, protocol.LR_CYCLE)
+    ends = np.arange(recipe.LR_CYCLE, k + 1, recipe.LR_CYCLE)
     if len(ends) == 0:
         return float(accuracies[k - 1])
     y = accuracies[ends - 1]
@@ -217,7 +222,7 @@ def lce_rows(accuracies, ks):
     for i, row in enumerate(accuracies):
         done = {}  # LCE at k depends on k only through the cycle ends <= k (and below 3 on k)
         for j, k in enumerate(ks):
-            key = k // protocol.LR_CYCLE if k >= protocol.LR_CYCLE else -k
+            key = k // recipe.LR_CYCLE if k >= recipe.LR_CYCLE else -k
             if key not in done:
                 done[key] = lce(row, k)
             out[i, j] = done[key]
@@ -249,13 +254,28 @@ def lcsvr(train, test, y_train, k, estimators):
 def score(method, epochs, pred, y_test, with_mae):
     """One baselines.csv row (unrounded) of predictions for the test rows in ground-truth order."""
     pred = np.asarray(pred, dtype=float)
-    violations, max_violations, _ = metrics.monotonicity(pred)
+    violations, max_violations, _ = metrics.monotonicity(pred)  # the protocol's: ties are never violations
     row = {"Method": method, "Epochs": epochs, "MAE": metrics.mae(pred, y_test) if with_mae else math.nan,
-           "NumViolations": violations, "MaxViolations": max_violations,
+           "NumViolations": violations, "TiedPairs": metrics.tied_pairs(pred, y_test), "MaxViolations": max_violations,
            "KendallTau": metrics.kendall_tau(pred, y_test), "SpearmanRho": metrics.spearman_rho(pred, y_test)}
-    for k in PRECISION_KS:
-        row[f"PrecisionAt{k}"] = metrics.precision_at_k(pred, k) if len(pred) >= k else math.nan
+    for k in protocol.PRECISION_KS:  # ties against the method: a tie at the top-k boundary earns no hit
+        row[f"PrecisionAt{k}"] = metrics.worst_case_precision_at_k(pred, k) if len(pred) >= k else math.nan
     return row
+
+
+def proxy_ranking(values):
+    """A zero-cost proxy's values as a ranker's predictions. A model where the proxy is missing
+    (NaN) ranks last, tied with the other missing ones: a proxy that cannot score a model says
+    nothing for it, and TiedPairs and the worst-case P@k show what such ties cost."""
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isnan(values), -np.inf, values)
+
+
+def impute_proxies(df, proxies):
+    """df with each proxy's missing values replaced by the median of its values over all of df's
+    models, so that the regressors' features are finite. Train and test models both count: a proxy
+    needs no training and no label, so every model's value is known before anything is fitted."""
+    return df.assign(**{p: df[p].fillna(df[p].median()) for p in proxies})
 
 
 def regressor_columns(k, zc=()):
@@ -291,20 +311,13 @@ def run_tasks(tasks, jobs, progress):
     Results do not depend on jobs or on the order of completion."""
     from tqdm import tqdm
     results = {}
-    pool = protocol.worker_pool(min(jobs, len(tasks))) if jobs > 1 and len(tasks) > 1 else None
-    with tqdm(total=len(tasks), desc="tasks", unit="task", disable=not progress) as bar:
-        try:
-            done = map(_run_task, tasks) if pool is None else (
-                f.result() for f in as_completed([pool.submit(_run_task, t) for t in tasks]))
-            for key, value in done:
-                results[key] = value
-                bar.update()
-        except BaseException:  # a failed task, Ctrl-C or SIGTERM: stop the workers mid-task
-            if pool is not None:
-                stop_pool(pool)
-            raise
-    if pool is not None:
-        pool.shutdown()
+    with (tqdm(total=len(tasks), desc="tasks", unit="task", disable=not progress) as bar,
+          process_pool(min(jobs, len(tasks)) if jobs > 1 and len(tasks) > 1 else 0) as pool):
+        done = map(_run_task, tasks) if pool is None else (
+            f.result() for f in as_completed([pool.submit(_run_task, t) for t in tasks]))
+        for key, value in done:
+            results[key] = value
+            bar.update()
     return results
 
 
@@ -314,15 +327,11 @@ def build_tasks(df, regressor_epochs, curve_epochs, zc, estimators, jobs, split=
     train, test = df[df[protocol.TEST_FLAG] == 0], df[df[protocol.TEST_FLAG] == 1]
     tasks = []
     variants = [("", ())] + ([(ZC_SUFFIX, zc)] if zc else [])
-    groups = {}
-    for name in protocol.BASELINE_NAMES:
-        groups.setdefault(protocol.family_of(name), []).append(name)
+    features = impute_proxies(df, zc)
     for suffix, proxies in variants:
-        for k in regressor_epochs:
-            data = protocol.split(df, regressor_columns(k, proxies))
-            for family, names in groups.items():
-                cost = protocol.TASK_COST.get(family, 1) * data[0].shape[1]
-                tasks.append((cost, ("regressors", (split, suffix, k, family), (names, data, estimators))))
+        feature_sets = {k: regressor_columns(k, proxies) for k in regressor_epochs}
+        for cost, (k, family, names, data) in protocol.regressor_tasks(features, feature_sets, protocol.BASELINE_NAMES):
+            tasks.append((cost, ("regressors", (split, suffix, k, family), (names, data, estimators))))
     if curve_epochs:
         k_max = max(curve_epochs)
         acc_train, acc_test = curve(train, "Accuracy", k_max), curve(test, "Accuracy", k_max)
@@ -348,7 +357,7 @@ def split_rows(df, done, split, regressor_epochs, curve_epochs, zc):
             rows.append(score(method, 0, test[column], y_test, False))
         for proxy in zc:
             if proxy not in TABLE_RANKERS:
-                rows.append(score(proxy, 0, test[proxy], y_test, False))
+                rows.append(score(proxy, 0, proxy_ranking(test[proxy]), y_test, False))
     rankers = {"Early stopping": early_stopping, "SoTL": sotl, "SoTL-E": sotl_e}  # rank only: no MAE
     for method, rank in rankers.items():
         rows += [score(method, k, rank(test, k), y_test, False) for k in curve_epochs]
@@ -382,17 +391,6 @@ def splits_summary(runs):
 
 
 # ----------------------------------------------------------------------------- inputs
-def whole_number(option, text, minimum):
-    """int(text) of an option given as text, or InputError (one line naming the option)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"{option} {text}: not a whole number") from None
-    if value < minimum:
-        raise InputError(f"{option} {value}: must be at least {minimum}")
-    return value
-
-
 def parse_epochs(text):
     """(regressor epochs, curve epochs) of --epochs K1,K2,... (default: REGRESSOR_EPOCHS, CURVE_EPOCHS)."""
     if text is None:
@@ -420,9 +418,11 @@ def zero_cost_proxies():
 def load_zero_cost(path, df, dataset):
     """The proxy columns of zero_cost.py's CSV, in file order, and {proxy: values of df's rows}.
 
-    InputError (one line naming the file) for a missing ModelId column or required proxy,
-    duplicated ModelIds, ModelIds not in the dataset or dataset ModelIds without a row, and
-    non-numeric, missing, infinite or too large values.
+    A missing value (NaN: the proxy failed on that model, as jacov can) is kept: proxy_ranking and
+    impute_proxies say how it is scored. InputError (one line naming the file) for a missing
+    ModelId column or required proxy, duplicated ModelIds, ModelIds not in the dataset or dataset
+    ModelIds without a row, non-numeric columns, infinite or too large values, and a proxy with no
+    value at all.
     """
     required, optional = zero_cost_proxies()
     table = protocol.read_table(path)
@@ -451,11 +451,13 @@ def load_zero_cost(path, df, dataset):
         if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             raise InputError(f"{path}: column {p} is not numeric")
         v = column.to_numpy(float)
-        bad = ~np.isfinite(v) | (np.abs(v) > MAX_VALUE)
+        bad = np.isinf(v) | (np.abs(v) > MAX_VALUE)  # NaN compares False: kept
         if bad.any():
             i = int(bad.argmax())
-            raise InputError(f"{path}: column {p} has a missing, infinite or too large value "
+            raise InputError(f"{path}: column {p} has an infinite or too large value "
                              f"(ModelId {rows.index[i]:g}: {v[i]})")
+        if np.isnan(v).all():
+            raise InputError(f"{path}: column {p} has no value for any model of {dataset}")
         values[p] = v
     return proxies, values
 
@@ -524,8 +526,11 @@ def markdown(frame, num_test, zc_note):
     early = frame[frame["Method"] == "Early stopping"].set_index("Epochs")["KendallTau"]
     lines = ["# Baselines on the official NAAP-440 split", "",
              f"{num_test} test models in ground-truth order. KendallTau and SpearmanRho of the predictions "
-             "against MaxAccuracy; #Violations of MaxViolations pairs out of order (metrics.monotonicity); "
-             "P@5, P@10: share of the true top 5 / 10 among the predicted top 5 / 10. MAE only for the methods "
+             "against MaxAccuracy; #Violations of MaxViolations pairs out of order (metrics.monotonicity: pairs "
+             "with equal predictions are never violations, the protocol's rule); Tied: pairs with equal "
+             "predictions and different MaxAccuracy, which the method does not order; "
+             "P@5, P@10: share of the true top 5 / 10 among the predicted top 5 / 10, equal predictions "
+             "ordered against the method (the worst case). MAE only for the methods "
              "that predict accuracy (LCE, LcSVR, the regressors). Regressors: median of 5 seeds (protocol.py); "
              f"Epochs 0 = paper 1's Scheme set (NumParams, NumStages). {zc_note}", "",
              "## Best method per epoch count (highest Kendall tau)", "",
@@ -541,11 +546,11 @@ def markdown(frame, num_test, zc_note):
                      f"{_cell(r.PrecisionAt10, 1)} | {_cell(r.MAE)} | {p.Method if p is not None else ''} | "
                      f"{_cell(p.KendallTau) if p is not None else ''} | {_cell(early.get(r.Epochs, math.nan))} |")
     lines += ["", "## All methods", "",
-              "| Method | Epochs | MAE | #Violations | KendallTau | SpearmanRho | P@5 | P@10 |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| Method | Epochs | MAE | #Violations | Tied | KendallTau | SpearmanRho | P@5 | P@10 |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in frame.itertuples(index=False):
         lines.append(f"| {r.Method} | {r.Epochs} | {_cell(r.MAE)} | {r.NumViolations} / {r.MaxViolations} | "
-                     f"{_cell(r.KendallTau)} | {_cell(r.SpearmanRho)} | {_cell(r.PrecisionAt5, 1)} | "
+                     f"{r.TiedPairs} | {_cell(r.KendallTau)} | {_cell(r.SpearmanRho)} | {_cell(r.PrecisionAt5, 1)} | "
                      f"{_cell(r.PrecisionAt10, 1)} |")
     return "\n".join(lines) + "\n"
 
@@ -612,7 +617,7 @@ def main(args):
         groups = {"paper regressors": list(protocol.BASELINE_NAMES)}
         if zc:
             groups["paper regressors + ZC"] = [name + ZC_SUFFIX for name in protocol.BASELINE_NAMES]
-        cycle_ends = range(protocol.LR_CYCLE, protocol.NUM_EPOCHS_TOTAL + 1, protocol.LR_CYCLE)
+        cycle_ends = range(recipe.LR_CYCLE, protocol.NUM_EPOCHS_TOTAL + 1, recipe.LR_CYCLE)
         ticks = [k for k in FIGURE_TICKS if k <= max(regressor_epochs + curve_epochs)]
         figures.plot_baselines(frame, tmp / "baselines_vs_epochs.png", x_of=lambda k: k,
                                x_ticks={k: str(k) for k in ticks},

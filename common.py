@@ -13,8 +13,13 @@ What every script uses:
 - atomic_write_bytes / atomic_write_text(path, data, replace=True) and atomic_output_dir(out_dir,
   force=False): whole outputs or none; without replace/force an output that exists, or that
   another run puts there meanwhile, is refused (rename_noreplace), never silently replaced;
-  check_output_file(path, replace) refuses early, before a long run.
-- read_json(path), run_cli(main, args), stop_pool(pool), one_line(text).
+  check_output_file(path, replace) and check_output_dir(out_dir, force) refuse early, before a long run.
+- read_json(path), run_cli(main, args), stop_pool(pool), one_line(text), whole_number(option, text,
+  minimum) for numeric options given as text.
+- process_pool(workers, ...): every script's worker processes (fork or spawn, one BLAS/OpenMP
+  thread each on request, stopped at once on failure, Ctrl-C or SIGTERM).
+- check_terminated(): loops around numba code call it between steps; a SIGTERM that arrives
+  inside numba is only noted there (raising in numba's callbacks is unsafe) and raised by it.
 """
 import argparse
 import contextlib
@@ -64,16 +69,61 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def whole_number(option, text, minimum):
+    """int(text) of an option given as text (--jobs, --splits, ...), or InputError naming the option
+    when it is not a whole number or is below minimum."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{option} {text}: not a whole number") from None
+    if value < minimum:
+        raise InputError(f"{option} {value}: must be at least {minimum}")
+    return value
+
+
+_sigterm_pending = False  # a SIGTERM that arrived where raising was unsafe; check_terminated raises it
+
+
+def _inside_numba(frame):
+    """Whether Python code that numba's compiled code called is running (serialize._numba_unpickle,
+    which rebuilds a returned array's dtype): an exception raised there is not propagated by the
+    generated caller, and becomes a SystemError and a page of traceback instead of Terminated."""
+    numba = sys.modules.get("numba")
+    if numba is None or not getattr(numba, "__file__", None):
+        return False
+    root = os.path.dirname(numba.__file__) + os.sep
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(root):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _on_sigterm(signum, frame):
+    global _sigterm_pending
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # unwind once: a second SIGTERM must not cut the cleanup
+    if _inside_numba(frame):
+        _sigterm_pending = True  # raised from ordinary Python code by the next check_terminated
+        return
     raise Terminated()
+
+
+def check_terminated():
+    """Raise Terminated if a SIGTERM arrived inside numba (see _on_sigterm) and is still to be
+    raised. The loops around compiled code call it between steps (trees.fit_tree before each tree,
+    protocol.evaluate before each seed); atomic outputs and run_cli call it before they finish,
+    so that a deferred stop never lets a run complete."""
+    if _sigterm_pending:
+        raise Terminated()
 
 
 def _default_sigterm_in_child():
     # forked workers must not inherit _on_sigterm: they die on SIGTERM even inside C code (pools
     # stop workers with SIGTERM; a Python handler would wait for the worker to return to
     # bytecode, forever if it is stuck)
+    global _sigterm_pending
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _sigterm_pending = False  # the parent's stop, not the worker's
 
 
 os.register_at_fork(after_in_child=_default_sigterm_in_child)
@@ -82,11 +132,15 @@ os.register_at_fork(after_in_child=_default_sigterm_in_child)
 def run_cli(main, args):
     """Call main(args); turn InputError into one stderr line and exit status 2, and SIGTERM into
     the Ctrl-C unwinding (no partial output left behind) and exit status 143."""
+    global _sigterm_pending
     installed = threading.current_thread() is threading.main_thread()  # only there can Python take signals
     if installed:
+        _sigterm_pending = False
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return main(args)
+        result = main(args)
+        check_terminated()  # a stop deferred past the last check: exit 143 all the same
+        return result
     except InputError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)
@@ -98,6 +152,7 @@ def run_cli(main, args):
     finally:
         if installed:
             signal.signal(signal.SIGTERM, previous)
+            _sigterm_pending = False  # handled: a later check_terminated (or run_cli) must not see it
     # outside the except block: the traceback, and with it the interrupted frames' pools and
     # queues, is released first, so their semaphores are cleaned up without a warning
     sys.exit(128 + signal.SIGTERM)
@@ -109,6 +164,53 @@ def stop_pool(pool):
     for proc in list((pool._processes or {}).values()):
         proc.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+_WORKER_LIMITS = None  # a worker's threadpoolctl limits, kept alive for the worker's life
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # read when a library loads
+
+
+def _start_worker(one_thread, initializer, initargs):
+    global _WORKER_LIMITS
+    if one_thread:  # workers x threads must not exceed the cores: one BLAS/OpenMP thread each
+        from threadpoolctl import threadpool_limits
+        for name in _THREAD_VARIABLES:  # the libraries this worker loads later (spawn: all of them)
+            os.environ[name] = "1"
+        _WORKER_LIMITS = threadpool_limits(1)  # those already loaded (fork: inherited)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+@contextlib.contextmanager
+def process_pool(workers, start_method="fork", initializer=None, initargs=(), one_thread=False):
+    """The one way the scripts run worker processes: `with process_pool(n) as pool:` yields a
+    concurrent.futures ProcessPoolExecutor of n workers, or None when n is 0 (the caller runs its
+    tasks in this process).
+
+    start_method "fork" (where the system has it): workers inherit the imported modules and the
+    caller's module-level task tables (nothing to pickle; fork before this process has run
+    OpenMP code: GNU OpenMP is not fork-safe); "spawn" where the parent holds CUDA. one_thread:
+    each worker keeps to one BLAS/OpenMP thread (threadpoolctl) before initializer(*initargs)
+    runs. Workers die on SIGTERM, even inside C code: forked ones get SIGTERM's default action
+    back (_default_sigterm_in_child), spawned ones start with it. Leaving the block normally
+    waits for the workers; leaving it by an exception (a failed task, Ctrl-C, SIGTERM) ends them
+    at once (stop_pool) and the exception goes on.
+    """
+    if not workers:
+        yield None
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    if start_method not in multiprocessing.get_all_start_methods():
+        start_method = None  # no fork on this system: its default
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start_method),
+                               initializer=_start_worker, initargs=(one_thread, initializer, initargs))
+    try:
+        yield pool
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown()
 
 
 def _umask():
@@ -352,18 +454,14 @@ def atomic_write_text(path, text, replace=True):
     atomic_write_bytes(path, text.encode("utf-8"), replace)
 
 
-@contextlib.contextmanager
-def atomic_output_dir(out_dir, force=False):
-    """Yield a temp directory beside OUT_DIR; on success it becomes OUT_DIR in one rename.
-
-    An existing OUT_DIR is an InputError unless force, checked at the start and again by the final
-    rename (rename_noreplace): of two runs started together without force, the second is refused,
-    not silently swapped in. With force an existing OUT_DIR is swapped out and removed, but never
-    one that holds the current directory or this program. On any failure nothing is left behind,
-    not even the parent directories created for OUT_DIR.
-    """
+def check_output_dir(out_dir, force=False):
+    """InputError unless out_dir can become an output directory: not the root, not one that holds
+    the current directory or this program, not a file or anything else but a directory, and,
+    unless force, not there at all. Returns its absolute path ("." and "a/.." then have a name).
+    atomic_output_dir checks it too; call it at the start of a long run, before anything is
+    written beside OUT_DIR."""
     shown = out_dir
-    out_dir = Path(os.path.abspath(out_dir))  # "." and "a/.." name a directory that has a parent
+    out_dir = Path(os.path.abspath(out_dir))
     if out_dir.parent == out_dir:
         raise InputError(f"{shown}: cannot replace the root directory")
     if os.path.lexists(out_dir):
@@ -375,6 +473,21 @@ def atomic_output_dir(out_dir, force=False):
             raise InputError(f"{shown}: exists and is not a directory")
         if not force:
             raise InputError(f"{shown}: output directory already exists (use --force to replace it)")
+    return out_dir
+
+
+@contextlib.contextmanager
+def atomic_output_dir(out_dir, force=False):
+    """Yield a temp directory beside OUT_DIR; on success it becomes OUT_DIR in one rename.
+
+    An existing OUT_DIR is an InputError unless force, checked at the start and again by the final
+    rename (rename_noreplace): of two runs started together without force, the second is refused,
+    not silently swapped in. With force an existing OUT_DIR is swapped out and removed, but never
+    one that holds the current directory or this program. On any failure nothing is left behind,
+    not even the parent directories created for OUT_DIR.
+    """
+    shown = out_dir
+    out_dir = check_output_dir(out_dir, force)
     try:
         created = make_parents(out_dir)
     except OSError as e:
@@ -387,6 +500,7 @@ def atomic_output_dir(out_dir, force=False):
         raise InputError(f"{shown}: cannot create ({e.strerror or e})") from None
     try:
         yield tmp
+        check_terminated()  # a stop deferred inside numba: the output stays unfinished
         try:
             _move_into_place(tmp, out_dir, shown, force)
         except OSError as e:

@@ -1,13 +1,14 @@
 """Train every NAAP-440 scheme on CIFAR-10 with the paper's recipe and write one log per scheme.
 
-The recipe (constants below) is the paper's: 90 epochs, batch 256, SGD with momentum and weight
-decay, learning rate 0.1 decayed x0.1 every epoch and reset every 3 epochs, no augmentation, seed
-20220819. Only the data path differs from the paper's DataLoader over per-sample PIL transforms:
-CIFAR-10 is normalized once, held on the training device, and batches are drawn by index in exactly
-the order that DataLoader(shuffle=True) would give with the same seed (its per-epoch draws from the
-global torch generator are made by iterating a DataLoader over indices), so on CPU every logged number
-and every weight equals the paper-style loop's (tests/test_create_dataset.py checks it against
-reference_training.paper_run, the paper's loop written out without this module's code).
+The recipe (recipe.py's constants) is the paper's: 90 epochs, batch 256, SGD with momentum and
+weight decay, learning rate 0.1 decayed x0.1 every epoch and reset every 3 epochs, no augmentation,
+seed 20220819. Only the data path differs from the paper's DataLoader over per-sample PIL transforms:
+CIFAR-10 is read and normalized once (cifar10.py), held on the training device, and batches are
+drawn by index in exactly the order that DataLoader(shuffle=True) would give with the same seed (its
+per-epoch draws from the global torch generator are made by iterating a DataLoader over indices), so
+on CPU every logged number and every weight equals the paper-style loop's
+(tests/test_create_dataset.py checks it against reference_training.paper_run, the paper's loop
+written out without this module's code).
 
 Crash-safe: a log is RAW_DIR/scheme_<ModelId>.txt only once complete; until then it is
 scheme_<ModelId>.txt.partial, and RAW_DIR/.ckpt/scheme_<ModelId>.pt holds the model, the optimizer,
@@ -31,12 +32,9 @@ import io
 import json
 import multiprocessing
 import os
-import pickle
 import random
-import shutil
 import stat
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -48,30 +46,15 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from common import (InputError, OneLineArgumentParser, atomic_write_bytes, atomic_write_text,
-                    check_outputs_not_inputs, make_parents, one_line, read_json, remove_dirs, run_cli, stop_pool)
+                    check_outputs_not_inputs, make_parents, one_line, process_pool, read_json, remove_dirs,
+                    run_cli)
+from cifar10 import CIFAR_DIR, META_FILE, TEST_FILES, TRAIN_FILES, ensure_cifar, read_cifar, to_device_data
 from models import Net, count_params_and_macs, validate_scheme
-
-# The paper's recipe.
-EPOCHS = 90
-BATCH_SIZE = 256
-LR = 0.1
-LR_DECAY = 0.1  # multiplied in after every epoch ...
-LR_CYCLE = 3  # ... and reset to LR every LR_CYCLE epochs: 0.1, 0.01, 0.001, 0.1, ...
-MOMENTUM = 0.9
-WEIGHT_DECAY = 1e-4
-SEED = 20220819
-NORM_MEAN = (0.5, 0.5, 0.5)  # transforms.Normalize after ToTensor's /255
-NORM_STD = (0.5, 0.5, 0.5)
+from recipe import BATCH_SIZE, EPOCHS, LR, LR_CYCLE, LR_DECAY, MOMENTUM, SEED, WEIGHT_DECAY  # the paper's recipe
 
 # Running it.
 DEFAULT_WORKERS = 4  # the paper ran 4 processes on one GPU
 DEFAULT_DATA_ROOT = "data"
-CIFAR_DIR = "cifar-10-batches-py"
-TRAIN_FILES = [f"data_batch_{i}" for i in range(1, 6)]
-TEST_FILES = ["test_batch"]
-META_FILE = "batches.meta"
-IMAGE_SHAPE = (3, 32, 32)
-NUM_CLASSES = 10
 CKPT_DIR = ".ckpt"
 PARTIAL_SUFFIX = ".partial"
 GRAPH_WARMUP_STEPS = 3  # eager steps before CUDA graph capture (optimizer state, cuBLAS handles)
@@ -151,134 +134,6 @@ def parse_devices(spec):
         else:
             raise InputError(f"--device {spec!r}: {device.type} is not supported (use cpu or cuda)")
     return devices
-
-
-# ---------------------------------------------------------------- CIFAR-10 on disk
-
-def ensure_cifar(data_root):
-    """Download CIFAR-10 into DATA_ROOT with torchvision's checksum check unless it is there."""
-    data_root = Path(data_root)
-    target = data_root / CIFAR_DIR
-    if target.is_dir():
-        return target
-    if data_root.exists() and not data_root.is_dir():
-        raise InputError(f"--data-root {data_root}: not a directory")
-    import torchvision  # only the download needs it
-
-    # Download into a scratch directory so a failed download leaves nothing behind.
-    scratch = Path(tempfile.mkdtemp(prefix="cifar10-download-"))
-    try:
-        try:
-            torchvision.datasets.CIFAR10(scratch, train=True, download=True)
-        except Exception as e:  # network, disk or checksum: all mean "no dataset"
-            raise InputError(f"--data-root {data_root}: no {CIFAR_DIR} there and the download failed "
-                             f"({type(e).__name__}: {e})") from None
-        try:
-            data_root.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise InputError(f"--data-root {data_root}: cannot create ({e.strerror or e})") from None
-        # a private staging name: Slurm array tasks may all download at once
-        staged = Path(tempfile.mkdtemp(prefix=f".{CIFAR_DIR}.", suffix=".tmp", dir=data_root))
-        shutil.move(str(scratch / CIFAR_DIR), staged / CIFAR_DIR)
-        try:
-            os.replace(staged / CIFAR_DIR, target)
-        except OSError:
-            if not target.is_dir():  # else another task finished first: keep its copy
-                raise
-        finally:
-            shutil.rmtree(staged, ignore_errors=True)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
-
-
-def _read_batch(path):
-    try:
-        with open(path, "rb") as f:
-            entry = pickle.load(f, encoding="latin1")  # as torchvision reads the Python 2 pickles
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing (expected the {CIFAR_DIR} layout)") from None
-    except Exception as e:
-        raise InputError(f"{path}: not a CIFAR-10 batch ({type(e).__name__}: {e})") from None
-    if not isinstance(entry, dict):
-        raise InputError(f"{path}: not a CIFAR-10 batch (expected a pickled dict)")
-    # Keys load as str with latin1, as bytes with encoding='bytes': accept both.
-    data = entry.get("data", entry.get(b"data"))
-    labels = entry.get("labels", entry.get(b"labels"))
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
-            or data.shape[1] != int(np.prod(IMAGE_SHAPE)):
-        raise InputError(f"{path}: 'data' must be a uint8 array of shape N x 3072")
-    try:
-        labels = np.asarray(labels, dtype=np.int64)
-    except (TypeError, ValueError):
-        raise InputError(f"{path}: 'labels' must be a list of integers") from None
-    if labels.shape != (len(data),) or (len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES)):
-        raise InputError(f"{path}: need one label in 0..{NUM_CLASSES - 1} per image")
-    return data, labels
-
-
-def read_cifar(data_root):
-    """{'train': (uint8 N x 3072, int64 labels), 'test': (...)} from DATA_ROOT/cifar-10-batches-py."""
-    folder = Path(data_root) / CIFAR_DIR
-    out = {}
-    for split, files in (("train", TRAIN_FILES), ("test", TEST_FILES)):
-        batches = [_read_batch(folder / name) for name in files]
-        out[split] = (np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches]))
-        if not len(out[split][1]):
-            raise InputError(f"{folder}: the {split} set is empty")
-    return out
-
-
-def write_cifar(data_root, train, test):
-    """Write (uint8 N x 3072, labels) pairs in the cifar-10-batches-py layout (tests, benchmarks).
-
-    Keys are str: the real files are Python 2 pickles whose keys load as str under
-    encoding='latin1' (torchvision) and as bytes under encoding='bytes'.
-    """
-    folder = Path(data_root) / CIFAR_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    parts = [(name, d, l) for name, (d, l) in zip(
-        TRAIN_FILES, zip(np.array_split(train[0], len(TRAIN_FILES)), np.array_split(train[1], len(TRAIN_FILES))))]
-    parts.append((TEST_FILES[0], test[0], test[1]))
-    for name, data, labels in parts:
-        entry = {"batch_label": name, "labels": [int(v) for v in labels],
-                 "data": np.ascontiguousarray(data, dtype=np.uint8),
-                 "filenames": [f"{name}_{i}.png" for i in range(len(labels))]}
-        atomic_write_bytes(folder / name, pickle.dumps(entry, protocol=2))
-    meta = {"num_cases_per_batch": len(parts[0][2]), "num_vis": int(np.prod(IMAGE_SHAPE)),
-            "label_names": ["airplane", "automobile", "bird", "cat", "deer",
-                            "dog", "frog", "horse", "ship", "truck"]}
-    atomic_write_bytes(folder / META_FILE, pickle.dumps(meta, protocol=2))
-
-
-def synthetic_cifar(n_train, n_test, seed=0):
-    """Random images with a learnable hint (the red channel's level follows the label)."""
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        labels = rng.integers(0, NUM_CLASSES, n)
-        data = rng.integers(0, 256, (n, int(np.prod(IMAGE_SHAPE))), dtype=np.uint8)
-        data[:, :1024] = np.clip(labels[:, None] * 25 + rng.integers(0, 40, (n, 1024)), 0, 255)
-        return data, labels
-
-    return {"train": split(n_train), "test": split(n_test)}
-
-
-def to_device_data(cifar, device):
-    """Normalized float tensors on DEVICE, with ToTensor's and Normalize's arithmetic, in that order.
-
-    Per image the paper's path computes uint8 -> float32, /255, then -mean, /std per channel; doing
-    the same elementwise operations on the whole tensor gives the same bits.
-    """
-    out = {}
-    for split, (data, labels) in cifar.items():
-        x = torch.from_numpy(np.ascontiguousarray(data)).view(-1, *IMAGE_SHAPE).to(device)
-        x = x.to(torch.float32).div_(255)  # in place: same kernel as ToTensor's .div(255), half the memory
-        mean = torch.as_tensor(NORM_MEAN, dtype=torch.float32, device=device).view(-1, 1, 1)
-        std = torch.as_tensor(NORM_STD, dtype=torch.float32, device=device).view(-1, 1, 1)
-        out[f"x_{split}"] = x.sub_(mean).div_(std)
-        out[f"y_{split}"] = torch.as_tensor(labels, dtype=torch.int64).to(device)
-    return out
 
 
 # ---------------------------------------------------------------- the recipe
@@ -622,20 +477,16 @@ def run_jobs(jobs, data_root, devices, workers, cifar=None):
         slots = context.Queue()
         for slot in range(workers):
             slots.put(slot)
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_pool_init,
-                                                    initargs=(slots, devices, workers, data_root)) as pool:
-            try:  # submit starts the workers: a stop from here on must end them
-                futures = {pool.submit(_pool_job, job): job for job in jobs}
-                for future in concurrent.futures.as_completed(futures):
-                    try:
-                        results.append(future.result())
-                    except Exception as e:  # a worker died (killed, out of memory): the pool is gone
-                        results.append({"model_id": futures[future]["model_id"], "status": "failed",
-                                        "error": f"worker process failed: {error_line(e)}"})
-                    bar.update()
-            except BaseException:  # Ctrl-C or SIGTERM: checkpoints are on disk, do not finish the schemes
-                stop_pool(pool)
-                raise
+        # Ctrl-C or SIGTERM ends the workers at once: checkpoints are on disk, do not finish the schemes
+        with process_pool(workers, "spawn", _pool_init, (slots, devices, workers, data_root)) as pool:
+            futures = {pool.submit(_pool_job, job): job for job in jobs}
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    results.append(future.result())
+                except Exception as e:  # a worker died (killed, out of memory): the pool is gone
+                    results.append({"model_id": futures[future]["model_id"], "status": "failed",
+                                    "error": f"worker process failed: {error_line(e)}"})
+                bar.update()
     bar.close()
     return sorted(results, key=lambda r: r["model_id"])
 

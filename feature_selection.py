@@ -82,6 +82,7 @@ Example:
 """
 
 import argparse
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -91,7 +92,7 @@ import numpy as np
 import figures
 import protocol
 import selection
-from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text,
+from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text, check_output_dir,
                     check_outputs_not_inputs, run_cli)
 
 DEFAULT_OUT_DIR = "results/feature_selection"
@@ -160,9 +161,8 @@ def main(args):
     jobs = selection.plan_jobs(modes, feature_sets, models)
     if not jobs:
         raise InputError("none of the selected models can extrapolate, and interpolation is not selected")
-    if Path(args.out_dir).exists() and not args.force:  # fail before the long run
-        raise InputError(f"{args.out_dir}: output directory already exists (use --force to replace it)")
     check_outputs_not_inputs([args.out_dir], [args.dataset])
+    check_output_dir(args.out_dir, args.force)  # fail before the long run, and before the journal beside it
     data, sizes, truth = selection.load_modes(args.dataset, modes, feature_sets)
     # held-out selection searches on arrays from the train rows alone; the test rows wait for the refits
     held_out = args.select_on == "validation"
@@ -197,7 +197,7 @@ def main(args):
             bar.close()
 
     # scored subsets are journaled beside OUT_DIR, per input table, so an interrupted run resumes
-    out_dir = Path(args.out_dir)
+    out_dir = Path(os.path.abspath(args.out_dir))  # "a/.." has a name to put the journal beside
     resume_root = out_dir.with_name(f".{out_dir.name}.resume")
     journal_dir = resume_root / selection.journal_key(Path(args.dataset).read_bytes(), args.estimators, args.select_on)
     try:

@@ -109,3 +109,26 @@ def precision_at_k(pred, k):
         raise ValueError(f"precision_at_k needs 1 <= k <= {n} rows, got k={k}")
     predicted_top = np.argsort(pred, kind="stable")[n - k:]
     return float(np.count_nonzero(predicted_top >= n - k)) / k
+
+
+def tied_pairs(pred, truth):
+    """Pairs of rows with equal predictions and different true values: pairs that the prediction
+    does not order, which monotonicity() never counts as violations (the protocol's rule) and
+    precision_at_k() settles in the prediction's favour."""
+    pred, truth = np.asarray(pred, dtype=float), np.asarray(truth, dtype=float)
+    unordered = (pred[:, None] == pred[None, :]) & (truth[:, None] != truth[None, :])
+    return int(np.count_nonzero(np.triu(unordered, 1)))
+
+
+def worst_case_precision_at_k(pred, k):
+    """precision_at_k with ties between equal predictions broken against the predictor: among
+    equal predictions the row lower in ground-truth order ranks higher, so a tie at the boundary of
+    the predicted top k is never a hit it did not earn (a constant predictor gets the predicted top
+    k = the k lowest rows). Equals precision_at_k when no predictions are equal. 1 <= k <= n."""
+    pred = np.asarray(pred, dtype=float)
+    n = len(pred)
+    if not 1 <= k <= n:
+        raise ValueError(f"worst_case_precision_at_k needs 1 <= k <= {n} rows, got k={k}")
+    # by pred ascending; equal predictions by position descending: the truer row sorts lower
+    predicted_top = np.lexsort((-np.arange(n), pred))[n - k:]
+    return float(np.count_nonzero(predicted_top >= n - k)) / k

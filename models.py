@@ -19,11 +19,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-IN_CHANNELS = 3
-NUM_CLASSES = 10
-INPUT_SHAPE = (1, 3, 32, 32)  # CIFAR-10
+from cifar10 import IMAGE_SHAPE, NUM_CLASSES
+from recipe import SEED as RECIPE_SEED  # the training recipe's seed
+
+IN_CHANNELS = IMAGE_SHAPE[0]
+INPUT_SHAPE = (1, *IMAGE_SHAPE)  # one CIFAR-10 image
 LAYER_KEYS = {"kernel_size": int, "width": int, "stride": int, "residual": bool}
-RECIPE_SEED = 20220819  # the training recipe's seed (create_dataset.SEED; a test checks they agree)
 
 # Upper bounds of a valid scheme, so that a hostile or mistyped one is refused as bad input instead
 # of failing (or exhausting memory) when its model is built. The 440 published schemes have at

@@ -219,21 +219,16 @@ def _smoke_forked(plugins, table):
     is known to be that plug-in's)."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from common import stop_pool
+    from common import process_pool
     _SMOKE.update(plugins=plugins, table=table)
     try:
         for name in plugins:
-            pool = protocol.worker_pool(1)
             try:
-                pool.submit(_smoke_in_child, name).result()
+                with process_pool(1) as pool:
+                    pool.submit(_smoke_in_child, name).result()
             except BrokenProcessPool:
-                stop_pool(pool)
                 raise InputError(f"{_where(name)}: the process running its smoke check died (a crash in the "
                                  "plug-in's native code?)") from None
-            except BaseException:
-                stop_pool(pool)
-                raise
-            pool.shutdown()
     finally:
         _SMOKE.clear()
 

@@ -63,7 +63,7 @@ import emulate2022
 import ensembles
 import fixedmath
 import metrics
-from common import InputError, stop_pool
+from common import InputError, check_terminated, process_pool
 from fixedmath import c_exp, c_expit, c_log, c_logit, c_pow
 
 # ----------------------------------------------------------------------------- settings
@@ -79,7 +79,6 @@ EPOCH_FEATURES = ("LossMean", "LossMedian", "Accuracy")
 EPOCH_COLUMN = re.compile(r"^e(\d+)(" + "|".join(EPOCH_FEATURES) + r")$")  # e1LossMean, e90Accuracy, ...
 QUANT_EPOCHS = (3, 6, 9)
 NUM_EPOCHS_TOTAL = 90
-LR_CYCLE = 3  # the training recipe restarts the learning rate every 3 epochs (create_dataset.py's LR_CYCLE)
 ENSEMBLE_SIZES = (25, 50, 100, 200)
 KNN_KS = (1, 3, 5, 7, 9)
 SVR_KERNELS = (("rbf", "RBF"), ("poly", "Polynomial"), ("linear", "Linear"))
@@ -143,6 +142,8 @@ def read_table(path, data_rules=DATA_RULES):
         raise InputError(f"{path}: is a directory, expected a CSV file") from None
     except PermissionError:
         raise InputError(f"{path}: not readable (permission denied)") from None
+    except OSError as e:  # a symlink loop, a path under a regular file, an I/O error
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
 
@@ -570,6 +571,7 @@ def evaluate_plain(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_E
         estimator = regressors[name]()
         runs = []
         for seed in seeds:
+            check_terminated()  # a SIGTERM noted inside numba (emulated estimators) stops the run here
             noise = seeded_noise(seed, noise_std, len(y_test))
             X_train_s, X_test_s = scale(X_train, X_test, estimators)
             estimator.fit(X_train_s, y_train)
@@ -617,6 +619,7 @@ def evaluate(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMAT
     runs = {name: [] for name in names}
     with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
         for seed in seeds:
+            check_terminated()  # a SIGTERM noted inside numba (trees, emulated estimators) stops the run here
             for family, members in families.items():
                 noise = seeded_noise(seed, noise_std, len(y_test))
                 draws = _family_draws(family, seed, noise_std, len(y_train), len(y_test))
@@ -675,33 +678,25 @@ def evaluate_predictor(factory, table, feature_set, estimators=DEFAULT_ESTIMATOR
 
 
 # ----------------------------------------------------------------------------- the whole table
-def worker_pool(jobs, initializer=None):
-    """A pool of `jobs` forked worker processes (concurrent.futures). Fork: workers inherit the
-    imported modules (spawn would re-import scikit-learn per worker). Fork before the calling
-    process has run OpenMP code (k-NN): GNU OpenMP is not fork-safe."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer)
-
-
 # relative cost of one (feature set, family) task, to start the longest ones first
 TASK_COST = {"Random Forest": 5, "Gradient Boosting": 3, "AdaBoost": 3}
 
 
-def _table_tasks(df, estimators, names, regressors, on_result):
-    """(features, names, data, ...) per feature set and regressor family, longest first."""
+def regressor_tasks(df, feature_sets, names):
+    """The protocol's units of work: [(cost, (feature set key, family, names, data))], one per
+    feature set of feature_sets ({key: columns}) and regressor family, longest first (cost:
+    TASK_COST x the number of columns; ties in the given order). names: in table order, grouped by
+    family_of; data: split(df, columns), shared by the family's regressors. run_table runs
+    FEATURE_SETS' tasks, baselines.py those of its epoch counts."""
+    groups = {}
+    for name in names:
+        groups.setdefault(family_of(name), []).append(name)
     tasks = []
-    for features, columns in FEATURE_SETS.items():
+    for key, columns in feature_sets.items():
         data = split(df, columns)
-        groups = {}
-        for name in names:
-            groups.setdefault(family_of(name), []).append(name)
         for family, group in groups.items():
-            cost = TASK_COST.get(family, 1) * len(columns)
-            tasks.append((cost, (features, group, data, estimators, regressors, on_result)))
-    return [task for _, task in sorted(tasks, key=lambda t: -t[0])]
+            tasks.append((TASK_COST.get(family, 1) * len(columns), (key, family, group, data)))
+    return sorted(tasks, key=lambda t: -t[0])
 
 
 _TABLE_TASKS = []  # run_table's tasks, inherited by forked workers (factories need not pickle)
@@ -728,26 +723,15 @@ def run_table(df, estimators=DEFAULT_ESTIMATORS, jobs=1, names=None, regressors=
     names = list(BASELINE_NAMES if names is None else names)
     table = dict(own_regressors(estimators))
     table.update(regressors or {})
-    _TABLE_TASKS[:] = _table_tasks(df, estimators, names, table, on_result)
+    _TABLE_TASKS[:] = [(features, group, data, estimators, table, on_result)
+                       for _, (features, _, group, data) in regressor_tasks(df, FEATURE_SETS, names)]
     tasks = range(len(_TABLE_TASKS))
     results = {}
-    with tqdm(total=len(FEATURE_SETS) * len(names), desc="runs", unit="run", disable=not progress) as bar:
-        pool = None
-        if jobs == 1 or len(tasks) == 1:
-            done = map(_run_table_task, tasks)
-        else:
-            pool = worker_pool(min(jobs, len(tasks)))
-            done = pool.map(_run_table_task, tasks)
-        try:
-            for features, runs in done:
-                results.setdefault(features, {}).update(runs)
-                bar.update(len(runs))
-        except BaseException:  # a failed task, Ctrl-C or SIGTERM: stop the workers mid-task
-            if pool is not None:
-                stop_pool(pool)
-            raise
-        if pool is not None:
-            pool.shutdown()
+    with (tqdm(total=len(FEATURE_SETS) * len(names), desc="runs", unit="run", disable=not progress) as bar,
+          process_pool(min(jobs, len(tasks)) if jobs > 1 and len(tasks) > 1 else 0) as pool):
+        for features, runs in (pool.map if pool else map)(_run_table_task, tasks):
+            results.setdefault(features, {}).update(runs)
+            bar.update(len(runs))
     return {features: {name: results[features][name] for name in names} for features in FEATURE_SETS}
 
 
@@ -831,6 +815,8 @@ def load_published(path):
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, expected a CSV file") from None
+    except OSError as e:  # no permission, a symlink loop, a path under a regular file
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     missing = [c for c in RESULT_COLUMNS if c not in table.columns]

@@ -2,10 +2,10 @@
 and bench/bench_training.py hold create_dataset.py's fast loop to, number for number and weight for
 weight.
 
-It shares no code with create_dataset.py or models.py (it imports neither), so a bug in their
-seeding, model building, learning-rate schedule or loss statistics shows up as a difference instead
-of on both sides. Everything here is transcribed from the recipe in create_dataset.py's docstring
-and the architecture in models.py's:
+It shares no code with create_dataset.py, models.py, cifar10.py or recipe.py (it imports none of
+them), so a bug in their seeding, model building, data path, learning-rate schedule or loss
+statistics shows up as a difference instead of on both sides. Everything here is transcribed from
+the recipe in create_dataset.py's docstring and the architecture in models.py's:
 
 - seed 20220819: Python's, NumPy's and torch's generators, once before building the model and once
   after (cuDNN deterministic, no benchmark);

@@ -61,7 +61,8 @@ import figures  # noqa: E402
 import plugins  # noqa: E402
 import protocol  # noqa: E402
 import uncertainty  # noqa: E402
-from common import InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text, check_outputs_not_inputs, run_cli  # noqa: E402
+from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text,  # noqa: E402
+                    check_outputs_not_inputs, run_cli, whole_number)
 
 
 def parse_args(argv=None):
@@ -81,17 +82,6 @@ def parse_args(argv=None):
     parser.add_argument("--splits", default="0", metavar="N",
                         help="also run everything on N other splits (a random test model per bin; default 0)")
     return parser.parse_args(argv)
-
-
-def whole_number(option, text, minimum):
-    """int(text) of an option given as text, or InputError (one line naming the option)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"{option} {text}: not a whole number") from None
-    if value < minimum:
-        raise InputError(f"{option} {value}: must be at least {minimum}")
-    return value
 
 
 def run_splits(df, frame, num_splits, args, jobs, names, regressors):

@@ -42,7 +42,7 @@ import sklearn
 
 import emulate2022
 import protocol
-from common import InputError, stop_pool
+from common import InputError, process_pool
 
 SEARCH_SEED = 20221015
 GROUP_LIMIT_PER_FEATURE = 3  # at most 3 * |features| masks scored per round
@@ -270,12 +270,6 @@ def journal_name(job):
     return protocol.slug(f"{mode} {fs} {ensemble_size(names[0])[0]}") + ".pkl"
 
 
-def _init_worker():
-    from threadpoolctl import threadpool_limits
-    global _WORKER_LIMITS  # kept alive: one BLAS/OpenMP thread per worker
-    _WORKER_LIMITS = threadpool_limits(1)
-
-
 def job_cost(job):
     """Rough relative cost of a job (subsets ~ |features|^2, ensembles cost most)."""
     n = len(protocol.FEATURE_SETS_V2[job[1]])
@@ -329,7 +323,6 @@ def run_jobs(jobs, data, num_workers, estimators=protocol.DEFAULT_ESTIMATORS, sh
     result}}) of score_on_test."""
     from threadpoolctl import threadpool_limits
     results, tests = {}, {}
-    pool = threads = None
 
     def run_one(job):
         journal = journal_dir / journal_name(job) if journal_dir else None
@@ -341,27 +334,24 @@ def run_jobs(jobs, data, num_workers, estimators=protocol.DEFAULT_ESTIMATORS, sh
                     tests[(job[0], job[1], name)] = tested
         return job, out
 
-    if num_workers > 1:
-        pool = protocol.worker_pool(num_workers, initializer=_init_worker)
-        threads = ThreadPoolExecutor(JOBS_IN_FLIGHT_PER_WORKER * num_workers)
-    try:
-        with threadpool_limits(1):
-            if threads is None:
-                done = map(run_one, jobs)
-            else:
-                done = (f.result() for f in as_completed(
-                    [threads.submit(run_one, job) for job in sorted(jobs, key=job_cost, reverse=True)]))
-            for job, out in done:
-                for name, visited in out.items():
-                    results[(job[0], job[1], name)] = visited
-    except BaseException:
-        if pool:  # a failed job, Ctrl-C or SIGTERM: stopping the workers ends the other jobs' threads
-            stop_pool(pool)
-            threads.shutdown(wait=False, cancel_futures=True)
-        raise
-    if pool:
-        threads.shutdown()
-        pool.shutdown()
+    with process_pool(num_workers if num_workers > 1 else 0, one_thread=True) as pool:
+        threads = ThreadPoolExecutor(JOBS_IN_FLIGHT_PER_WORKER * num_workers) if pool else None
+        try:
+            with threadpool_limits(1):
+                if threads is None:
+                    done = map(run_one, jobs)
+                else:
+                    done = (f.result() for f in as_completed(
+                        [threads.submit(run_one, job) for job in sorted(jobs, key=job_cost, reverse=True)]))
+                for job, out in done:
+                    for name, visited in out.items():
+                        results[(job[0], job[1], name)] = visited
+        except BaseException:  # a failed job, Ctrl-C or SIGTERM: process_pool stops the workers,
+            if threads:  # which ends the other jobs' threads
+                threads.shutdown(wait=False, cancel_futures=True)
+            raise
+        if threads:
+            threads.shutdown()
     return results if test_data is None else (results, tests)
 
 
@@ -446,8 +436,8 @@ def best_markdown(results, modes, feature_sets, models, split_sizes, tests=None)
     the cells are their test scores."""
     lines = ["# NAAP-440e feature selection: best subset per regressor", "",
              "Each cell: MAE / Monotonicity Score / #Violations of the regressor's best subset of the start "
-             "feature set (lowest final score = round(MAE, 3) * sqrt(1 - monotonicity score), ties to the lower "
-             f"MAE), median of {len(protocol.SEEDS)} seeds, predictions with N(0, {protocol.NOISE_STD:g}) noise. The '(all "
+             "feature set (lowest final score = round(MAE, 3) * sqrt(1 - monotonicity score), ties to the subset "
+             f"visited first), median of {len(protocol.SEEDS)} seeds, predictions with N(0, {protocol.NOISE_STD:g}) noise. The '(all "
              "features)' row is the whole start feature set. The subsets are listed under each table.", ""]
     if tests is not None:
         lines += ["Selected on: validation. Each regressor's best subset is the lowest final score on validation "

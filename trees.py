@@ -47,6 +47,8 @@ API
       -> (children_left, children_right, feature, threshold, value)
      the arrays of sklearn's tree_ (value = tree_.value[:, 0, 0]; leaves have children -1,
      feature -2, threshold -2.0).
+  fit_tree_arguments(same arguments) -> what fit_tree hands the compiled builder _fit_tree,
+     checked and converted (to time the builder alone).
   predict_tree(children_left, children_right, feature, threshold, value, X32) -> float64 (m,)
   presort_order(order) -> the int64 feature-major copy fit_tree reads (pass it as `presort` to
      skip the per-call conversion when many trees share one order).
@@ -69,6 +71,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from common import check_terminated
 
 REPLICA_VERSION = "1.9.1"
 RULES = ("1.9.1", "0.20.1")  # the rule sets fit_tree knows
@@ -627,6 +631,16 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, r
     of scikit-learn `rules` ("1.9.1" or "0.20.1"; criterion="friedman_mse" when friedman, and
     0.20.1's presort when presort is given) and return the tree arrays (see the module
     docstring)."""
+    check_terminated()  # between trees: a SIGTERM noted inside the compiled code stops the run here
+    return _fit_tree(*fit_tree_arguments(X32, y, sample_weight, rand_r_seed, max_depth, friedman, rules=rules,
+                                         presort=presort))
+
+
+def fit_tree_arguments(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, rules="1.9.1",
+                       presort=None):
+    """The checked and converted arguments fit_tree passes to the compiled builder:
+    fit_tree(...) is _fit_tree(*fit_tree_arguments(...)) (bench/bench_trees.py times the two
+    apart)."""
     X32 = _c_array(X32, np.float32)
     y = _c_array(y, np.float64)
     if X32.ndim != 2 or y.shape != (X32.shape[0],):
@@ -641,8 +655,8 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, r
     if not parts:
         if presort is not None:
             raise ValueError("scikit-learn 1.9.1 has no presort")
-        return _fit_tree(X32, y, sample_weight, int(rand_r_seed), int(max_depth), False,
-                         _EPSILON, False, True, _NO_PRESORT)
+        return (X32, y, sample_weight, int(rand_r_seed), int(max_depth), False, _EPSILON, False, True,
+                _NO_PRESORT)
     if presort is None:
         order = _NO_PRESORT
     else:
@@ -651,9 +665,8 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, r
             raise ValueError("presort must have the shape of X32")
         if order.shape[0] == 0:
             order = _NO_PRESORT  # no features: nothing to presort
-    return _fit_tree(X32, y, sample_weight, int(rand_r_seed), int(max_depth), bool(friedman),
-                     MIN_IMPURITY_SPLIT_0_20_1 if "leaf" in parts else _EPSILON, "sort" in parts,
-                     "rand_r" not in parts, order)
+    return (X32, y, sample_weight, int(rand_r_seed), int(max_depth), bool(friedman),
+            MIN_IMPURITY_SPLIT_0_20_1 if "leaf" in parts else _EPSILON, "sort" in parts, "rand_r" not in parts, order)
 
 
 @njit(cache=True)

@@ -36,7 +36,7 @@ import pandas as pd
 
 import metrics
 import protocol
-from common import stop_pool
+from common import process_pool
 
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 20220905  # fixed before any interval was looked at (the protocol's first seed)
@@ -190,25 +190,15 @@ def run_splits(table, num_splits, estimators=protocol.DEFAULT_ESTIMATORS, jobs=1
                    num_bins=num_bins, base_seed=base_seed)
     splits = range(1, num_splits + 1)
     rows = []
-    pool = None
     try:
-        with tqdm(total=num_splits, desc="splits", unit="split", disable=not progress) as bar:
-            if jobs == 1 or num_splits == 1:
-                done = map(_run_split, splits)
-            else:
-                pool = protocol.worker_pool(min(jobs, num_splits))
-                done = pool.map(_run_split, splits)
-            for split_rows in done:  # in split order, whatever order the workers finish in
+        with (tqdm(total=num_splits, desc="splits", unit="split", disable=not progress) as bar,
+              process_pool(min(jobs, num_splits) if jobs > 1 and num_splits > 1 else 0) as pool):
+            # in split order, whatever order the workers finish in
+            for split_rows in (pool.map if pool else map)(_run_split, splits):
                 rows += split_rows
                 bar.update(1)
-    except BaseException:  # a failed split, Ctrl-C or SIGTERM: stop the workers mid-task
-        if pool is not None:
-            stop_pool(pool)
-        raise
     finally:
         _SPLITS.clear()
-    if pool is not None:
-        pool.shutdown()
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 

@@ -4,7 +4,8 @@ Each scheme's model is models.seeded_net(scheme): the weights create_dataset.py 
 from. The proxies are zero_cost_proxies.py's (definitions and references there):
 - data-free, always: MACs (thop, as naap440.csv's NumMACs), #params, synflow, logsynflow, zen, l2_norm;
 - with --data-root: nwot, jacov, snip, grad_norm, fisher, grasp, on one fixed minibatch, the first
-  DATA_BATCH images of the CIFAR-10 training set, normalized as create_dataset.py feeds them.
+  DATA_BATCH images of the CIFAR-10 training set, normalized as create_dataset.py feeds them
+  (cifar10.py).
 The values are deterministic (seeded, one thread): the same command on the same machine gives the
 same numbers. The <proxy>_seconds columns are wall times and vary.
 
@@ -33,6 +34,7 @@ from tqdm import tqdm
 
 import models
 import zero_cost_proxies as zcp
+from cifar10 import CIFAR_DIR, read_cifar, to_device_data
 from common import (InputError, OneLineArgumentParser, atomic_write_text, check_output_file, check_outputs_not_inputs,
                     read_json, run_cli)
 
@@ -62,6 +64,7 @@ def check_out(out, force, inputs):
     """OUT (and its journal) may be neither an input nor inside an input directory; an existing OUT
     only with --force."""
     out = Path(out)
+    check_output_file(out)  # a directory ('.', '/') first: it has no file name to name the journal after
     check_outputs_not_inputs([out, journal_path(out)], inputs)
     check_output_file(out, replace=force)
     return out
@@ -69,10 +72,7 @@ def check_out(out, force, inputs):
 
 def load_minibatch(data_root):
     """(x, y, folder): the first DATA_BATCH training images and labels, read and normalized by
-    create_dataset.py, and the folder they came from."""
-    # create_dataset.py holds the project's CIFAR-10 reader; imported only when data is asked for
-    from create_dataset import CIFAR_DIR, read_cifar, to_device_data
-
+    cifar10.py as create_dataset.py trains on them, and the folder they came from."""
     try:
         data, labels = read_cifar(data_root)["train"]
     except InputError as e:

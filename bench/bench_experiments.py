@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import figures  # noqa: E402
 import protocol  # noqa: E402
-from common import InputError, reference_data_dir, run_cli  # noqa: E402
+from common import InputError, reference_data_dir, run_cli, whole_number  # noqa: E402
 
 def plain_rank_matrix(pred, y_test, title, path):
     import matplotlib
@@ -122,12 +122,7 @@ def main(args):
     bad = [s for s in sets if s not in protocol.ESTIMATOR_SETS]
     if bad or not sets:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
-    try:
-        repeat, jobs = int(args.repeat), int(args.jobs)
-    except ValueError:
-        raise InputError("--repeat and --jobs take whole numbers") from None
-    if repeat < 1 or jobs < 1:
-        raise InputError("--repeat and --jobs must be at least 1")
+    repeat, jobs = whole_number("--repeat", args.repeat, 1), whole_number("--jobs", args.jobs, 1)
     if args.plain:
         if args.out_dir is None or len(sets) != 1:
             raise InputError("--plain needs DATASET, OUT_DIR and one --estimators set")

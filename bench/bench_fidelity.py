@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import protocol  # noqa: E402
-from common import InputError, atomic_write_text, reference_data_dir, run_cli  # noqa: E402
+from common import atomic_write_text, reference_data_dir, run_cli, whole_number  # noqa: E402
 
 FAMILY_ORDER = list(protocol.FAMILIES)
 
@@ -53,12 +53,7 @@ def parse_args(argv=None):
 
 
 def main(args):
-    try:
-        jobs = int(args.jobs)
-    except ValueError:
-        raise InputError(f"--jobs {args.jobs}: not a whole number") from None
-    if jobs < 1:
-        raise InputError(f"--jobs {jobs}: must be at least 1")
+    jobs = whole_number("--jobs", args.jobs, 1)
     if args.dataset is None or args.published is None:
         ref = reference_data_dir(("naap440.csv", "published_results.csv"))
     dataset = args.dataset or ref / "naap440.csv"

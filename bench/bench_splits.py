@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import protocol  # noqa: E402
 import uncertainty  # noqa: E402
-from common import InputError, OneLineArgumentParser, reference_data_dir, run_cli  # noqa: E402
+from common import InputError, OneLineArgumentParser, reference_data_dir, run_cli, whole_number  # noqa: E402
 
 DEFAULT_SPLITS = 2
 DEFAULT_PROJECT = 100  # the split count the projection is for
@@ -66,20 +66,13 @@ def parse_args(argv=None):
 
 
 def main(args):
-    numbers = {}
-    for option in ("splits", "jobs", "project"):
-        try:
-            numbers[option] = int(getattr(args, option))
-        except ValueError:
-            raise InputError(f"--{option} {getattr(args, option)}: not a whole number") from None
-        if numbers[option] < 1:
-            raise InputError(f"--{option} {numbers[option]}: must be at least 1")
+    splits, jobs = whole_number("--splits", args.splits, 1), whole_number("--jobs", args.jobs, 1)
+    project = whole_number("--project", args.project, 1)
     if args.estimators not in protocol.ESTIMATOR_SETS:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
     dataset = args.dataset or reference_data_dir() / "naap440.csv"
     columns = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
     table = protocol.load_dataset(dataset, columns)
-    splits, jobs, project = numbers["splits"], numbers["jobs"], numbers["project"]
     print(f"machine: {os.cpu_count()} CPUs, {protocol.available_cores()} usable; load average before: "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     wall0, cpu0 = time.perf_counter(), cpu_seconds()

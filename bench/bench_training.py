@@ -14,7 +14,8 @@ and a projection of the full 440-scheme x 90-epoch run on a GPU.
   logs differ (timestamps aside) or a scheme failed.
 
 The reference loop lives in reference_training.py (top level), shared with tests/test_create_dataset.py;
-it imports nothing of create_dataset.py or models.py, so a bug there cannot hide on both sides.
+it imports nothing of create_dataset.py, models.py, cifar10.py or recipe.py, so a bug there cannot hide
+on both sides.
 
 Output: a small table on stdout; nothing is kept (temporary directories).
 Example: python bench/bench_training.py --device cpu --model-id 1 --epochs 2
@@ -29,6 +30,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import cifar10  # noqa: E402
 import create_dataset as cd  # noqa: E402
 import reference_training  # noqa: E402
 from common import OneLineArgumentParser, run_cli  # noqa: E402
@@ -41,7 +43,7 @@ DEFAULT_SCHEMES = Path(__file__).resolve().parent.parent / "generated_schemes.js
 
 def fast_run(scheme, data_root, epochs, device="cpu"):
     """create_dataset.py's loop on the same files; same return shape as plain_dataloader_run."""
-    data = cd.to_device_data(cd.read_cifar(data_root), torch.device(device))
+    data = cifar10.to_device_data(cifar10.read_cifar(data_root), torch.device(device))
     model, optimizer, criterion = cd.init_training(scheme, device)
     out = {"epochs": [], "seconds": [], "model": model}
     started = time.perf_counter()
@@ -151,7 +153,7 @@ def main(args):
         data_root = args.data_root
         if data_root is None:
             data_root = tmp
-            cd.write_cifar(tmp, **cd.synthetic_cifar(FULL_TRAIN, FULL_TEST))
+            cifar10.write_cifar(tmp, **cifar10.synthetic_cifar(FULL_TRAIN, FULL_TEST))
         if args.device == "cpu":
             bench_cpu(args, schemes, data_root)
         else:

@@ -1,51 +1,68 @@
-"""Benchmark: trees.py against scikit-learn per tree, and the floor it puts under feature_selection.py.
+"""Benchmark: trees.py against scikit-learn per tree, and, from a run's own visit counts, the CPU
+time the N=200 searches' trees need.
 
-The whole feature-selection run is dominated by the N=200 ensemble searches on the largest
-feature sets: every subset such a search visits needs 5 seeds x 200 trees of each family, and
-every one of those trees enters a prediction, so no exact method can skip it. This script fits
-the trees the protocol fits (Random Forest: full depth on a bootstrap given as weights; Gradient
-Boosting: depth 3 on the first stage's residuals; AdaBoost: depth 3 on a uniformly resampled
-table) on random subsets of Scheme+Quant.9 and Scheme+Quant.6 of the size the searches visit on
-average, with scikit-learn and with trees.fit_tree, checks that the trees are equal (children,
-features, thresholds, values), and prints per tree:
+For each feature set of FEATURE_SETS and each ensemble family this fits the trees the protocol
+fits (Random Forest: full depth on a bootstrap given as weights; Gradient Boosting: depth 3 on
+the first stage's residuals; AdaBoost: depth 3 on a uniformly resampled table) on random column
+subsets, with scikit-learn and with trees.py. Unless every tree is equal (children, features,
+thresholds, values) it prints one error line and exits with status 1. Every figure printed is
+measured by this run, except the column `cols` without --visits (a setting, marked so).
 
-- the time of each builder (idle machine, one thread);
-- the share of the sort work (n log n summed over the split nodes and the features that are not
-  constant there) done on feature values with a tie at that node: scikit-learn's introsort leaves
-  tied samples in an order that feeds its float sums and the next sort, so there the sort must be
-  replayed swap for swap (one tie puts the whole sort there: an upper bound); only the rest could
-  be sorted any faster way;
-- the floor: CPU time of the trees of the N=200 searches alone (SEARCH_SUBSETS subsets per
-  search, 5 seeds x 200 trees each), against the 7,200 CPU-s that one hour on 2 cores holds.
+Columns (times: per tree, the best of --repeats passes over the same trees, one thread):
+  cols            the subset size: with --visits the mean size of the subsets that the family's
+                  N=200 search visited there; else SUBSET_SHARE of the feature set's columns
+                  (a setting, marked "(setting)")
+  sklearn fit     DecisionTreeRegressor(max_depth=..., random_state=s).fit(X, y, sample_weight):
+                  its parameter and input validation, set-up, the Cython build and pruning check
+  fit_tree        trees.fit_tree(...): its argument checks and conversions, the compiled build
+  sklearn build   what that fit runs after validation (BaseDecisionTree._fit): the squared-error
+                  criterion, BestSplitter (with its RandomState), Tree and DepthFirstTreeBuilder
+                  made as fit makes them, then builder.build(...); the arrays are prepared first
+  _fit_tree       the compiled builder alone on trees.fit_tree_arguments(...), prepared first
+  fit x, build x  sklearn's time over trees.py's: entry point against entry point, builder
+                  against builder
+  tied sort work  the share of the sort work (n log2 n summed over the split nodes and the
+                  features not constant there) done on feature values with a tie at that node:
+                  scikit-learn's introsort leaves tied samples in an order that feeds its float
+                  sums and the next sort, so there the sort must be replayed swap for swap (one tie
+                  puts the whole sort there: an upper bound); only the rest could be sorted faster
+  N=200 subsets   with --visits: the subsets the family's N=200 search on that feature set scored
+                  (interpolation), counted in VISITS
+  N=200 CPU-s     those subsets x SEEDS seeds x N_MAX trees x the fit_tree time per tree: a floor
+                  under the run, since every such tree enters a prediction
+VISITS: a feature_selection.py results.csv (every subset scored), or the journal directory of an
+unfinished run (.OUT_DIR.resume/<key>/). A search missing there is shown as such and left out of
+the sum; without --visits no floor is computed.
 
-Example (about a minute on 2 cores):
+Example (about a minute on 2 cores; --subsets 1 --trees 2 --repeats 1 for a smoke test):
   python bench/bench_trees.py ../shared/naap440/naap440v2.csv
+  python bench/bench_trees.py ../shared/naap440/naap440v2.csv --visits fs_results/results.csv
 """
-import argparse
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.tree import DecisionTreeRegressor
+from sklearn.tree._criterion import MSE
+from sklearn.tree._splitter import BestSplitter
+from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ensembles  # noqa: E402
+import protocol  # noqa: E402
 import selection  # noqa: E402
 import trees  # noqa: E402
-from common import run_cli  # noqa: E402
+from common import InputError, OneLineArgumentParser, run_cli  # noqa: E402
 
 SEED = 0
-# (subsets the N=200 search visits, their mean size) per feature set and family, counted in the
-# journal of a full run (README; a search of |F| features scores at most 3|F| subsets in each
-# of |F| rounds: 3,676 for 35 features, 2,029 for 26). Scheme+Quant.6's Gradient Boosting and
-# AdaBoost searches had not run when it was stopped: their counts are Random Forest's.
-SEARCH_SUBSETS = {
-    "Scheme+Quant.9": {"Random Forest": (2850, 24), "Gradient Boosting": (1791, 24), "AdaBoost": (2928, 25)},
-    "Scheme+Quant.6": {"Random Forest": (1201, 16), "Gradient Boosting": (1201, 16), "AdaBoost": (1201, 16)},
-}
-SEEDS, N_MAX = 5, 200
-HOUR_ON_2_CORES = 2 * 3600
+FEATURE_SETS = ("Scheme+Quant.9", "Scheme+Quant.6")  # the largest start sets: the costliest searches
+MODE = "interpolation"  # the only mode the ensembles run in (they cannot extrapolate)
+SUBSET_SHARE = 2 / 3  # without --visits: subsets of this share of the columns (a setting, not a count)
+SEEDS, N_MAX = len(protocol.SEEDS), max(protocol.ENSEMBLE_SIZES)
+HOUR_ON_2_CORES = 2 * 3600  # CPU seconds in one hour on 2 cores
+DEFAULT_SUBSETS, DEFAULT_TREES, DEFAULT_REPEATS = 4, 25, 3
 
 
 def tree_inputs(family, X, y, rng):
@@ -78,51 +95,161 @@ def tied_sort_work(model, X, weights):
     return tied, total
 
 
+def search_name(family):
+    return f"{family} (N={N_MAX})"
+
+
+def count_visits(path):
+    """{(feature set, family): list of subset sizes} of the N=N_MAX searches found in path (see
+    VISITS in the docstring); InputError (one line naming path) if it cannot be read."""
+    path = Path(path)
+    found = {}
+    if path.is_dir():
+        for fs in FEATURE_SETS:
+            for family in ensembles.FAMILIES:
+                journal = path / selection.journal_name((MODE, fs, (search_name(family),)))
+                if journal.is_file():
+                    records = selection.read_journal(journal)
+                    found[(fs, family)] = [sum(mask) for mask, name in records if name == search_name(family)]
+        if not found:
+            raise InputError(f"{path}: holds no journal of the N={N_MAX} searches on {', '.join(FEATURE_SETS)}")
+        return found
+    try:
+        table = pd.read_csv(path, dtype={"Flags": str})
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    except ValueError as e:  # pandas' parser and empty-data errors
+        raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    missing = {"Mode", "Model", "FeatureSetName", "Flags"} - set(table.columns)
+    if missing:
+        raise InputError(f"{path}: not a feature_selection.py results.csv (no {', '.join(sorted(missing))} column)")
+    if "ScoredOn" in table.columns:  # held-out selection: the refits on the test rows are no visits
+        table = table[table["ScoredOn"] != "test"]
+    table = table[table["Mode"] == MODE]
+    for fs in FEATURE_SETS:
+        for family in ensembles.FAMILIES:
+            rows = table[(table["FeatureSetName"] == fs) & (table["Model"] == search_name(family))]
+            if len(rows):
+                found[(fs, family)] = [flags.count("1") for flags in rows["Flags"]]
+    return found
+
+
+def best_time(function, calls, repeats):
+    """Seconds per call of function(*args) over calls, the best of `repeats` passes; the results
+    of the last pass."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        results = [function(*a) for a in calls]
+        best = min(best, (time.perf_counter() - t0) / len(calls))
+    return best, results
+
+
+def sklearn_fit(X, y, w, seed, depth):
+    return DecisionTreeRegressor(max_depth=depth, random_state=seed).fit(X, y, sample_weight=w).tree_
+
+
+def sklearn_build(X, y2d, w, seed, depth):
+    # as BaseDecisionTree._fit of scikit-learn 1.9.1 after its validation: the defaults
+    # min_samples_split=2, min_samples_leaf=1, min_weight_leaf=0, all features, no constraints
+    n, f = X.shape
+    splitter = BestSplitter(MSE(1, n), f, 1, 0.0, np.random.RandomState(seed), None)
+    tree = Tree(f, np.ones(1, dtype=np.intp), 1)
+    DepthFirstTreeBuilder(splitter, 2, 1, 0.0, ensembles.FULL_DEPTH if depth is None else depth, 0.0).build(
+        tree, X, y2d, w, None)
+    return tree
+
+
+def tree_arrays(tree):
+    return tree.children_left, tree.children_right, tree.feature, tree.threshold, tree.value[:, 0, 0]
+
+
+def same_trees(ours, theirs):
+    return len(ours) == len(theirs) and all(
+        all(np.array_equal(u, v) for u, v in zip(a, tree_arrays(t))) for a, t in zip(ours, theirs))
+
+
 def main(args):
-    data, _, _ = selection.load_modes(args.dataset, ["interpolation"], list(SEARCH_SUBSETS))
-    floor = 0.0
-    print(f"{'feature set':16} {'family':18} {'sklearn ms':>10} {'trees.py ms':>11} {'speed-up':>8} "
-          f"{'tied sort work':>14} {'N=200 floor CPU-s':>18}")
-    for fs_name, families in SEARCH_SUBSETS.items():
-        X_all, y = data[("interpolation", fs_name)][:2]
+    data, _, _ = selection.load_modes(args.dataset, [MODE], list(FEATURE_SETS))
+    visits = count_visits(args.visits) if args.visits else None
+    per_row = args.subsets * args.trees
+    print(f"{per_row} trees per row ({args.subsets} random subsets x {args.trees} trees); ms per tree, "
+          f"best of {args.repeats} passes, one thread; columns explained in the script's docstring")
+    print(f"{'feature set':15} {'family':17} {'cols':>12} {'sklearn fit':>11} {'fit_tree':>8} {'fit x':>5} "
+          f"{'sklearn build':>13} {'_fit_tree':>9} {'build x':>7} {'tied sort work':>14} "
+          f"{'N=200 subsets':>13} {'N=200 CPU-s':>11}")
+    floor, counted, missing = 0.0, [], []
+    for fs_name in FEATURE_SETS:
+        X_all, y = data[(MODE, fs_name)][:2]
         X_all = np.asarray(X_all, dtype=np.float32)
         y = np.ascontiguousarray(y, dtype=np.float64)
-        for family, (subsets, k) in families.items():
+        for family in ensembles.FAMILIES:
+            sizes = (visits or {}).get((fs_name, family))
+            if visits is not None and not sizes:
+                missing.append(f"{fs_name} {family}")
+            k = max(1, round(float(np.mean(sizes)))) if sizes else round(SUBSET_SHARE * X_all.shape[1])
+            cols_text = f"{k} ({'mean' if sizes else 'setting'})"
             rng = np.random.default_rng(SEED)
             inputs = []
             for _ in range(args.subsets):
                 cols = np.sort(rng.choice(X_all.shape[1], k, replace=False))
                 X = np.ascontiguousarray(X_all[:, cols])
                 inputs += [tree_inputs(family, X, y, rng) for _ in range(args.trees)]
-            trees.fit_tree(*inputs[0][:4], 3)  # compile outside the timing
             fits = [(X, yy, w, ensembles._splitter_seed(s), ensembles.FULL_DEPTH if d is None else d)
                     for X, yy, w, s, d in inputs]
-            t0 = time.perf_counter()
-            ours = [trees.fit_tree(*a) for a in fits]
-            t_ours = (time.perf_counter() - t0) / len(inputs)
-            t0 = time.perf_counter()
-            theirs = [DecisionTreeRegressor(max_depth=d, random_state=s).fit(X, yy, sample_weight=w)
+            prepared = [trees.fit_tree_arguments(*a) for a in fits]
+            builds = [(X, np.ascontiguousarray(yy.reshape(-1, 1)), w, s, d) for X, yy, w, s, d in inputs]
+            trees.fit_tree(*fits[0])  # compile (or load numba's cache) outside the timing
+            t_fit, ours = best_time(trees.fit_tree, fits, args.repeats)
+            t_core, ours_core = best_time(trees._fit_tree, prepared, args.repeats)
+            t_sk, theirs = best_time(sklearn_fit, inputs, args.repeats)
+            t_build, theirs_built = best_time(sklearn_build, builds, args.repeats)
+            if not (same_trees(ours, theirs) and same_trees(ours_core, theirs) and same_trees(ours, theirs_built)):
+                print(f"error: {fs_name}, {family}: trees.py's trees differ from scikit-learn's", file=sys.stderr)
+                sys.exit(1)
+            models = [DecisionTreeRegressor(max_depth=d, random_state=s).fit(X, yy, sample_weight=w)
                       for X, yy, w, s, d in inputs]
-            t_sk = (time.perf_counter() - t0) / len(inputs)
-            for a, m in zip(ours, theirs):
-                t = m.tree_
-                expected = (t.children_left, t.children_right, t.feature, t.threshold, t.value[:, 0, 0])
-                assert all(np.array_equal(u, v) for u, v in zip(a, expected)), "trees.py differs from sklearn"
-            work = np.array([tied_sort_work(m, X, w) for m, (X, _, w, _, _) in zip(theirs, inputs)]).sum(axis=0)
-            cpu = subsets * SEEDS * N_MAX * t_ours
-            floor += cpu
-            print(f"{fs_name:16} {family:18} {t_sk * 1e3:10.3f} {t_ours * 1e3:11.3f} {t_sk / t_ours:7.1f}x "
-                  f"{work[0] / work[1]:14.0%} {cpu:18,.0f}")
-    print(f"floor: the N=200 searches' trees alone take {floor:,.0f} CPU-s = {floor / HOUR_ON_2_CORES:.2f} h "
-          f"on 2 fully used cores (the whole run needs more); all {len(ensembles.FAMILIES) * 2} x "
-          f"{args.subsets * args.trees} trees equal scikit-learn's")
+            work = np.array([tied_sort_work(m, X, w) for m, (X, _, w, _, _) in zip(models, inputs)]).sum(axis=0)
+            if sizes:
+                cpu = len(sizes) * SEEDS * N_MAX * t_fit
+                floor += cpu
+                counted.append(f"{fs_name} {family}")
+                visit_text, cpu_text = f"{len(sizes):13,}", f"{cpu:11,.0f}"
+            else:
+                visit_text = f"{'not found' if visits is not None else '-':>13}"
+                cpu_text = f"{'-':>11}"
+            print(f"{fs_name:15} {family:17} {cols_text:>12} {t_sk * 1e3:11.3f} {t_fit * 1e3:8.3f} "
+                  f"{t_sk / t_fit:4.1f}x {t_build * 1e3:13.3f} {t_core * 1e3:9.3f} {t_build / t_core:6.1f}x "
+                  f"{work[0] / work[1]:14.0%} {visit_text} {cpu_text}")
+    print(f"all {len(FEATURE_SETS) * len(ensembles.FAMILIES) * per_row} trees equal scikit-learn's "
+          "(fit and build, trees.py's entry point and builder)")
+    if visits is None:
+        print("floor: not computed (give --visits to count the N=200 searches' subsets)")
+    else:
+        print(f"floor: the N=200 trees of the {len(counted)} searches counted in {args.visits} take "
+              f"{floor:,.0f} CPU-s = {floor / HOUR_ON_2_CORES:.2f} h on 2 fully used cores"
+              + (f"; not found there, left out: {', '.join(missing)}" if missing else ""))
+
+
+def positive(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("dataset", help="naap440v2.csv")
-    p.add_argument("--subsets", type=int, default=8, help="random subsets per feature set (default 8)")
-    p.add_argument("--trees", type=int, default=25, help="trees per subset and family (default 25)")
+    p.add_argument("--subsets", type=positive, default=DEFAULT_SUBSETS,
+                   help=f"random subsets per feature set and family (default {DEFAULT_SUBSETS})")
+    p.add_argument("--trees", type=positive, default=DEFAULT_TREES,
+                   help=f"trees per subset (default {DEFAULT_TREES})")
+    p.add_argument("--repeats", type=positive, default=DEFAULT_REPEATS,
+                   help=f"timed passes, the best counts (default {DEFAULT_REPEATS})")
+    p.add_argument("--visits", metavar="VISITS",
+                   help="a feature_selection.py results.csv or resume journal directory: count the N=200 "
+                        "searches' subsets there and compute the floor")
     return p.parse_args(argv)
 
 

@@ -1,7 +1,10 @@
 """Shared test fixtures: where the published data is, and how to run a top-level script."""
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,34 @@ def live_processes():
         if state != "Z":
             found[int(d)] = (int(ppid), cmdline)
     return found
+
+
+def sigterm_when_started(cmd, cwd, started, delay, timeout=300):
+    """Start cmd (a script's argv) in cwd, wait until started(stderr so far) is true (its progress
+    bar shows finished work: numba's functions are compiled and the long loops run), then `delay`
+    seconds more, and send SIGTERM. Returns (exit status, stderr). Fails if the run ends first."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    chunks = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not started("".join(chunks)):
+            assert proc.poll() is None, f"the run ended before it started its work: {''.join(chunks)}"
+            assert time.monotonic() < deadline, "the run did not start its work in time"
+            time.sleep(0.02)
+        time.sleep(delay)
+        assert proc.poll() is None, "the run ended before the signal: nothing was tested"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(timeout=10)
+    return proc.returncode, "".join(chunks)
+
+
+def message_lines(stderr):
+    """stderr's non-blank lines less tqdm's progress bars (`desc: 10%|##   | 1/9 [...]`)."""
+    return [line for line in stderr.splitlines() if line.strip() and "|" not in line]

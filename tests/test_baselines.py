@@ -14,6 +14,7 @@ import pytest
 import scipy.stats
 
 import baselines
+import metrics
 import protocol
 import uncertainty
 from common import run_cli
@@ -123,6 +124,41 @@ def test_lcsvr_learns_a_final_accuracy_that_follows_the_curve():
     assert scipy.stats.kendalltau(pred, y[n_train:]).statistic > 0.8
 
 
+def test_a_constant_predictor_scores_its_ties_as_the_worst_case():
+    # 12 test rows in ground-truth order, two pairs with equal truth: 66 pairs, 64 with different truth
+    y = np.array([0.10, 0.20, 0.20, 0.30, 0.40, 0.50, 0.60, 0.60, 0.70, 0.80, 0.85, 0.90])
+    row = baselines.score("constant", 0, np.full(len(y), 0.5), y, True)
+    assert (row["NumViolations"], row["MaxViolations"]) == (0, 66)  # the protocol's rule: ties never count
+    assert row["TiedPairs"] == 64
+    # worst case: the predicted top k are the k lowest rows; they hold max(0, 2k - 12) of the true top k
+    assert (row["PrecisionAt5"], row["PrecisionAt10"]) == (0.0, 0.8)
+    assert list(row) == baselines.COLUMNS and baselines.COLUMNS.index("TiedPairs") == 4
+
+
+def test_a_tie_at_the_top_k_boundary_is_no_hit():
+    y = np.arange(6.0)
+    pred = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 4.0])  # the two best rows tied
+    row = baselines.score("m", 0, pred, y, False)
+    assert (row["NumViolations"], row["TiedPairs"]) == (0, 1)
+    # of the tied pair, the worse row (4) takes the predicted top 1: no hit; the top 5 holds both
+    assert metrics.worst_case_precision_at_k(pred, 1) == 0.0
+    assert row["PrecisionAt5"] == 1.0
+
+
+def test_default_epoch_counts_are_the_issues():
+    # issue 12: the regressors at k = 0..9, 12, 15, 18, 24, 30, 45, 60 and 90 (18 counts), the curves at 1..90
+    regressor_epochs, curve_epochs = baselines.parse_epochs(None)
+    assert regressor_epochs == (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 18, 24, 30, 45, 60, 90)
+    assert len(regressor_epochs) == 18 and curve_epochs == tuple(range(1, 91))
+
+
+def test_impute_and_rank_a_missing_proxy():
+    table = pd.DataFrame({"jacov": [1.0, np.nan, 3.0, 10.0, np.nan], "zen": [5.0, 4.0, 3.0, 2.0, 1.0]})
+    filled = baselines.impute_proxies(table, ["jacov", "zen"])
+    assert filled.jacov.tolist() == [1.0, 3.0, 3.0, 10.0, 3.0] and filled.zen.tolist() == table.zen.tolist()
+    assert baselines.proxy_ranking(table.jacov).tolist() == [1.0, -math.inf, 3.0, 10.0, -math.inf]
+
+
 def test_regressor_feature_sets_are_the_papers():
     assert baselines.regressor_columns(0) == protocol.FEATURE_SETS["Scheme"]
     for k in protocol.QUANT_EPOCHS:
@@ -195,6 +231,8 @@ def test_chained_outputs(chained):
     violations = sum(1 for i, j in itertools.combinations(range(len(acc)), 2) if acc[j] < acc[i])
     assert by["Early stopping", 3].NumViolations == violations
     assert by["Early stopping", 3].MaxViolations == pairs
+    ties = sum(1 for i, j in itertools.combinations(range(len(acc)), 2) if acc[j] == acc[i])  # truth is unique
+    assert by["Early stopping", 3].TiedPairs == ties
     assert by["Early stopping", 3].KendallTau == pytest.approx(
         scipy.stats.kendalltau(acc, test.MaxAccuracy).statistic, abs=1e-4)
     md = (outs["1"] / "baselines.md").read_text()
@@ -236,6 +274,49 @@ def test_random_splits(chained, small):
     assert "## On 2 random splits" in (outs["2"] / "baselines.md").read_text()
 
 
+def test_regressor_tasks_are_the_protocols_own(small):
+    """The paper's regressors run in run_table's units (protocol.regressor_tasks): at k = 0 and 3
+    the same families, names and data as paper 1's two feature sets."""
+    df = protocol.load_dataset(small[0] / "small.csv", protocol.FULL_SCHEME_FEATURES + protocol.epoch_features(3))
+    ours = {key[2:]: args for _, (kind, key, args) in baselines.build_tasks(df, (0, 3), (), [], "paper", 1)
+            if kind == "regressors"}
+    paper_sets = {k: f for k, f in ((0, "Scheme"), (3, "Scheme + Quantitative 3 epochs"))}
+    tasks = protocol.regressor_tasks(df, {f: protocol.FEATURE_SETS[f] for f in paper_sets.values()},
+                                     protocol.BASELINE_NAMES)
+    costs = [cost for cost, _ in tasks]
+    assert costs == sorted(costs, reverse=True)
+    theirs = {(features, family): (names, data) for _, (features, family, names, data) in tasks}
+    assert len(ours) == len(theirs) == 2 * len({protocol.family_of(n) for n in protocol.BASELINE_NAMES})
+    for (k, family), (names, data, estimators) in ours.items():
+        their_names, their_data = theirs[paper_sets[k], family]
+        assert names == their_names and {protocol.family_of(n) for n in names} == {family}
+        assert all(np.array_equal(a, b) for a, b in zip(data, their_data)) and estimators == "paper"
+
+
+def test_missing_proxy_values_are_scored(small, tmp_path):
+    """zen (10 x MaxAccuracy, a perfect ranker) missing for the 2 best test models: as a ranker they
+    rank last, tied; as a feature they are zen's median, as if the CSV had held that value."""
+    d, table, zc = small
+    test = table[table.IsTest == 1].sort_values("MaxAccuracy")
+    best = test.ModelId.tail(2).tolist()
+    missing = zc.assign(zen=zc.zen.where(~zc.ModelId.isin(best)))
+    missing.to_csv(tmp_path / "missing.csv", index=False)
+    median = float(np.median(missing.zen.dropna()))  # over all the table's models, train and test
+    missing.assign(zen=missing.zen.fillna(median)).to_csv(tmp_path / "filled.csv", index=False)
+    frames = {}
+    for name in ("missing", "filled"):
+        baselines.main(baselines.parse_args([str(d / "small.csv"), str(tmp_path / name), "--epochs", "0", "--jobs", "1",
+                                             "--no-progress", "--zero-cost", str(tmp_path / f"{name}.csv")]))
+        frames[name] = pd.read_csv(tmp_path / name / "baselines.csv").set_index("Method")
+    zen = frames["missing"].loc["zen"]
+    # the 2 best (positions 38, 39 of 40) below the 38 others: 2 x 38 violations, their own pair tied;
+    # predicted top 5 / 10: positions 33..37 / 28..37, holding 3 of the true top 5 and 8 of the true top 10
+    assert (zen.NumViolations, zen.TiedPairs, zen.PrecisionAt5, zen.PrecisionAt10) == (76, 1, 0.6, 0.8)
+    zc_rows = [n + baselines.ZC_SUFFIX for n in protocol.BASELINE_NAMES]
+    assert frames["missing"].loc[zc_rows].equals(frames["filled"].loc[zc_rows])
+    assert frames["missing"].loc["Random Forest (N=200)" + baselines.ZC_SUFFIX].MAE > 0
+
+
 def test_regressors_reproduce_the_published_table(ref_dir, tmp_path):
     """At 0 and 3 epochs the regressors are paper 1's 'Scheme' and 'Scheme + Quantitative 3 epochs'."""
     out = tmp_path / "out"
@@ -273,7 +354,9 @@ def write_zc(small, path, change):
     ("missing id", lambda z: z.iloc[1:], "no row for ModelId"),
     ("duplicate id", lambda z: pd.concat([z, z.head(1)]), "appears more than once"),
     ("missing proxy", lambda z: z.drop(columns=["zen"]), "missing proxy column(s) zen"),
-    ("nan", lambda z: z.assign(synflow=z.synflow.where(z.index != z.index[4])), "column synflow has a missing"),
+    ("inf", lambda z: z.assign(synflow=z.synflow.astype(float).where(z.index != z.index[4], np.inf)),
+     "column synflow has an infinite or too large value"),
+    ("no values", lambda z: z.assign(synflow=np.nan), "column synflow has no value for any model"),
     ("text", lambda z: z.assign(zen="x"), "column zen is not numeric"),
 ])
 def test_bad_zero_cost_csv(small, tmp_path, capsys, case, change, expected):

@@ -17,7 +17,9 @@ import torch
 
 from conftest import ROOT, live_processes, run_script
 
+import cifar10  # noqa: E402
 import create_dataset as cd  # noqa: E402
+import recipe  # noqa: E402
 import reference_training  # noqa: E402
 from models import count_params_and_macs  # noqa: E402
 
@@ -29,7 +31,7 @@ SCHEMES = cd.load_schemes(ROOT / "generated_schemes.json")
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("cifar")
-    cd.write_cifar(root, **cd.synthetic_cifar(N_TRAIN, N_TEST))
+    cifar10.write_cifar(root, **cifar10.synthetic_cifar(N_TRAIN, N_TEST))
     return root
 
 
@@ -54,7 +56,7 @@ def strip_times(path):
 
 def fast_run(scheme, data_root, epochs):
     """create_dataset.py's loop (the code under test) on the files in data_root."""
-    data = cd.to_device_data(cd.read_cifar(data_root), torch.device("cpu"))
+    data = cifar10.to_device_data(cifar10.read_cifar(data_root), torch.device("cpu"))
     model, optimizer, criterion = cd.init_training(scheme, "cpu")
     return {"epochs": list(cd.fast_epochs(model, optimizer, criterion, data, 1, epochs)), "model": model}
 
@@ -91,7 +93,7 @@ def _wrong_init_net(scheme, original=cd.Net):
 
 
 RECIPE_BUGS = {  # create_dataset.py helper -> a plausible bug in it
-    "set_seed": lambda original: lambda seed=cd.SEED: original(seed + 1),
+    "set_seed": lambda original: lambda seed=recipe.SEED: original(seed + 1),
     "lr_for_epoch": lambda original: lambda epoch: 0.1 * 0.5 ** ((epoch - 1) % 3),
     "loss_stats": lambda original: lambda losses: original(losses[1:]),  # the first batch left out
     "Net": lambda original: _wrong_init_net,
@@ -102,7 +104,7 @@ RECIPE_BUGS = {  # create_dataset.py helper -> a plausible bug in it
 def tiny_root(tmp_path_factory):
     """A data root of one full and one short training batch and a small test set."""
     root = tmp_path_factory.mktemp("tiny")
-    cd.write_cifar(root, **cd.synthetic_cifar(300, 64))
+    cifar10.write_cifar(root, **cifar10.synthetic_cifar(300, 64))
     return root
 
 
@@ -118,9 +120,9 @@ def test_reference_loop_catches_a_bug_in_the_recipe(tiny_root, monkeypatch, help
 
 def test_normalization_is_totensor_then_normalize(data_root):
     from torchvision import transforms
-    cifar = cd.read_cifar(data_root)
-    data = cd.to_device_data(cifar, torch.device("cpu"))
-    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(cd.NORM_MEAN, cd.NORM_STD)])
+    cifar = cifar10.read_cifar(data_root)
+    data = cifar10.to_device_data(cifar, torch.device("cpu"))
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(cifar10.NORM_MEAN, cifar10.NORM_STD)])
     dataset = reference_training.UncheckedCIFAR10(data_root, train=False, transform=transform)
     for i in (0, 7, N_TEST - 1):
         image, label = dataset[i]
@@ -128,14 +130,14 @@ def test_normalization_is_totensor_then_normalize(data_root):
 
 
 def test_reader_accepts_bytes_keys(tmp_path, data_root):
-    cifar = cd.read_cifar(data_root)
-    folder = tmp_path / cd.CIFAR_DIR
+    cifar = cifar10.read_cifar(data_root)
+    folder = tmp_path / cifar10.CIFAR_DIR
     folder.mkdir()
-    for name in cd.TRAIN_FILES + cd.TEST_FILES:
-        with open(data_root / cd.CIFAR_DIR / name, "rb") as f:
+    for name in cifar10.TRAIN_FILES + cifar10.TEST_FILES:
+        with open(data_root / cifar10.CIFAR_DIR / name, "rb") as f:
             entry = pickle.load(f)
         (folder / name).write_bytes(pickle.dumps({k.encode(): v for k, v in entry.items()}))
-    again = cd.read_cifar(tmp_path)
+    again = cifar10.read_cifar(tmp_path)
     assert all(np.array_equal(a, b) for s in ("train", "test") for a, b in zip(cifar[s], again[s]))
 
 
@@ -181,7 +183,7 @@ def test_end_to_end_generator_training_csv(tmp_path, data_root):
 
 def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
     data = tmp_path / "data"
-    cd.write_cifar(data, **cd.synthetic_cifar(2500, 256))  # epochs long enough to be killed inside one
+    cifar10.write_cifar(data, **cifar10.synthetic_cifar(2500, 256))  # epochs long enough to be killed inside one
     schemes = tmp_path / "schemes.json"
     schemes.write_text(json.dumps(SCHEMES[:1]))
     args = [schemes, None, "--data-root", data, "--workers", 1, "--epochs", 4]
@@ -229,7 +231,7 @@ def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
 def test_sigterm_with_worker_processes_stops_at_once_and_resumes(tmp_path):
     # a scheduler's stop (kill PID): the spawned workers are ended, not waited for
     data = tmp_path / "data"
-    cd.write_cifar(data, **cd.synthetic_cifar(2500, 256))
+    cifar10.write_cifar(data, **cifar10.synthetic_cifar(2500, 256))
     schemes = tmp_path / "schemes.json"
     schemes.write_text(json.dumps(SCHEMES[:2]))
     out = tmp_path / "raw"
@@ -329,7 +331,7 @@ def test_an_output_that_is_an_input_is_refused(tmp_path, data_root, schemes_json
     schemes.write_text(schemes_json.read_text())
     with pytest.raises(cd.InputError, match=re.escape(f"{schemes}: is an input of this run")):
         run([schemes, raw, "--data-root", data_root, "--schemes", "1", "--epochs", 1])
-    (raw / "scheme_2.txt.partial").symlink_to(data_root / cd.CIFAR_DIR / "data_batch_1")
+    (raw / "scheme_2.txt.partial").symlink_to(data_root / cifar10.CIFAR_DIR / "data_batch_1")
     with pytest.raises(cd.InputError, match="data_batch_1 .a link or another name., an input of this run"):
         run([schemes_json, raw, "--data-root", data_root, "--schemes", "2", "--epochs", 1])
     assert schemes.read_text() == schemes_json.read_text()
@@ -405,8 +407,8 @@ def test_missing_dataset_and_failed_download(tmp_path, schemes_json, monkeypatch
 
 def test_corrupt_dataset_file(tmp_path, data_root, schemes_json):
     root = tmp_path / "data"
-    cd.write_cifar(root, **cd.synthetic_cifar(20, 10))
-    (root / cd.CIFAR_DIR / "data_batch_3").write_bytes(b"garbage")
+    cifar10.write_cifar(root, **cifar10.synthetic_cifar(20, 10))
+    (root / cifar10.CIFAR_DIR / "data_batch_3").write_bytes(b"garbage")
     with pytest.raises(cd.InputError, match="data_batch_3: not a CIFAR-10 batch"):
         run([schemes_json, tmp_path / "raw", "--data-root", root, "--schemes", "1"])
     assert not (tmp_path / "raw").exists()

@@ -1,4 +1,6 @@
-"""scheme_generator.py reproduces the published schemes; models.py builds, counts and validates them."""
+"""scheme_generator.py reproduces the published schemes; models.py builds, counts and validates them;
+the modules keep their layers (no module imports a script) and shared constants have one home."""
+import ast
 import copy
 import csv
 import json
@@ -6,7 +8,8 @@ import json
 import pytest
 import torch
 
-from conftest import ROOT, run_script
+from common import InputError, whole_number
+from conftest import ROOT, live_processes, run_script
 import models
 from models import Net, count_params_and_macs, validate_scheme
 
@@ -187,6 +190,80 @@ def test_sigterm_removes_the_staging_dir_and_exits_143(tmp_path, capsys):
     assert capsys.readouterr().err == "terminated (SIGTERM): no partial output left behind\n"
 
 
+
+def test_sigterm_inside_numba_waits_for_the_next_check(tmp_path, capsys):
+    # Python code that numba's compiled code calls (serialize._numba_unpickle) must not raise:
+    # there the handler only notes the signal, and check_terminated raises it from plain code;
+    # a staging directory is not renamed into place while a stop is pending
+    import os
+    import signal
+
+    import numba
+
+    from common import atomic_output_dir, check_terminated, run_cli
+    callback = compile("os.kill(os.getpid(), signal.SIGTERM)\nfor _ in range(1000):\n    pass\n",
+                       os.path.join(os.path.dirname(numba.__file__), "core", "serialize.py"), "exec")
+    seen = []
+
+    def main(args):
+        exec(callback, {"os": os, "signal": signal})  # returns: the signal was only noted
+        seen.append("returned")
+        with atomic_output_dir(tmp_path / "out") as tmp:
+            (tmp / "whole.csv").write_text("a,b\n")
+        raise AssertionError("the pending SIGTERM let the output be finished")
+
+    with pytest.raises(SystemExit) as e:
+        run_cli(main, None)
+    assert e.value.code == 143 and seen == ["returned"]
+    assert list(tmp_path.iterdir()) == []
+    assert capsys.readouterr().err == "terminated (SIGTERM): no partial output left behind\n"
+    check_terminated()  # handled: nothing pending once run_cli is done
+    assert run_cli(lambda args: "done", None) == "done"
+
+
+def test_every_worker_pool_is_common_process_pool():
+    # run_experiments (protocol, uncertainty, plugins), feature_selection (selection), baselines and
+    # create_dataset start their workers through one helper: no other module makes a pool
+    makers = {}
+    for path in [*ROOT.glob("*.py"), *ROOT.glob("bench/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("ProcessPoolExecutor", "Pool"):
+                makers.setdefault(path.relative_to(ROOT).as_posix(), []).append(node.lineno)
+    assert list(makers) == ["common.py"], makers
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_process_pool_workers(start_method):
+    import os
+    import signal
+    import time
+
+    from common import process_pool, run_cli
+    assert next(iter([process_pool(0).__enter__()])) is None
+
+    def main(args):  # under run_cli, as in the scripts: the parent has its SIGTERM handler
+        with process_pool(2, start_method, one_thread=True) as pool:
+            handler = pool.submit(signal.getsignal, signal.SIGTERM).result()
+            pools = pool.submit(eval, "__import__('numpy') and __import__('threadpoolctl').threadpool_info()").result()
+        with pytest.raises(ZeroDivisionError):
+            with process_pool(1, start_method) as pool:
+                pool.submit(time.sleep, 0).result()  # the worker is running
+                workers = list(pool._processes.values())
+                pool.submit(time.sleep, 60)  # a task that would hold a waiting shutdown for a minute
+                1 / 0
+        return handler, pools, workers
+
+    started = time.monotonic()
+    handler, pools, workers = run_cli(main, None)
+    assert handler == signal.SIG_DFL  # a worker dies on SIGTERM, even inside C code
+    assert pools and all(p["num_threads"] == 1 for p in pools), pools  # numpy's BLAS at least
+    pids = {w.pid for w in workers} - {os.getpid()}
+    deadline = time.monotonic() + 10
+    while pids & live_processes().keys() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pids and not pids & live_processes().keys()
+    assert time.monotonic() - started < 30  # stopped at once, not awaited
+
 # ---------------------------------------------------------------- outputs never clobber inputs
 
 def test_check_outputs_not_inputs(tmp_path):
@@ -318,3 +395,59 @@ def test_scheme_generator_output_rules(tmp_path):
     assert done.stderr == "error: scheme_generator.py: the following arguments are required: out\n"
     done = run_script("scheme_generator.py", out, "--force")
     assert done.returncode == 0 and len(json.loads(out.read_text())) == 440
+
+
+# ---------------------------------------------------------------- layers and homes of the project's modules
+def top_level_modules():
+    """{name: parsed module} of the repository's top-level .py files (scripts and libraries)."""
+    return {p.stem: ast.parse(p.read_text(), str(p)) for p in sorted(ROOT.glob("*.py"))}
+
+
+def is_script(tree):
+    """A script runs under `if __name__ == "__main__":`; a library module has no such block."""
+    return any(isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) for node in tree.body)
+
+
+def imported_modules(tree):
+    """Top-level names of every module a file imports, at any depth (imports inside functions too)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_no_module_imports_a_script():
+    modules = top_level_modules()
+    scripts = {name for name, tree in modules.items() if is_script(tree)}
+    assert {"create_dataset", "zero_cost", "baselines"} <= scripts and "cifar10" not in scripts
+    offending = {name: sorted(imported_modules(tree) & scripts - {name}) for name, tree in modules.items()}
+    assert {name: found for name, found in offending.items() if found} == {}
+
+
+# names that several modules need (and once had copies of); reference_training.py writes the recipe
+# out again on purpose, as the independent reference of the training loop
+ONE_HOME = ("LR_CYCLE", "NUM_CLASSES", "PRECISION_KS", "whole_number")
+
+
+def defines(node, name):
+    if isinstance(node, ast.Assign):
+        return any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
+    return isinstance(node, ast.FunctionDef) and node.name == name
+
+
+@pytest.mark.parametrize("name", ONE_HOME)
+def test_a_shared_name_is_defined_in_one_module(name):
+    homes = [module for module, tree in top_level_modules().items() if module != "reference_training"
+             for node in tree.body if defines(node, name)]
+    assert len(homes) == 1, homes
+
+
+def test_whole_number():
+    assert whole_number("--jobs", "3", 1) == 3 and whole_number("--splits", "0", 0) == 0
+    with pytest.raises(InputError, match="^--jobs two: not a whole number$"):
+        whole_number("--jobs", "two", 1)
+    with pytest.raises(InputError, match="^--jobs 0: must be at least 1$"):
+        whole_number("--jobs", "0", 1)

@@ -6,6 +6,9 @@ them: the default (paper) estimators with figures, and both sets under other SIM
 kernels, thread counts and --jobs, whose results.csv must be byte-identical.
 """
 import os
+import re
+import signal
+import sys
 
 import numpy as np
 import pandas as pd
@@ -15,7 +18,7 @@ import figures
 import protocol
 import run_experiments as rx
 from common import generated_blocks, run_cli
-from conftest import ROOT, run_script
+from conftest import ROOT, message_lines, run_script, sigterm_when_started
 
 ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
 RUN_KEYS = ("mae", "violations", "max_violations", "score", "seed")
@@ -301,8 +304,34 @@ def test_bad_files_and_arguments(ref_dir, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.csv", "exists", "json.csv"]
 
 
+
+def test_paths_that_cannot_be_read_are_one_line(ref_dir, tmp_path, capsys):
+    (tmp_path / "loop.csv").symlink_to("loop.csv")  # a symlink loop (ELOOP)
+    (tmp_path / "file").write_text("x")
+    cases = [([tmp_path / "loop.csv", tmp_path / "out"], "loop.csv: cannot read (Too many levels of symbolic links)"),
+             ([tmp_path / "file" / "t.csv", tmp_path / "out"], "t.csv: cannot read (Not a directory)"),
+             ([ref_dir / "naap440.csv", tmp_path / "out", "--compare", tmp_path / "loop.csv"], "loop.csv: cannot read")]
+    for argv, message in cases:
+        code, err = run_main(argv, capsys)
+        assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and message in err, (argv, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "loop.csv"]
+
 def test_bad_input_from_the_command_line(tmp_path):
     done = run_script("run_experiments.py", tmp_path / "missing.csv", tmp_path / "out")
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {tmp_path / 'missing.csv'}: no such file"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("delay", [0.5, 2.5])
+def test_sigterm_while_fitting_trees_with_one_job(delay, ref_dir, tmp_path):
+    # --jobs 1 (the default on one core): the main process itself is inside numba's tree builder
+    # when the signal comes. The tasks run Random Forest first: once the bar shows the first task
+    # done (numba's functions compiled), the second (Random Forest again) fits its trees, and
+    # `delay` lands the signal at different trees.
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(ROOT / "run_experiments.py"), str(ref_dir / "naap440.csv"), str(out), "--jobs", "1"]
+    status, err = sigterm_when_started(cmd, tmp_path, lambda err: re.search(r"runs: .*\| [1-9]\d*/96 ", err), delay)
+    assert status == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err and message_lines(err) == ["terminated (SIGTERM): no partial output left behind"], err
+    assert list(tmp_path.iterdir()) == []  # neither OUT_DIR nor its staging directory

@@ -1,6 +1,8 @@
 """trees.py grows the same trees as scikit-learn's DecisionTreeRegressor, bit for bit (1.9.1 rules),
 and scikit-learn 0.20.1's trees under rules="0.20.1" (against a transcription of 0.20.1's source)."""
+import importlib.util
 import math
+import re
 import warnings
 from fractions import Fraction
 
@@ -11,7 +13,7 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils._sorting import _py_simultaneous_sort
 
 import trees
-from conftest import run_script
+from conftest import ROOT, run_script
 
 FULL = np.iinfo(np.int32).max  # what max_depth=None becomes
 RAND_R_MAX = 0x7FFFFFFF
@@ -258,10 +260,66 @@ def test_non_finite_features_are_refused(bad):
             DecisionTreeRegressor(random_state=0).fit(X, np.arange(6.0))
 
 
-def test_benchmark_script_checks_its_trees_against_sklearn(ref_dir):
-    r = run_script("bench/bench_trees.py", ref_dir / "naap440v2.csv", "--subsets", "1", "--trees", "2")
+def test_benchmark_script_counts_visits_and_checks_its_trees_against_sklearn(ref_dir, tmp_path):
+    # a results.csv whose only N=200 visits are three Random Forest subsets of Scheme+Quant.9;
+    # the N=25 search, another mode and a held-out refit are no N=200 visits
+    flags = ["1" * 20 + "0" * 15, "1" * 21 + "0" * 14, "1" * 25 + "0" * 10]
+    rows = [("interpolation", "Random Forest (N=200)", "Scheme+Quant.9", f, "validation") for f in flags]
+    rows += [("interpolation", "Random Forest (N=25)", "Scheme+Quant.9", flags[0], "validation"),
+             ("left_extrapolation", "Random Forest (N=200)", "Scheme+Quant.9", flags[0], "validation"),
+             ("interpolation", "Random Forest (N=200)", "Scheme+Quant.9", flags[0], "test")]
+    visits = tmp_path / "results.csv"
+    visits.write_text("Mode,Model,FeatureSetName,Flags,ScoredOn\n" + "".join(",".join(r) + "\n" for r in rows))
+    r = run_script("bench/bench_trees.py", ref_dir / "naap440v2.csv", "--subsets", "1", "--trees", "2",
+                   "--repeats", "1", "--visits", visits)
     assert r.returncode == 0, r.stderr
-    assert "trees equal scikit-learn's" in r.stdout and "floor:" in r.stdout
+    assert "all 12 trees equal scikit-learn's" in r.stdout, r.stdout
+    row = re.search(r"^Scheme\+Quant\.9 +Random Forest +(\d+) \(mean\) +([\d.]+) +([\d.]+) .* (\d+) +([\d,]+)$",
+                    r.stdout, re.M)
+    assert row, r.stdout
+    assert int(row[1]) == round((20 + 21 + 25) / 3) and int(row[4]) == 3
+    fit_tree_ms, cpu = float(row[3]), float(row[5].replace(",", ""))
+    assert abs(cpu - 3 * 5 * 200 * fit_tree_ms / 1e3) <= 0.5 + 3 * 5 * 200 * 0.0005e-3  # printed roundings
+    assert len(re.findall(r"\(setting\) .* not found +-$", r.stdout, re.M)) == 5
+    assert re.search(r"^floor: the N=200 trees of the 1 searches counted in .* take [\d,]+ CPU-s", r.stdout, re.M)
+    assert "not found there, left out: Scheme+Quant.9 Gradient Boosting" in r.stdout
+
+
+def load_bench_trees():
+    spec = importlib.util.spec_from_file_location("bench_trees", ROOT / "bench" / "bench_trees.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def test_benchmark_counts_the_visits_in_a_resume_journal(tmp_path):
+    import selection
+    from common import InputError
+    bench = load_bench_trees()
+    with pytest.raises(InputError, match="holds no journal"):
+        bench.count_visits(tmp_path)
+    masks = [(1,) * 26, (0,) + (1,) * 25, (0, 0) + (1,) * 24]
+    journal = tmp_path / selection.journal_name(("interpolation", "Scheme+Quant.6", ("Random Forest (N=25)",)))
+    selection.append_journal(journal, {(m, "Random Forest (N=25)"): {} for m in masks})
+    selection.append_journal(journal, {(m, "Random Forest (N=200)"): {} for m in masks[1:]})
+    assert bench.count_visits(tmp_path) == {("Scheme+Quant.6", "Random Forest"): [25, 24]}
+
+
+def test_benchmark_script_fails_when_the_trees_differ(ref_dir, monkeypatch, capsys):
+    bench = load_bench_trees()
+    real = trees._fit_tree
+
+    def off_by_one_ulp(*args):
+        left, right, feature, threshold, value = real(*args)
+        return left, right, feature, np.nextafter(threshold, np.inf), value
+
+    monkeypatch.setattr(trees, "_fit_tree", off_by_one_ulp)
+    with pytest.raises(SystemExit) as e:
+        bench.main(bench.parse_args([str(ref_dir / "naap440v2.csv"), "--subsets", "1", "--trees", "1",
+                                     "--repeats", "1"]))
+    assert e.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "differ from scikit-learn's" in err, err
 
 
 # =============================================================================================

@@ -17,7 +17,8 @@ import torch.nn as nn
 
 from conftest import ROOT, run_script
 
-import create_dataset as cd  # noqa: E402  (only for its CIFAR-10 writer and the recipe it checks against)
+import cifar10  # noqa: E402
+import create_dataset as cd  # noqa: E402  (only for the recipe's initial model it checks against)
 import models  # noqa: E402
 from common import InputError  # noqa: E402
 import zero_cost  # noqa: E402
@@ -52,7 +53,7 @@ def schemes_json(tmp_path_factory, published_schemes):
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("cifar")
-    cd.write_cifar(root, **cd.synthetic_cifar(2 * zero_cost.DATA_BATCH, 16))
+    cifar10.write_cifar(root, **cifar10.synthetic_cifar(2 * zero_cost.DATA_BATCH, 16))
     return root
 
 
@@ -108,8 +109,8 @@ def test_with_data_root(tmp_path, free_csv, schemes_json, data_root, published_s
     # the data-free columns do not depend on the data
     assert values(tmp_path / "a.csv")[["ModelId", *DATA_FREE]].equals(values(free_csv))
     # the minibatch is the first DATA_BATCH training images, normalized as create_dataset.py does it
-    cifar = cd.read_cifar(data_root)["train"]
-    batch = cd.to_device_data({"train": (cifar[0][:zero_cost.DATA_BATCH], cifar[1][:zero_cost.DATA_BATCH])},
+    cifar = cifar10.read_cifar(data_root)["train"]
+    batch = cifar10.to_device_data({"train": (cifar[0][:zero_cost.DATA_BATCH], cifar[1][:zero_cost.DATA_BATCH])},
                               torch.device("cpu"))
     model = models.seeded_net(published_schemes[PUBLISHED_IDS[2] - 1])
     assert table.nwot[2] == pytest.approx(zcp.nwot(model, batch["x_train"]), rel=1e-9)
@@ -182,6 +183,8 @@ def test_bad_input(tmp_path, schemes_json, data_root, published_schemes):
         ((empty, tmp_path / "o.csv"), "empty.json: expected a non-empty JSON list"),
         ((bad_scheme, tmp_path / "o.csv"), "bad_scheme.json: ModelId 2, layer 1: kernel_size"),
         ((schemes_json, out_dir), "out_dir: cannot write (is a directory)"),
+        ((schemes_json, ".", "--force"), ".: cannot write (is a directory)"),
+        ((schemes_json, "/", "--force"), "/: cannot write (is a directory)"),
         ((schemes_json, invalid), "invalid.json: already exists (use --force to replace it)"),
         ((bad_scheme, bad_scheme), "bad_scheme.json: ModelId 2"),  # checked before the output
         ((schemes_json, schemes_json, "--force"), "schemes.json: is an input of this run"),
@@ -210,7 +213,6 @@ def test_bad_input(tmp_path, schemes_json, data_root, published_schemes):
 # ---------------------------------------------------------------- the model and the proxies
 
 def test_seeded_net_is_the_recipes_initial_model(published_schemes):
-    assert models.RECIPE_SEED == cd.SEED
     for model_id in PUBLISHED_IDS:
         scheme = published_schemes[model_id - 1]
         recipe_model = cd.init_training(scheme, torch.device("cpu"))[0].state_dict()
