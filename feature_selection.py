@@ -69,8 +69,8 @@ visits the subset (ensembles.py: the first n members of an N-member fit are the 
 and each evaluation also scores the smaller sizes. Trees are fitted by trees.py, an exact and
 faster replica of scikit-learn's builder. Each evaluation is deterministic given (mode, columns,
 regressor), so the results equal those of a plain per-regressor search (run_job(...,
-shared=False)); bench/bench_feature_selection.py measures the difference. The whole run is about
-2.4 hours on 2 cores (README).
+shared=False)); bench/bench_feature_selection.py measures the difference. The whole run takes
+hours on 2 cores (docs/performance.md); --shard spreads it over an array of machines.
 
 Bad input (a v1 CSV without NumSkipConnections, an unknown mode, model or feature set, nothing
 to run, an existing OUT_DIR without --force, an unknown --select-on value, a --shard that is not

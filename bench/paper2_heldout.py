@@ -8,7 +8,7 @@ models: the rows with ScoredOn == 'test', the best subset's first). Writes a Mar
 
 1. per (mode, start set, regressor): the test scores (MAE / violations / final score) of the
    test-selected subset and of the validation-selected one, and the subsets' sizes;
-2. per mode and start set, the best: test-selected, the lowest test final score over the
+2. per mode and start set, the best (--best-only: this part alone): test-selected, the lowest test final score over the
    regressors; validation-selected, the regressor whose subset has the lowest *validation* final
    score (so nothing about the test models picks it), with its test scores.
 
@@ -41,6 +41,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("test_results", help="results.csv of a --select-on test run")
     p.add_argument("validation_results", help="results.csv of the same run with --select-on validation")
+    p.add_argument("--best-only", action="store_true", help="only part 2, the best per mode and start set")
     p.add_argument("--out", help="also write the report here")
     return p.parse_args(argv)
 
@@ -84,17 +85,19 @@ def size(r):
     return f"{str(r['Flags']).count('1')} of {len(str(r['Flags']))}"
 
 
-def report(found):
+def report(found, best_only=False):
     order = {n: i for i, n in enumerate(protocol.PAPER2_NAMES)}
     keys = sorted(found, key=lambda k: (list(protocol.MODES).index(k[0]), list(protocol.FEATURE_SETS_V2).index(k[1]),
                                         order[k[2]]))
-    lines = ["Cells: test MAE / violations / final score of the chosen subset.", "",
-             "| mode | start set | regressor | selected on test | subset | selected on validation | subset |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for k in keys:
-        t, _, v = found[k]
-        lines.append(f"| {MODE_LABEL[k[0]]} | {k[1]} | {k[2]} | {cell(t)} | {size(t)} | {cell(v)} | {size(v)} |")
-    lines += ["", "Best per mode and start set (on validation: the lowest validation final score picks the "
+    lines = ["Cells: test MAE / violations / final score of the chosen subset.", ""]
+    if not best_only:
+        lines += ["| mode | start set | regressor | selected on test | subset | selected on validation | subset |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for k in keys:
+            t, _, v = found[k]
+            lines.append(f"| {MODE_LABEL[k[0]]} | {k[1]} | {k[2]} | {cell(t)} | {size(t)} | {cell(v)} | {size(v)} |")
+        lines.append("")
+    lines += ["Best per mode and start set (on validation: the lowest validation final score picks the "
               "regressor too; its test scores shown):", "",
               "| mode | start set | selected on test | scores | selected on validation | scores |",
               "| --- | --- | --- | --- | --- | --- |"]
@@ -113,7 +116,7 @@ def main(args):
     paths = [Path(args.test_results), Path(args.validation_results)]
     if args.out:
         check_outputs_not_inputs([Path(args.out)], paths)
-    text = report(picks(read(paths[0], False), read(paths[1], True)))
+    text = report(picks(read(paths[0], False), read(paths[1], True)), args.best_only)
     print(text, end="")
     if args.out:
         atomic_write_text(Path(args.out), text)
