@@ -577,7 +577,7 @@ def main(args):
     """Score every baseline; returns the baselines.csv table as a DataFrame."""
     started = time.perf_counter()
     jobs = whole_number("--jobs", args.jobs, 1)
-    num_splits = whole_number("--splits", args.splits, 0)
+    num_splits = whole_number("--splits", args.splits, 0, uncertainty.MAX_SPLITS)
     if args.estimators not in protocol.ESTIMATOR_SETS:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
     regressor_epochs, curve_epochs = parse_epochs(args.epochs)

@@ -69,15 +69,17 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def whole_number(option, text, minimum):
+def whole_number(option, text, minimum, maximum=None):
     """int(text) of an option given as text (--jobs, --splits, ...), or InputError naming the option
-    when it is not a whole number or is below minimum."""
+    when it is not a whole number or is outside [minimum, maximum]."""
     try:
         value = int(text)
     except ValueError:
         raise InputError(f"{option} {text}: not a whole number") from None
     if value < minimum:
         raise InputError(f"{option} {value}: must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise InputError(f"{option} {value}: must be at most {maximum}")
     return value
 
 

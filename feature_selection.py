@@ -81,7 +81,6 @@ Example:
   python feature_selection.py naap440v2.csv fs_q3/ --modes interpolation --feature-sets Scheme+Quant.3
 """
 
-import argparse
 import os
 import shutil
 import threading

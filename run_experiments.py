@@ -53,7 +53,6 @@ if __name__ == "__main__":
     # steals the other worker's core. Read once, when the OpenMP runtime loads: set it first.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import argparse  # noqa: E402
 import functools  # noqa: E402
 import time  # noqa: E402
 
@@ -94,7 +93,7 @@ def run_splits(df, frame, num_splits, args, jobs, names, regressors):
 def main(args):
     """Run everything; returns the results table (results_extended.csv as a DataFrame)."""
     jobs = whole_number("--jobs", args.jobs, 1)
-    num_splits = whole_number("--splits", args.splits, 0)
+    num_splits = whole_number("--splits", args.splits, 0, uncertainty.MAX_SPLITS)
     if args.estimators not in protocol.ESTIMATOR_SETS:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
     if args.no_baselines and not args.predictor:

@@ -272,7 +272,8 @@ def run_main(argv, capsys):
     return exit_info.value.code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["-1", "2.5", "ten", "", "1e2"])
+@pytest.mark.parametrize("value", ["-1", "2.5", "ten", "", "1e2", str(uncertainty.MAX_SPLITS + 1),
+                                   "99999999999999999999999"])
 def test_bad_splits(value, ref_dir, tmp_path, capsys):
     code, err = run_main([ref_dir / "naap440.csv", tmp_path / "out", "--splits", value], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and err.startswith(f"error: --splits {value}"), err
