@@ -20,7 +20,6 @@ Inputs: TEST_RESULTS VALIDATION_RESULTS. Output: the report on stdout, and with 
 Example:
   python bench/paper2_heldout.py fs_q3/results.csv fs_q3_val/results.csv --out heldout.md
 """
-import argparse
 import sys
 from pathlib import Path
 
@@ -30,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import protocol  # noqa: E402
-from common import InputError, atomic_write_text, check_outputs_not_inputs, run_cli  # noqa: E402
+from common import (InputError, OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs,  # noqa: E402
+                    run_cli)
 
 NEEDED = ["Mode", "Model", "FeatureSetName", "Flags", "MAE", "NumViolations", "FinalScore"]
 MODE_LABEL = {"interpolation": "interpolation", "left_extrapolation": "left", "right_extrapolation": "right",
@@ -38,7 +38,7 @@ MODE_LABEL = {"interpolation": "interpolation", "left_extrapolation": "left", "r
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("test_results", help="results.csv of a --select-on test run")
     p.add_argument("validation_results", help="results.csv of the same run with --select-on validation")
     p.add_argument("--best-only", action="store_true", help="only part 2, the best per mode and start set")

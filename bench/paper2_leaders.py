@@ -12,7 +12,6 @@ Inputs: RESULTS_CSV. Output: the table on stdout, and with --out also in that fi
 Example:
   python bench/paper2_leaders.py fs_extra/results.csv --out leaders.md
 """
-import argparse
 import sys
 from pathlib import Path
 
@@ -22,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import protocol  # noqa: E402
-from common import InputError, atomic_write_text, check_outputs_not_inputs, run_cli  # noqa: E402
+from common import (InputError, OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs,  # noqa: E402
+                    run_cli)
 
 NEEDED = ["Mode", "Model", "FeatureSetName", "Flags", "MAE", "NumViolations", "FinalScore"]
 MODE_LABEL = {"interpolation": "interpolation", "left_extrapolation": "left", "right_extrapolation": "right",
@@ -30,7 +30,7 @@ MODE_LABEL = {"interpolation": "interpolation", "left_extrapolation": "left", "r
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("results", help="feature_selection.py's results.csv")
     p.add_argument("--out", help="also write the Markdown table here")
     return p.parse_args(argv)
