@@ -98,9 +98,9 @@ TICK_MULTIPLES = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)  # tick steps are these tim
 # agreement: every point within TOLERANCE_PX pixels of the figure's y scale. Matplotlib's Agg
 # puts each marker on whole pixels (the fitted centres are integers to ~0.02 px), so a point
 # reads back to +-0.5 px plus the y map's error: the 4,613 blue points of all 220 figures read
-# back to at most 0.75 px, rms 0.29 px (rounding to whole pixels alone gives rms 0.29). Best
-# subsets picked in the authors' search order (--authors-order) reproduce 158 of the 168
-# extrapolation and fast interpolation figures (all linear-regression and k-NN ones) to at most
+# back to at most 0.75 px, rms 0.29 px (rounding to whole pixels alone gives rms 0.29). The best
+# subsets of selection.search (the authors' order) reproduce 158 of the 168 extrapolation and
+# deterministic-regressor interpolation figures (all linear-regression and k-NN ones) to at most
 # 0.75 px; the 10 others (SVR, 26 or 35 start features) differ by 2.1 px or more. 1 px is
 # 0.0003..0.00095 of accuracy (the README's "about +-0.001"). Subsets whose predictions differ by
 # less than a pixel cannot be told apart.
