@@ -335,3 +335,29 @@ def test_sigterm_while_fitting_trees_with_one_job(delay, ref_dir, tmp_path):
     assert status == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and message_lines(err) == ["terminated (SIGTERM): no partial output left behind"], err
     assert list(tmp_path.iterdir()) == []  # neither OUT_DIR nor its staging directory
+
+
+def test_rank_matrix_png_puts_each_model_at_its_predicted_x_and_true_y(tmp_path):
+    # read the drawn pixels back: the axes box is the black spines' rectangle, split into n x n
+    # cells; x = predicted rank from the left, y = true rank from the bottom (origin lower).
+    # Model 0 has the lowest truth and the highest prediction: bottom-right cell.
+    from PIL import Image
+    pred = np.array([0.9, 0.1, 0.2, 0.3])
+    path = tmp_path / "rank.png"
+    figures.plot_rank_matrix(pred, np.array([0.1, 0.2, 0.3, 0.4]), "title", path)
+    dark = np.asarray(Image.open(path).convert("L")) < 64
+    cols = np.flatnonzero(dark.mean(axis=0) > 0.4)  # the two vertical spines span most rows
+    rows = np.flatnonzero(dark.mean(axis=1) > 0.4)
+    left, right, top, bottom = cols.min(), cols.max(), rows.min(), rows.max()
+    n = len(pred)
+    cell_w, cell_h = (right - left) / n, (bottom - top) / n
+    drawn = np.zeros((n, n), dtype=int)  # drawn[true rank - 1, predicted rank - 1]
+    for true_rank in range(1, n + 1):
+        for pred_rank in range(1, n + 1):
+            x = int(left + (pred_rank - 0.5) * cell_w)
+            y = int(bottom - (true_rank - 0.5) * cell_h)
+            drawn[true_rank - 1, pred_rank - 1] = dark[y, x]
+    expected = np.zeros((n, n), dtype=int)
+    for true_rank, pred_rank in [(1, 4), (2, 1), (3, 2), (4, 3)]:
+        expected[true_rank - 1, pred_rank - 1] = 1
+    assert np.array_equal(drawn, expected), drawn
