@@ -90,6 +90,14 @@ def run_splits(df, frame, num_splits, args, jobs, names, regressors):
     return runs, uncertainty.splits_summary(runs, frame), uncertainty.pairs_frame(runs, frame)
 
 
+def in_worker(fig_dir, features, runs, y_test):
+    """run_table's on_result, in the worker that fitted the runs: their bootstrap intervals and,
+    unless fig_dir is None, their figures, so the parent does neither serially afterwards."""
+    uncertainty.attach_intervals(features, runs, y_test)
+    if fig_dir is not None:
+        figures.write_run_figures(fig_dir, features, runs, y_test)
+
+
 def main(args):
     """Run everything; returns the results table (results_extended.csv as a DataFrame)."""
     jobs = whole_number("--jobs", args.jobs, 1)
@@ -111,7 +119,8 @@ def main(args):
     y_tests = {features: protocol.split(df, cols)[3] for features, cols in protocol.FEATURE_SETS.items()}
     start = time.perf_counter()
     if args.out_dir is None:
-        results = protocol.run_table(df, args.estimators, jobs, names, regressors, progress=not args.no_progress)
+        results = protocol.run_table(df, args.estimators, jobs, names, regressors, progress=not args.no_progress,
+                                     on_result=functools.partial(in_worker, None))
         frame = protocol.results_frame(results, y_tests, uncertainty.bootstrap_table(results, y_tests))
         print(protocol.markdown_table(frame), end="")
         if published is not None:
@@ -127,8 +136,9 @@ def main(args):
                                               *plugins.source_files(args.predictor)])
     with atomic_output_dir(args.out_dir, args.force) as tmp:
         figures.make_figure_dirs(tmp / "figures")
-        draw = functools.partial(figures.write_run_figures, tmp / "figures")  # runs in the workers
-        results = protocol.run_table(df, args.estimators, jobs, names, regressors, on_result=draw,
+        figures.preload()
+        results = protocol.run_table(df, args.estimators, jobs, names, regressors,
+                                     on_result=functools.partial(in_worker, tmp / "figures"),
                                      progress=not args.no_progress)
         frame = protocol.results_frame(results, y_tests, uncertainty.bootstrap_table(results, y_tests))
         atomic_write_text(tmp / "results.csv", frame[protocol.RESULT_COLUMNS].to_csv(index=False))

@@ -128,13 +128,30 @@ def bootstrap_intervals(pred, y_test, indices=None, confidence=CONFIDENCE):
     return out
 
 
+INTERVALS_KEY = "intervals"  # a kept run's bootstrap_intervals, when attach_intervals made them
+
+
+def attach_intervals(features, runs, y_test, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED):
+    """run_table's on_result hook: each run's bootstrap_intervals under run[INTERVALS_KEY],
+    computed in the worker that fitted it instead of in the parent afterwards (the same numbers:
+    bootstrap_table's resamples of that feature set)."""
+    indices = resample_indices(len(y_test), resamples, seed)
+    for run in runs.values():
+        run[INTERVALS_KEY] = bootstrap_intervals(run["pred"], y_test, indices)
+
+
 def bootstrap_table(results, y_tests, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED):
     """{(name, features): bootstrap_intervals} of every kept run of run_table's results, each
-    feature set's runs over the same resamples."""
+    feature set's runs over the same resamples (those attach_intervals already made are taken)."""
     out = {}
     for features, runs in results.items():
-        indices = resample_indices(len(y_tests[features]), resamples, seed)
+        indices = None
         for name, run in runs.items():
+            if INTERVALS_KEY in run:
+                out[name, features] = run[INTERVALS_KEY]
+                continue
+            if indices is None:
+                indices = resample_indices(len(y_tests[features]), resamples, seed)
             out[name, features] = bootstrap_intervals(run["pred"], y_tests[features], indices)
     return out
 

@@ -296,3 +296,16 @@ def test_existing_out_dir_without_force(ref_dir, tmp_path, capsys):
     assert code == 2 and len(err.splitlines()) == 1 and "already exists" in err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["mine.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_intervals_made_in_the_workers_equal_the_parents():
+    # run_experiments computes each run's intervals in the worker that fitted it
+    # (attach_intervals); bootstrap_table must give the same numbers as computing them afterwards
+    rng = np.random.default_rng(3)
+    y = {"A": np.sort(rng.random(40)), "B": np.sort(rng.random(40))}
+    results = {f: {name: {"pred": y[f] + rng.normal(0, 0.05, 40)} for name in ("m1", "m2")} for f in y}
+    plain = uncertainty.bootstrap_table(results, y)
+    for f, runs in results.items():
+        uncertainty.attach_intervals(f, runs, y[f])
+    assert all(uncertainty.INTERVALS_KEY in run for runs in results.values() for run in runs.values())
+    assert uncertainty.bootstrap_table(results, y) == plain
