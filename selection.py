@@ -380,6 +380,30 @@ def results_table(results, modes, feature_sets, models, tests=None):
                         + ([] if tests is None else ["ScoredOn"]))
 
 
+RESULTS_NEEDED = ["Mode", "Model", "FeatureSetName", "Flags", "MAE", "NumViolations", "FinalScore"]
+MODE_LABEL = {"interpolation": "interpolation", "left_extrapolation": "left", "right_extrapolation": "right",
+              "dual_extrapolation": "dual"}  # the docs' tables' short mode names
+
+
+def read_results(path, held_out=None):
+    """A results.csv of feature_selection.py (Flags read as text), or InputError: unreadable, or a
+    column the report scripts need is missing. held_out=True requires the ScoredOn column of a
+    --select-on validation run, held_out=False refuses it, None takes either."""
+    try:
+        table = pd.read_csv(path, dtype={"Flags": str})
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise InputError(f"{path}: not a readable CSV ({type(e).__name__})") from None
+    missing = [c for c in RESULTS_NEEDED + (["ScoredOn"] if held_out else []) if c not in table.columns]
+    if missing:
+        what = "a --select-on validation" if held_out else "a feature_selection.py"
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (not {what} results.csv)")
+    if held_out is False and "ScoredOn" in table.columns:
+        raise InputError(f"{path}: a held-out --select-on validation run; give a --select-on test run")
+    return table
+
+
 def best_of(visited):
     """(mask, result) of the best subset; the first visited wins a full tie (min is stable)."""
     return min(visited, key=lambda v: protocol.best_key(v[1]))

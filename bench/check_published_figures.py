@@ -486,20 +486,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def read_results(path):
-    try:
-        table = pd.read_csv(path, dtype={"Flags": str})
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, IsADirectoryError) as e:
-        raise InputError(f"{path}: not a readable CSV ({type(e).__name__})") from None
-    needed = ["Mode", "Model", "FeatureSetName", "Flags", "MAE", "NumViolations", "FinalScore"]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (not a feature_selection.py results.csv)")
-    return table
-
-
 def main(args):
     if args.estimators not in protocol.ESTIMATOR_SETS:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
@@ -509,7 +495,7 @@ def main(args):
     figures_dir = Path(args.figures) if args.figures else ref / FIGURES_SUBDIR
     if not figures_dir.is_dir():
         raise InputError(f"{figures_dir}: not a directory")
-    table = read_results(args.results) if args.results else None
+    table = selection.read_results(args.results) if args.results else None
     if args.modes:
         modes = [m.strip() for m in args.modes.split(",") if m.strip()]
         unknown = [m for m in modes if m not in protocol.MODES]

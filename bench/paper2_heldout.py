@@ -23,18 +23,14 @@ Example:
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import protocol  # noqa: E402
+import selection  # noqa: E402
+from selection import MODE_LABEL  # noqa: E402
 from common import (InputError, OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs,  # noqa: E402
                     run_cli)
-
-NEEDED = ["Mode", "Model", "FeatureSetName", "Flags", "MAE", "NumViolations", "FinalScore"]
-MODE_LABEL = {"interpolation": "interpolation", "left_extrapolation": "left", "right_extrapolation": "right",
-              "dual_extrapolation": "dual"}
 
 
 def parse_args(argv=None):
@@ -44,20 +40,6 @@ def parse_args(argv=None):
     p.add_argument("--best-only", action="store_true", help="only part 2, the best per mode and start set")
     p.add_argument("--out", help="also write the report here")
     return p.parse_args(argv)
-
-
-def read(path, held_out):
-    try:
-        table = pd.read_csv(path, dtype={"Flags": str})
-    except (OSError, ValueError, pd.errors.ParserError) as e:
-        raise InputError(f"{path}: cannot read ({type(e).__name__})") from None
-    missing = [c for c in NEEDED + (["ScoredOn"] if held_out else []) if c not in table.columns]
-    if missing:
-        what = "a --select-on validation" if held_out else "a feature_selection.py"
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (not {what} results.csv)")
-    if not held_out and "ScoredOn" in table.columns:
-        raise InputError(f"{path}: a --select-on validation run; give the --select-on test run first")
-    return table
 
 
 def picks(test_table, val_table):
@@ -116,7 +98,8 @@ def main(args):
     paths = [Path(args.test_results), Path(args.validation_results)]
     if args.out:
         check_outputs_not_inputs([Path(args.out)], paths)
-    text = report(picks(read(paths[0], False), read(paths[1], True)), args.best_only)
+    text = report(picks(selection.read_results(paths[0], False), selection.read_results(paths[1], True)),
+                  args.best_only)
     print(text, end="")
     if args.out:
         atomic_write_text(Path(args.out), text)

@@ -15,18 +15,14 @@ Example:
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import protocol  # noqa: E402
-from common import (InputError, OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs,  # noqa: E402
+import selection  # noqa: E402
+from selection import MODE_LABEL  # noqa: E402
+from common import (OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs,  # noqa: E402
                     run_cli)
-
-NEEDED = ["Mode", "Model", "FeatureSetName", "Flags", "MAE", "NumViolations", "FinalScore"]
-MODE_LABEL = {"interpolation": "interpolation", "left_extrapolation": "left", "right_extrapolation": "right",
-              "dual_extrapolation": "dual"}
 
 
 def parse_args(argv=None):
@@ -70,15 +66,7 @@ def main(args):
     path = Path(args.results)
     if args.out:
         check_outputs_not_inputs([Path(args.out)], [path])
-    try:
-        table = pd.read_csv(path, dtype={"Flags": str})
-    except (OSError, ValueError, pd.errors.ParserError) as e:
-        raise InputError(f"{path}: cannot read ({type(e).__name__})") from None
-    missing = [c for c in NEEDED if c not in table.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (not a feature_selection.py results.csv)")
-    if "ScoredOn" in table.columns:
-        raise InputError(f"{path}: a held-out (--select-on validation) search; this table is for test-selected ones")
+    table = selection.read_results(path, held_out=False)
     text = markdown(leaders(table))
     print(text, end="")
     if args.out:
