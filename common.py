@@ -403,6 +403,9 @@ def check_output_file(path, replace=True):
         raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise InputError(f"{path}: cannot write (is a directory)")
+    if isinstance(path, str) and path.endswith(("/", os.sep)):
+        # Path("out.csv/") drops the slash: the user named a directory, so writing a file there is wrong
+        raise InputError(f"{path}: cannot write (names a directory, expected a file)")
     if st is not None and not stat.S_ISREG(st.st_mode):
         # replacing /dev/null or a named pipe with a regular file is never what was meant
         raise InputError(f"{path}: cannot write (exists and is not a regular file)")

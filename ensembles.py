@@ -54,10 +54,10 @@ import sklearn
 
 import trees
 
-REPLICA_VERSION = "1.9.1"
+REPLICA_VERSION = trees.REPLICA_VERSION  # one replica of scikit-learn: the trees and their ensembles
 RULES = trees.RULES  # ("1.9.1", "0.20.1"), or a frozenset of PARTS_0_20_1
 PARTS_0_20_1 = trees.ALL_PARTS_0_20_1
-SUPPORTED = sklearn.__version__ == REPLICA_VERSION == trees.REPLICA_VERSION
+SUPPORTED = sklearn.__version__ == REPLICA_VERSION
 FAMILIES = ("Random Forest", "Gradient Boosting", "AdaBoost")
 MAX_INT = np.iinfo(np.int32).max  # estimator seeds: randint(MAX_INT)
 RAND_R_MAX = 0x7FFFFFFF  # the splitter's seed: random_state.randint(0, RAND_R_MAX)

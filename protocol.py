@@ -63,6 +63,7 @@ import emulate2022
 import ensembles
 import fixedmath
 import metrics
+import recipe
 from common import InputError, check_terminated, process_pool
 from fixedmath import c_exp, c_expit, c_log, c_logit, c_pow
 
@@ -78,7 +79,7 @@ SCHEME_V2_FEATURES = FULL_SCHEME_FEATURES + ["NumSkipConnections", "NumPartialRF
 EPOCH_FEATURES = ("LossMean", "LossMedian", "Accuracy")
 EPOCH_COLUMN = re.compile(r"^e(\d+)(" + "|".join(EPOCH_FEATURES) + r")$")  # e1LossMean, e90Accuracy, ...
 QUANT_EPOCHS = (3, 6, 9)
-NUM_EPOCHS_TOTAL = 90
+NUM_EPOCHS_TOTAL = recipe.EPOCHS  # every NAAP-440 model was trained this long
 ENSEMBLE_SIZES = (25, 50, 100, 200)
 KNN_KS = (1, 3, 5, 7, 9)
 SVR_KERNELS = (("rbf", "RBF"), ("poly", "Polynomial"), ("linear", "Linear"))

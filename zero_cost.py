@@ -63,11 +63,10 @@ def load_schemes(path):
 def check_out(out, force, inputs):
     """OUT (and its journal) may be neither an input nor inside an input directory; an existing OUT
     only with --force."""
-    out = Path(out)
     check_output_file(out)  # a directory ('.', '/') first: it has no file name to name the journal after
     check_outputs_not_inputs([out, journal_path(out)], inputs)
     check_output_file(out, replace=force)
-    return out
+    return Path(out)
 
 
 def load_minibatch(data_root):

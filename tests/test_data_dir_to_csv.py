@@ -312,6 +312,7 @@ def test_unusable_outputs_are_one_line_and_leave_nothing(capsys, logs, tmp_path)
     os.mkfifo(tmp_path / "pipe")
     for out, message in [(tmp_path / "a_file" / "out.csv", "cannot write (Not a directory)"),
                          (tmp_path / "pipe", "exists and is not a regular file"),
+                         (f"{tmp_path}/new.csv/", "new.csv/: cannot write (names a directory, expected a file)"),
                          # the parent directories are made, then the name is too long: they go again
                          (tmp_path / "new" / "deeper" / ("x" * 256 + ".csv"), "cannot write (File name too long)")]:
         code, _, err = cli(capsys, logs, out, "--test-bins", 10, "--force")

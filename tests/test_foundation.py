@@ -429,11 +429,13 @@ def test_no_module_imports_a_script():
 
 # names that several modules need (and once had copies of); reference_training.py writes the recipe
 # out again on purpose, as the independent reference of the training loop
-ONE_HOME = ("LR_CYCLE", "NUM_CLASSES", "PRECISION_KS", "whole_number")
+ONE_HOME = ("LR_CYCLE", "NUM_CLASSES", "PRECISION_KS", "whole_number", "REPLICA_VERSION", "EPOCHS")
 
 
 def defines(node, name):
     if isinstance(node, ast.Assign):
+        if isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name):
+            return False  # NAME = module.NAME re-exports the home's value; it defines nothing
         return any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
     return isinstance(node, ast.FunctionDef) and node.name == name
 

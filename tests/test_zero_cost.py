@@ -185,6 +185,7 @@ def test_bad_input(tmp_path, schemes_json, data_root, published_schemes):
         ((schemes_json, out_dir), "out_dir: cannot write (is a directory)"),
         ((schemes_json, ".", "--force"), ".: cannot write (is a directory)"),
         ((schemes_json, "/", "--force"), "/: cannot write (is a directory)"),
+        ((schemes_json, f"{tmp_path}/o.csv/"), "o.csv/: cannot write (names a directory, expected a file)"),
         ((schemes_json, invalid), "invalid.json: already exists (use --force to replace it)"),
         ((bad_scheme, bad_scheme), "bad_scheme.json: ModelId 2"),  # checked before the output
         ((schemes_json, schemes_json, "--force"), "schemes.json: is an input of this run"),
