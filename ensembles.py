@@ -275,6 +275,15 @@ def _adaboost_round(state, i, X32, y, X32_test, d, rules=REPLICA_VERSION):
     state["weight"] = weight / total
 
 
+def rounds_drawn(state, size):
+    """How many members' draws (draws()) a fit with n_estimators=size takes from the global
+    generator: size, or for an AdaBoost that stopped early the rounds it ran (the stopping
+    round's draws are taken too). The state must be grown to size."""
+    if state["family"] == "AdaBoost" and state["stopped"]:
+        return min(size, state["n"])
+    return size
+
+
 def predict(state, size, argsort_rows=None):
     """The prediction of the family's model with n_estimators=size (grown to at least size).
     argsort_rows (AdaBoost): the np.argsort(predictions, axis=1) of the weighted median, by

@@ -391,7 +391,15 @@ class ProtocolEnsemble:
 
     def fit(self, X, y):
         self.X_, self.y_ = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        before = np.random.get_state()
         self.draws_ = ensembles.draws(self.family, self.n, len(self.y_))
+        if self.family == "AdaBoost":
+            # scikit-learn draws round by round and stops drawing where boosting stops early:
+            # leave the global generator there (paper 2's noise is drawn after the fit)
+            state = ensembles.new_state(self.family, self.y_, 1, (self.n,), self.rules)
+            ensembles.grow(state, self.n, self.X_, self.y_, self.X_[:1], self.draws_)
+            np.random.set_state(before)
+            ensembles.draws(self.family, ensembles.rounds_drawn(state, self.n), len(self.y_))
         return self
 
     def predict(self, X):
@@ -537,18 +545,40 @@ def median_run(runs):
     return sorted(runs, key=lambda r: r["violations"])[len(runs) // 2]
 
 
-def seeded_noise(seed, noise_std, n):
-    """Seed everything, then draw the run's prediction noise (0.0 without noise) before any fit."""
-    seed_everything(seed)
+def prediction_noise(noise_std, n):
+    """Paper 2's noise on a run's predictions, N(0, noise_std) from the global NumPy generator,
+    drawn where the authors drew it: after the fit and the predict (their run_experiment adds
+    np.random.normal(0, 1e-5, size=Y_test.shape) to model.predict's output), so it comes after
+    whatever the fit drew. 0.0 without noise."""
     return np.random.normal(0.0, noise_std, n) if noise_std > 0 else 0.0
 
 
+def _libsvm_seed_draw():
+    # BaseLibSVM.fit draws libsvm's seed from the global generator whether libsvm uses it or not
+    # (0.20.1 svm/base.py 211, 1.9.1 svm/_base.py 289): a cached SVR prediction must draw it too
+    np.random.randint(np.iinfo("i").max)
+
+
+# what each deterministic family's fit draws from the global generator (k-NN and the linear
+# regressions draw nothing): replayed when evaluate() reuses a prediction instead of refitting
+FIT_DRAWS = {"SVR": _libsvm_seed_draw}
+
+
 @functools.lru_cache(maxsize=64)
-def _family_draws(family, seed, noise_std, n_train, n_test):
-    """What a fit of `family` draws after seeding and the noise draw (ensembles.draws), for the
-    largest size: a smaller size draws the same numbers, fewer of them."""
-    seeded_noise(seed, noise_std, n_test)
+def _family_draws(family, seed, n_train):
+    """What a fit of `family` draws after seeding (ensembles.draws), for the largest size: a
+    smaller size draws the same numbers, fewer of them."""
+    seed_everything(seed)
     return ensembles.draws(family, max(ENSEMBLE_SIZES), n_train)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ensemble_noise(family, seed, noise_std, n_train, n_test, rounds):
+    """prediction_noise after seeding and the draws of a fit of `rounds` members (AdaBoost may
+    stop early: ensembles.rounds_drawn)."""
+    seed_everything(seed)
+    ensembles.draws(family, rounds, n_train)
+    return prediction_noise(noise_std, n_test)
 
 
 def _check_arrays(X_train, y_train, X_test, y_test):
@@ -573,10 +603,10 @@ def evaluate_plain(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_E
         runs = []
         for seed in seeds:
             check_terminated()  # a SIGTERM noted inside numba (emulated estimators) stops the run here
-            noise = seeded_noise(seed, noise_std, len(y_test))
+            seed_everything(seed)
             X_train_s, X_test_s = scale(X_train, X_test, estimators)
             estimator.fit(X_train_s, y_train)
-            pred = np.asarray(estimator.predict(X_test_s), dtype=float) + noise
+            pred = np.asarray(estimator.predict(X_test_s), dtype=float) + prediction_noise(noise_std, len(y_test))
             runs.append(score_run(pred, y_test, seed, estimators))
         results[name] = median_run(runs)
     return results
@@ -587,15 +617,16 @@ def evaluate(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMAT
     """Run the protocol for each regressor in `names` on one feature matrix.
 
     Test rows must be in ground-truth order. With noise_std > 0 (paper 2), Gaussian noise
-    N(0, noise_std) is drawn from the global NumPy generator right after seeding, before the fit,
-    and added to the predictions. Returns {name: result of the median run}, each result a dict
+    N(0, noise_std) is added to the predictions, drawn from the global NumPy generator after the
+    fit (prediction_noise), as the authors drew it. Returns {name: result of the median run}, each result a dict
     with pred, mae, violations, max_violations, score (unrounded) and seed.
 
     `regressors` maps names to factories (default: the estimator set's own). `states` (optional,
     a dict the caller keeps between calls on the SAME arrays) holds the grown ensembles per
-    (family, seed, noise_std): a later call asking for a larger N grows them on (paper 2).
+    (family, seed): a later call asking for a larger N grows them on (paper 2).
     Identical to evaluate_plain(), faster: the scaling is done once (it is deterministic), the
-    deterministic regressors are fitted once for all seeds, and the ensembles of one family
+    deterministic regressors are fitted once for all seeds (what their fit draws from the global
+    generator is drawn again, FIT_DRAWS, so the noise after it is the same), and the ensembles of one family
     share their fits (the first n members of an N-member fit are the n-member fit).
     """
     own = own_regressors(estimators)
@@ -622,24 +653,26 @@ def evaluate(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMAT
         for seed in seeds:
             check_terminated()  # a SIGTERM noted inside numba (trees, emulated estimators) stops the run here
             for family, members in families.items():
-                noise = seeded_noise(seed, noise_std, len(y_test))
-                draws = _family_draws(family, seed, noise_std, len(y_train), len(y_test))
-                state = states.get((family, seed, noise_std))  # the draws depend on all three
+                draws = _family_draws(family, seed, len(y_train))
+                state = states.get((family, seed))
                 if state is None:
-                    state = states[(family, seed, noise_std)] = ensembles.new_state(
+                    state = states[(family, seed)] = ensembles.new_state(
                         family, y_train, len(y_test), ENSEMBLE_SIZES, rules)
                 ensembles.grow(state, max(members), X32_train, y_train, X32_test, draws)
                 for n, name in members.items():
+                    noise = 0.0 if noise_std <= 0 else _ensemble_noise(
+                        family, seed, noise_std, len(y_train), len(y_test), ensembles.rounds_drawn(state, n))
                     runs[name].append(score_run(ensembles.predict(state, n) + noise, y_test, seed, estimators))
             for name in singles:
-                noise = seeded_noise(seed, noise_std, len(y_test))
+                seed_everything(seed)
                 if name in fixed:
                     pred = fixed[name]
+                    FIT_DRAWS.get(family_of(name), lambda: None)()
                 else:
                     pred = np.asarray(regressors[name]().fit(X_train_s, y_train).predict(X_test_s), dtype=float)
                     if name in DETERMINISTIC and regressors[name] is own.get(name):
                         fixed[name] = pred
-                runs[name].append(score_run(pred + noise, y_test, seed, estimators))
+                runs[name].append(score_run(pred + prediction_noise(noise_std, len(y_test)), y_test, seed, estimators))
     return {name: median_run(runs[name]) for name in names}
 
 
