@@ -21,7 +21,8 @@ features of epochs 1..K), K = 3, 6, 9.
 
 Scoring a subset: the baseline protocol (5 seeds, median-violation run) with Gaussian noise of
 standard deviation NOISE_STD added to the predictions (drawn from the global NumPy generator after
-the fit, as the authors' run_experiment drew it: protocol.prediction_noise), then final score = round(MAE, 3) * sqrt(1 - monotonicity score)
+the fit, as the authors' run_experiment drew it: protocol.prediction_noise), then
+final score = round(MAE, 3) * sqrt(1 - monotonicity score)
 (Python's round; a non-finite result, e.g. the Log regressor predicting log of a negative number,
 scores +inf). The best subset has the lowest final score; a tie goes to the subset visited first,
 as in the authors' search (their set order: see selection.search).

@@ -618,16 +618,16 @@ def evaluate(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMAT
 
     Test rows must be in ground-truth order. With noise_std > 0 (paper 2), Gaussian noise
     N(0, noise_std) is added to the predictions, drawn from the global NumPy generator after the
-    fit (prediction_noise), as the authors drew it. Returns {name: result of the median run}, each result a dict
-    with pred, mae, violations, max_violations, score (unrounded) and seed.
+    fit (prediction_noise), as the authors drew it. Returns {name: result of the median run},
+    each result a dict with pred, mae, violations, max_violations, score (unrounded) and seed.
 
     `regressors` maps names to factories (default: the estimator set's own). `states` (optional,
     a dict the caller keeps between calls on the SAME arrays) holds the grown ensembles per
     (family, seed): a later call asking for a larger N grows them on (paper 2).
     Identical to evaluate_plain(), faster: the scaling is done once (it is deterministic), the
     deterministic regressors are fitted once for all seeds (what their fit draws from the global
-    generator is drawn again, FIT_DRAWS, so the noise after it is the same), and the ensembles of one family
-    share their fits (the first n members of an N-member fit are the n-member fit).
+    generator is drawn again, FIT_DRAWS, so the noise after it is the same), and the ensembles of
+    one family share their fits (the first n members of an N-member fit are the n-member fit).
     """
     own = own_regressors(estimators)
     regressors = own if regressors is None else regressors
