@@ -354,7 +354,7 @@ def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_pat
     assert rerun.returncode == 0, rerun.stderr
     # >=, not >: on a loaded machine the signal can land after the last subset was journaled
     # (CI, 2026-12-02: 2,908 of 2,908); the rerun then only assembles, which must also work
-    results = pd.read_csv(out / "results.csv", dtype={"Flags": str})
+    results = selection.read_results(out / "results.csv")
     assert len(results) >= journaled
     assert not results.duplicated(["Model", "FeatureSetName", "Flags"]).any()
     assert not list(tmp_path.glob(".fs.*"))
