@@ -63,6 +63,13 @@ np.iinfo(np.int32).max (2**31 - 1 in 0.20.1 too). rules: "1.9.1" or "0.20.1". pr
 order wanted (numpy 1.15.4's quicksort order to reproduce 0.20.1's GradientBoosting), or the
 result of presort_order().
 
+Two shortcuts give the same trees with less sorting. A feature whose values at a node are all
+distinct has only one sorted order, whatever the sort's tie handling, and so has every subset of
+that node: the builder keeps that order (for up to 64 features) and splits it with the node by a
+stable partition, instead of gathering and sorting the feature again in the descendants. And
+under 0.20.1's full introsort a part of 2 values with depth budget left is a compare-and-swap
+(median3 and the 3-way partition of 2 values do no more; equal values stay in place).
+
 fit_tree is a thin Python front over one compiled function (_fit_tree) with a single
 signature: flags and arrays are always passed (an empty weight array for None, an empty order
 for no presort), so numba compiles it once for both rule sets.
@@ -192,13 +199,14 @@ def _maxd_0_20_1(n):
 
 
 @njit(cache=True)
-def _sort(a, lo, n, stack, full):
+def _sort(a, lo, n, stack, full, pair_swap=True):
     """introsort_3way on the packed a[lo:lo+n]. The recursion on the left part becomes an
     explicit stack: parts are disjoint and each carries its own depth budget, so the order in
     which they are finished does not change the result.
     full=False: 1.9.1 (utils/_sorting.pyx): parts of 15 or fewer values are insertion-sorted.
     full=True: 0.20.1 (tree/_splitter.pyx 540-606): partitions down to 1 value, no insertion
-    sort; only the cutoff and maxd's formula differ, the partition and heapsort are the same."""
+    sort; only the cutoff and maxd's formula differ, the partition and heapsort are the same.
+    pair_swap=False turns off the 2-value shortcut (the same result; to measure the shortcut)."""
     if n == 0:
         return
     if full:
@@ -210,6 +218,15 @@ def _sort(a, lo, n, stack, full):
     top = 0
     while True:
         while n > cutoff:
+            if n == 2 and maxd > 0 and pair_swap:
+                # median3 and the 3-way partition of 2 values come down to a compare-and-swap
+                # that leaves equal values in place (the heapsort below would swap them)
+                if (a[lo + 1] >> 32) < (a[lo] >> 32):
+                    t = a[lo]
+                    a[lo] = a[lo + 1]
+                    a[lo + 1] = t
+                n = 0
+                break
             if maxd <= 0:
                 _heapsort(a, lo, n)
                 n = 0
@@ -285,12 +302,13 @@ def _push(st_int, st_imp, top, start, end, depth, parent, is_left, n_constant_fe
 
 @njit(cache=True)
 def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impurity_split,
-              full_sort, seed0_fix, presort):
+              full_sort, seed0_fix, presort, shortcuts):
     """The compiled builder behind fit_tree (see the module docstring), one signature for all
     rule sets: X32 float32 (n, F) C-contiguous, y float64 (n,), sample_weight float64 (n,) or
     empty for None, rand_r_seed and max_depth int64, friedman / full_sort / seed0_fix bools,
     min_impurity_split float64, presort int64 (F, n) C-contiguous (row f: the samples in the
-    order of feature f) or empty (0, 0) for the per-node sort."""
+    order of feature f) or empty (0, 0) for the per-node sort; shortcuts: keep tie-free orders
+    and swap 2-value parts (the module docstring), False only to measure them."""
     n_total, n_features = X32.shape
     has_weights = sample_weight.shape[0] > 0
     has_presort = presort.shape[0] > 0
@@ -325,6 +343,13 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
     features = np.arange(n_features)
     constant_features = np.empty(n_features, np.intp)
     packed = np.empty(n_total, np.int64)
+    # A feature whose values at a node are all distinct has one sorted order whatever the sort
+    # did, and so has every subset of that node: its order is kept and split with the node
+    # instead of being sorted again (bit set in the node's tie-free mask; up to 64 features).
+    keep_orders = shortcuts and n_features <= 64 and not has_presort
+    orders = np.empty((n_features if keep_orders else 0, n_total), np.int64)
+    right_buf = np.empty(n_total, np.int64)
+    goes_left = np.zeros(n_total, np.uint8)
     sort_stack = np.empty((n_total + 2, 3), np.intp)
     # 0.20.1's presort: sample_mask marks the node's samples while its split is searched.
     sample_mask = np.zeros(n_total if has_presort else 0, np.uint8)
@@ -357,6 +382,7 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
     # n_constant_features (impurity in st_imp).
     st_int = np.empty((cap + 2, 6), np.intp)
     st_imp = np.empty(cap + 2)
+    st_tf = np.zeros(cap + 2, np.int64)
     _push(st_int, st_imp, 0, 0, n_samples, 0, _TREE_UNDEFINED, 0, 0, np.inf)
     top = 1
     first = True
@@ -370,6 +396,8 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
         is_left = st_int[top, 4]
         n_known_constants = st_int[top, 5]
         impurity = st_imp[top]
+        node_tf = st_tf[top]
+        new_tf = node_tf
         n_node_samples = end - start
         ustart = np.uint64(start)
         uend = np.uint64(end)
@@ -427,7 +455,13 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
                 # The previous sort's order lives in `packed` (samples is only brought up to
                 # date before the final partition), so the gather can be done in place.
                 kcol = K[feat]
-                if has_presort:
+                inherited = keep_orders and ((node_tf >> feat) & 1) == 1
+                if inherited:
+                    ocol = orders[feat]
+                    for p in range(ustart, uend):
+                        packed[p] = ocol[p]
+                    first_sort = False
+                elif has_presort:
                     # 0.20.1 presort: the node's samples in the feature's given order
                     order = presort[feat]
                     p = ustart
@@ -446,7 +480,7 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
                         for p in range(ustart, uend):
                             packed[p] = kcol[packed[p] & 0xFFFFFFFF]
                     if full_sort or n_node_samples > 15:
-                        _sort(packed, start, n_node_samples, sort_stack, full_sort)
+                        _sort(packed, start, n_node_samples, sort_stack, full_sort, shortcuts)
                     else:  # introsort_3way is an insertion sort below 16 values: skip its set-up
                         _insertion_sort(packed, start, n_node_samples)
                 xcol = XT[feat]
@@ -470,12 +504,15 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
                 pos = ustart
                 sum_left = 0.0
                 wn_left = 0.0
+                tie = False
                 for p in range(ustart + one, uend):
                     i = packed[p - one] & 0xFFFFFFFF
                     sum_left += wy[i]
                     wn_left += w[i]
                     x = xcol[packed[p] & 0xFFFFFFFF]
                     if x <= x_prev + feature_threshold:
+                        if (packed[p] >> 32) == (packed[p - one] >> 32):
+                            tie = True
                         x_prev = x
                         continue
                     if (p - pos) > (uend - p):
@@ -501,6 +538,11 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
                         best_feature = feat
                         best_threshold = x_prev / 2.0 + x / 2.0
                     x_prev = x
+                if keep_orders and not tie and not inherited:
+                    ocol = orders[feat]
+                    for p in range(ustart, uend):
+                        ocol[p] = packed[p]
+                    new_tf |= np.int64(1) << feat
 
             if not first_sort:
                 for p in range(ustart, uend):
@@ -553,6 +595,27 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
                         - (wn_left / wn_node * imp_left))
                 if improvement + _EPSILON < 0.0:  # min_impurity_decrease = 0
                     is_leaf = True
+                elif new_tf != 0 and depth + 1 < max_depth:
+                    # the children's sorted orders: a stable partition of each kept order
+                    for q in range(start, best_pos):
+                        goes_left[samples[q]] = 1
+                    for g in range(n_features):
+                        if (new_tf >> g) & 1:
+                            ocol = orders[g]
+                            nl = start
+                            nr = 0
+                            for q in range(start, end):
+                                v = ocol[q]
+                                if goes_left[v & 0xFFFFFFFF]:
+                                    ocol[nl] = v
+                                    nl += 1
+                                else:
+                                    right_buf[nr] = v
+                                    nr += 1
+                            for q in range(nr):
+                                ocol[nl + q] = right_buf[q]
+                    for q in range(start, best_pos):
+                        goes_left[samples[q]] = 0
             else:
                 is_leaf = True
 
@@ -588,6 +651,8 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
             # right pushed first so the left child is grown (and numbered) first
             _push(st_int, st_imp, top, best_pos, end, depth + 1, node_id, 0, n_total_constants, imp_right)
             _push(st_int, st_imp, top + 1, start, best_pos, depth + 1, node_id, 1, n_total_constants, imp_left)
+            st_tf[top] = new_tf
+            st_tf[top + 1] = new_tf
             top += 2
 
     return (left_child[:node_count].copy(), right_child[:node_count].copy(),
@@ -626,21 +691,22 @@ def rule_parts(rules):
 
 
 def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, rules="1.9.1",
-             presort=None):
+             presort=None, shortcuts=True):
     """Fit like DecisionTreeRegressor(random_state=s, max_depth=...).fit(X32, y, sample_weight)
     of scikit-learn `rules` ("1.9.1" or "0.20.1"; criterion="friedman_mse" when friedman, and
     0.20.1's presort when presort is given) and return the tree arrays (see the module
     docstring)."""
     check_terminated()  # between trees: a SIGTERM noted inside the compiled code stops the run here
     return _fit_tree(*fit_tree_arguments(X32, y, sample_weight, rand_r_seed, max_depth, friedman, rules=rules,
-                                         presort=presort))
+                                         presort=presort, shortcuts=shortcuts))
 
 
 def fit_tree_arguments(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, rules="1.9.1",
-                       presort=None):
+                       presort=None, shortcuts=True):
     """The checked and converted arguments fit_tree passes to the compiled builder:
     fit_tree(...) is _fit_tree(*fit_tree_arguments(...)) (bench/bench_trees.py times the two
-    apart)."""
+    apart). shortcuts=False: the same tree without the two shortcuts of the module docstring
+    (bench/bench_trees.py measures them)."""
     X32 = _c_array(X32, np.float32)
     y = _c_array(y, np.float64)
     if X32.ndim != 2 or y.shape != (X32.shape[0],):
@@ -656,7 +722,7 @@ def fit_tree_arguments(X32, y, sample_weight, rand_r_seed, max_depth, friedman=F
         if presort is not None:
             raise ValueError("scikit-learn 1.9.1 has no presort")
         return (X32, y, sample_weight, int(rand_r_seed), int(max_depth), False, _EPSILON, False, True,
-                _NO_PRESORT)
+                _NO_PRESORT, bool(shortcuts))
     if presort is None:
         order = _NO_PRESORT
     else:
@@ -666,7 +732,8 @@ def fit_tree_arguments(X32, y, sample_weight, rand_r_seed, max_depth, friedman=F
         if order.shape[0] == 0:
             order = _NO_PRESORT  # no features: nothing to presort
     return (X32, y, sample_weight, int(rand_r_seed), int(max_depth), bool(friedman),
-            MIN_IMPURITY_SPLIT_0_20_1 if "leaf" in parts else _EPSILON, "sort" in parts, "rand_r" not in parts, order)
+            MIN_IMPURITY_SPLIT_0_20_1 if "leaf" in parts else _EPSILON, "sort" in parts, "rand_r" not in parts, order,
+            bool(shortcuts))
 
 
 @njit(cache=True)

@@ -21,6 +21,15 @@ Columns (times: per tree, the best of --repeats passes over the same trees, one 
   _fit_tree       the compiled builder alone on trees.fit_tree_arguments(...), prepared first
   fit x, build x  sklearn's time over trees.py's: entry point against entry point, builder
                   against builder
+  paper           trees.fit_tree under the tree rules of the default (paper) estimators, as the
+                  default run grows these trees ("0.20.1": scikit-learn 0.20.1's full introsort
+                  and leaf rule; Gradient Boosting with FriedmanMSE and presort, its sample
+                  order computed once per subset outside the timing, as once per fit in the run).
+                  scikit-learn 0.20.1 cannot be installed, so these trees are not compared here:
+                  tests/test_trees.py checks them against a transcription of its source
+  shortcuts x     the paper time with trees.py's two shortcuts turned off (shortcuts=False: no
+                  kept tie-free orders, no 2-value swap) over the paper time; passes of the two
+                  alternate. The trees must be equal (else one error line and exit status 1)
   tied sort work  the share of the sort work (n log2 n summed over the split nodes and the
                   features not constant there) done on feature values with a tie at that node:
                   scikit-learn's introsort leaves tied samples in an order that feeds its float
@@ -28,8 +37,8 @@ Columns (times: per tree, the best of --repeats passes over the same trees, one 
                   puts the whole sort there: an upper bound); only the rest could be sorted faster
   N=200 subsets   with --visits: the subsets the family's N=200 search on that feature set scored
                   (interpolation), counted in VISITS
-  N=200 CPU-s     those subsets x SEEDS seeds x N_MAX trees x the fit_tree time per tree: a floor
-                  under the run, since every such tree enters a prediction
+  N=200 CPU-s     those subsets x SEEDS seeds x N_MAX trees x the paper time per tree: a floor
+                  under the default run, since every such tree enters a prediction
 VISITS: a feature_selection.py results.csv (every subset scored), or the journal directory of an
 unfinished run (.OUT_DIR.resume/<key>/). A search missing there is shown as such and left out of
 the sum; without --visits no floor is computed.
@@ -134,15 +143,42 @@ def count_visits(path):
     return found
 
 
-def best_time(function, calls, repeats):
-    """Seconds per call of function(*args) over calls, the best of `repeats` passes; the results
-    of the last pass."""
-    best = float("inf")
+def best_times(function, call_lists, repeats):
+    """Seconds per call of function(*args) over each list of calls, the best of `repeats` passes,
+    the lists' passes alternating (so that a change in the machine's speed hits them alike); the
+    results of each list's last pass."""
+    best, results = [float("inf")] * len(call_lists), [None] * len(call_lists)
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        results = [function(*a) for a in calls]
-        best = min(best, (time.perf_counter() - t0) / len(calls))
+        for j, calls in enumerate(call_lists):
+            t0 = time.perf_counter()
+            results[j] = [function(*a) for a in calls]
+            best[j] = min(best[j], (time.perf_counter() - t0) / len(calls))
     return best, results
+
+
+def best_time(function, calls, repeats):
+    (best,), (results,) = best_times(function, [calls], repeats)
+    return best, results
+
+
+def paper_fits(family, fits):
+    """fit_tree's arguments as the default run grows the trees of `fits` (1.9.1 arguments)."""
+    rules = protocol.tree_rules(protocol.DEFAULT_ESTIMATORS)
+    gb = family == "Gradient Boosting" and "gb" in trees.rule_parts(rules)
+    orders = {}  # one presort order per subset (the run computes it once per fit)
+    out = []
+    for X, y, w, s, d in fits:
+        kw = {"rules": rules}
+        if gb:
+            if id(X) not in orders:
+                orders[id(X)] = trees.presort_order(ensembles.default_argsort_columns(X))
+            kw["presort"] = orders[id(X)]
+        out.append(((X, y, w, s, d, gb), kw))
+    return out
+
+
+def call_fit_tree(args, kw):
+    return trees.fit_tree(*args, **kw)
 
 
 def sklearn_fit(X, y, w, seed, depth):
@@ -176,7 +212,7 @@ def main(args):
     print(f"{per_row} trees per row ({args.subsets} random subsets x {args.trees} trees); ms per tree, "
           f"best of {args.repeats} passes, one thread; columns explained in the script's docstring")
     print(f"{'feature set':15} {'family':17} {'cols':>12} {'sklearn fit':>11} {'fit_tree':>8} {'fit x':>5} "
-          f"{'sklearn build':>13} {'_fit_tree':>9} {'build x':>7} {'tied sort work':>14} "
+          f"{'sklearn build':>13} {'_fit_tree':>9} {'build x':>7} {'paper':>6} {'shortcuts x':>11} {'tied sort work':>14} "
           f"{'N=200 subsets':>13} {'N=200 CPU-s':>11}")
     floor, counted, missing = 0.0, [], []
     for fs_name in FEATURE_SETS:
@@ -200,6 +236,15 @@ def main(args):
             prepared = [trees.fit_tree_arguments(*a) for a in fits]
             builds = [(X, np.ascontiguousarray(yy.reshape(-1, 1)), w, s, d) for X, yy, w, s, d in inputs]
             trees.fit_tree(*fits[0])  # compile (or load numba's cache) outside the timing
+            papers = paper_fits(family, fits)
+            plain = [(a, dict(kw, shortcuts=False)) for a, kw in papers]
+            call_fit_tree(*papers[0])
+            call_fit_tree(*plain[0])
+            (t_paper, t_plain), (paper_trees, plain_trees) = best_times(call_fit_tree, [papers, plain], args.repeats)
+            if not all(all(np.array_equal(u, v) for u, v in zip(a, b)) for a, b in zip(paper_trees, plain_trees)):
+                print(f"error: {fs_name}, {family}: the trees with and without trees.py's shortcuts differ",
+                      file=sys.stderr)
+                sys.exit(1)
             t_fit, ours = best_time(trees.fit_tree, fits, args.repeats)
             t_core, ours_core = best_time(trees._fit_tree, prepared, args.repeats)
             t_sk, theirs = best_time(sklearn_fit, inputs, args.repeats)
@@ -211,7 +256,7 @@ def main(args):
                       for X, yy, w, s, d in inputs]
             work = np.array([tied_sort_work(m, X, w) for m, (X, _, w, _, _) in zip(models, inputs)]).sum(axis=0)
             if sizes:
-                cpu = len(sizes) * SEEDS * N_MAX * t_fit
+                cpu = len(sizes) * SEEDS * N_MAX * t_paper
                 floor += cpu
                 counted.append(f"{fs_name} {family}")
                 visit_text, cpu_text = f"{len(sizes):13,}", f"{cpu:11,.0f}"
@@ -220,7 +265,7 @@ def main(args):
                 cpu_text = f"{'-':>11}"
             print(f"{fs_name:15} {family:17} {cols_text:>12} {t_sk * 1e3:11.3f} {t_fit * 1e3:8.3f} "
                   f"{t_sk / t_fit:4.1f}x {t_build * 1e3:13.3f} {t_core * 1e3:9.3f} {t_build / t_core:6.1f}x "
-                  f"{work[0] / work[1]:14.0%} {visit_text} {cpu_text}")
+                  f"{t_paper * 1e3:6.3f} {t_plain / t_paper:10.2f}x {work[0] / work[1]:14.0%} {visit_text} {cpu_text}")
     print(f"all {len(FEATURE_SETS) * len(ensembles.FAMILIES) * per_row} trees equal scikit-learn's "
           "(fit and build, trees.py's entry point and builder)")
     if visits is None:
