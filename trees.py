@@ -43,7 +43,7 @@ the `friedman` flag is accepted for the callers' convenience and changes nothing
 
 API
   fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *,
-           rules="1.9.1", presort=None)
+           rules="1.9.1", presort=None, shortcuts=True)
       -> (children_left, children_right, feature, threshold, value)
      the arrays of sklearn's tree_ (value = tree_.value[:, 0, 0]; leaves have children -1,
      feature -2, threshold -2.0).
@@ -343,13 +343,12 @@ def _fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman, min_impur
     features = np.arange(n_features)
     constant_features = np.empty(n_features, np.intp)
     packed = np.empty(n_total, np.int64)
-    # A feature whose values at a node are all distinct has one sorted order whatever the sort
-    # did, and so has every subset of that node: its order is kept and split with the node
-    # instead of being sorted again (bit set in the node's tie-free mask; up to 64 features).
+    # the kept orders of tie-free features (module docstring): a bit per feature in each
+    # node's int64 mask, hence at most 64 features
     keep_orders = shortcuts and n_features <= 64 and not has_presort
     orders = np.empty((n_features if keep_orders else 0, n_total), np.int64)
-    right_buf = np.empty(n_total, np.int64)
-    goes_left = np.zeros(n_total, np.uint8)
+    right_buf = np.empty(n_total if keep_orders else 0, np.int64)
+    goes_left = np.zeros(n_total if keep_orders else 0, np.uint8)
     sort_stack = np.empty((n_total + 2, 3), np.intp)
     # 0.20.1's presort: sample_mask marks the node's samples while its split is searched.
     sample_mask = np.zeros(n_total if has_presort else 0, np.uint8)

@@ -164,7 +164,7 @@ def best_time(function, calls, repeats):
 def paper_fits(family, fits):
     """fit_tree's arguments as the default run grows the trees of `fits` (1.9.1 arguments)."""
     rules = protocol.tree_rules(protocol.DEFAULT_ESTIMATORS)
-    gb = family == "Gradient Boosting" and "gb" in trees.rule_parts(rules)
+    gb = family == "Gradient Boosting" and ensembles._gb(rules)
     orders = {}  # one presort order per subset (the run computes it once per fit)
     out = []
     for X, y, w, s, d in fits:

@@ -319,38 +319,25 @@ def test_benchmark_counts_the_visits_in_a_resume_journal(tmp_path):
     assert bench.count_visits(tmp_path) == {("Scheme+Quant.6", "Random Forest"): [25, 24]}
 
 
-def test_benchmark_script_fails_when_the_trees_differ(ref_dir, monkeypatch, capsys):
+def off_by_one_ulp(tree):
+    left, right, feature, threshold, value = tree
+    return left, right, feature, np.nextafter(threshold, np.inf), value
+
+
+@pytest.mark.parametrize("changed, message", [
+    (lambda args: True, "differ from scikit-learn's"),  # every tree a ulp off
+    (lambda args: not args[-1], "with and without trees.py's shortcuts differ"),  # shortcuts=False only
+])
+def test_benchmark_script_fails_when_the_trees_differ(ref_dir, monkeypatch, capsys, changed, message):
     bench = load_bench_trees()
     real = trees._fit_tree
-
-    def off_by_one_ulp(*args):
-        left, right, feature, threshold, value = real(*args)
-        return left, right, feature, np.nextafter(threshold, np.inf), value
-
-    monkeypatch.setattr(trees, "_fit_tree", off_by_one_ulp)
+    monkeypatch.setattr(trees, "_fit_tree", lambda *args: off_by_one_ulp(real(*args)) if changed(args) else real(*args))
     with pytest.raises(SystemExit) as e:
         bench.main(bench.parse_args([str(ref_dir / "naap440v2.csv"), "--subsets", "1", "--trees", "1",
                                      "--repeats", "1"]))
     assert e.value.code == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "differ from scikit-learn's" in err, err
-
-
-def test_benchmark_script_fails_when_the_shortcuts_change_a_tree(ref_dir, monkeypatch, capsys):
-    bench = load_bench_trees()
-    real = trees._fit_tree
-
-    def unequal_without_shortcuts(*args):
-        left, right, feature, threshold, value = real(*args)
-        return left, right, feature, threshold, value if args[-1] else np.nextafter(value, np.inf)
-
-    monkeypatch.setattr(trees, "_fit_tree", unequal_without_shortcuts)
-    with pytest.raises(SystemExit) as e:
-        bench.main(bench.parse_args([str(ref_dir / "naap440v2.csv"), "--subsets", "1", "--trees", "1",
-                                     "--repeats", "1"]))
-    assert e.value.code == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "with and without trees.py's shortcuts differ" in err, err
+    assert err.count("\n") == 1 and message in err, err
 
 
 # =============================================================================================
