@@ -73,23 +73,22 @@ if __name__ == "__main__":
     # which steals the other worker's core; read once, when the runtime loads: set it first
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import math  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from concurrent.futures import as_completed  # noqa: E402
+import math
+import time
+import warnings
+from concurrent.futures import as_completed
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy.optimize import curve_fit  # noqa: E402
+import numpy as np
+import pandas as pd
+from scipy.optimize import curve_fit
 
-import figures  # noqa: E402
-import fixedmath  # noqa: E402
-import metrics  # noqa: E402
-import protocol  # noqa: E402
-import recipe  # noqa: E402
-import uncertainty  # noqa: E402
-from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text,  # noqa: E402
-                    check_outputs_not_inputs, process_pool, run_cli, whole_number)
+import metrics
+from naap import figures, protocol, uncertainty, workers
+from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+from naap.files import atomic_output_dir, atomic_write_text, check_outputs_not_inputs
+from naap.replica import fixedmath
+from naap.training import recipe
+from naap.workers import process_pool
 
 # ----------------------------------------------------------------------------- settings
 REGRESSOR_EPOCHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 18, 24, 30, 45, 60, 90)
@@ -411,7 +410,7 @@ def parse_epochs(text):
 def zero_cost_proxies():
     """(the proxies zero_cost.py always writes, those it adds with --data-root): its MACs column and
     zero_cost_proxies.py's DATA_FREE, then WITH_DATA. Imported here only: it loads PyTorch."""
-    import zero_cost_proxies as zcp
+    from naap import zero_cost_proxies as zcp
     return ["MACs", *zcp.DATA_FREE], list(zcp.WITH_DATA)
 
 
@@ -561,7 +560,7 @@ def parse_args(argv=None):
     parser.add_argument("dataset", help="NAAP-440 CSV, e.g. naap440.csv")
     parser.add_argument("out_dir", help="output directory")
     parser.add_argument("--zero-cost", metavar="ZC.csv", help="zero_cost.py's CSV: score its proxies too")
-    parser.add_argument("--jobs", default=str(protocol.available_cores()), help="worker processes (default: all cores)")
+    parser.add_argument("--jobs", default=str(workers.available_cores()), help="worker processes (default: all cores)")
     parser.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
     parser.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS, help="estimator set: "
                         f"{' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")

@@ -25,8 +25,8 @@ Output: RAW_DIR/scheme_<ModelId>.txt per trained scheme; a summary line; exit 1 
         (one line per failed scheme on stderr). No output may be one of the inputs.
 Example: python create_dataset.py generated_schemes.json raw_data --device cuda --workers 8 --schemes 1-20,35
 """
-import contextlib
 import concurrent.futures
+import contextlib
 import fcntl
 import io
 import json
@@ -45,12 +45,36 @@ import torch.nn as nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common import (InputError, OneLineArgumentParser, atomic_write_bytes, atomic_write_text,
-                    check_outputs_not_inputs, make_parents, one_line, process_pool, read_json, remove_dirs,
-                    run_cli)
-from cifar10 import CIFAR_DIR, META_FILE, TEST_FILES, TRAIN_FILES, ensure_cifar, read_cifar, to_device_data
 from models import Net, count_params_and_macs, validate_scheme
-from recipe import BATCH_SIZE, EPOCHS, LR, LR_CYCLE, LR_DECAY, MOMENTUM, SEED, WEIGHT_DECAY  # the paper's recipe
+from naap.cli import InputError, OneLineArgumentParser, one_line, parse_shard, run_cli
+from naap.files import (
+    atomic_write_bytes,
+    atomic_write_text,
+    check_outputs_not_inputs,
+    make_parents,
+    read_json,
+    remove_dirs,
+)
+from naap.training.cifar10 import (
+    CIFAR_DIR,
+    META_FILE,
+    TEST_FILES,
+    TRAIN_FILES,
+    ensure_cifar,
+    read_cifar,
+    to_device_data,
+)
+from naap.training.recipe import (  # the paper's recipe
+    BATCH_SIZE,
+    EPOCHS,
+    LR,
+    LR_CYCLE,
+    LR_DECAY,
+    MOMENTUM,
+    SEED,
+    WEIGHT_DECAY,
+)
+from naap.workers import process_pool
 
 # Running it.
 DEFAULT_WORKERS = 4  # the paper ran 4 processes on one GPU
@@ -93,19 +117,6 @@ def parse_id_spec(spec, count):
             raise InputError(f"--schemes {spec!r}: unknown ModelId in {part!r} (the schemes file has 1-{count})")
         ids.update(range(lo, hi + 1))
     return sorted(ids)
-
-
-def parse_shard(spec):
-    """'I/N' (1 <= I <= N) -> (I, N); None -> (1, 1)."""
-    if spec is None:
-        return 1, 1
-    try:
-        i, n = (int(v) for v in spec.split("/"))
-    except ValueError:
-        raise InputError(f"--shard {spec!r}: expected I/N, e.g. 2/4") from None
-    if not 1 <= i <= n:
-        raise InputError(f"--shard {spec!r}: need 1 <= I <= N")
-    return i, n
 
 
 def shard_ids(ids, shard):

@@ -31,10 +31,10 @@ import re
 import stat
 from pathlib import Path
 
-from common import (InputError, OneLineArgumentParser, atomic_write_text, check_output_file, check_outputs_not_inputs,
-                    run_cli)
 from models import validate_scheme
-from protocol import NUM_TEST_BINS, split_bins
+from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs
+from naap.protocol import NUM_TEST_BINS, split_bins
 
 TEST_BINS = NUM_TEST_BINS  # the published split's bin count: one home, protocol.py
 LOSS_DECIMALS = 4

@@ -29,8 +29,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from common import (REPO_ROOT, InputError, OneLineArgumentParser, atomic_write_bytes, check_outputs_not_inputs,
-                    make_parents, read_json, remove_dirs, rename_noreplace, run_cli)
+from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.files import (
+    atomic_write_bytes,
+    check_outputs_not_inputs,
+    make_parents,
+    read_json,
+    remove_dirs,
+    rename_noreplace,
+)
+from naap.paths import REPO_ROOT
 
 BASE_URL = "https://raw.githubusercontent.com/talcs/NAAP-440/c3b22b94de0f37bef5cc1debb2e592319b2d484e/"
 CHECKSUMS_FILE = REPO_ROOT / "naap440_checksums.json"  # sha256 of every published file we fetch

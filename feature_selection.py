@@ -89,11 +89,10 @@ from pathlib import Path
 
 import numpy as np
 
-import figures
-import protocol
-import selection
-from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text, check_output_dir,
-                    check_outputs_not_inputs, run_cli)
+from naap import figures, protocol, workers
+from naap.cli import InputError, OneLineArgumentParser, parse_shard, run_cli
+from naap.files import atomic_output_dir, atomic_write_text, check_output_dir, check_outputs_not_inputs
+from naap.paper2 import selection
 
 DEFAULT_OUT_DIR = "results/feature_selection"
 MODES = protocol.MODES
@@ -136,7 +135,7 @@ def parse_args(argv=None):
     p.add_argument("--feature-sets", default=",".join(FEATURE_SETS), help="comma-separated start feature sets")
     p.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS,
                    help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")
-    p.add_argument("--jobs", type=int, default=protocol.available_cores(), help="worker processes (default: all cores)")
+    p.add_argument("--jobs", type=int, default=workers.available_cores(), help="worker processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
     p.add_argument("--select-on", choices=selection.SELECT_ON, default=selection.SELECT_ON[0],
                    help="models whose scores pick each regressor's best subset: test (default, the paper's way) or "
@@ -157,7 +156,7 @@ def main(args):
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
-    shard = selection.parse_shard(args.shard) if args.shard is not None else None
+    shard = parse_shard(args.shard) if args.shard is not None else None
     jobs = selection.plan_jobs(modes, feature_sets, models)
     if not jobs:
         raise InputError("none of the selected models can extrapolate, and interpolation is not selected")

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from cifar10 import IMAGE_SHAPE, NUM_CLASSES
-from recipe import SEED as RECIPE_SEED  # the training recipe's seed
+from naap.training.cifar10 import IMAGE_SHAPE, NUM_CLASSES
+from naap.training.recipe import SEED as RECIPE_SEED  # the training recipe's seed
 
 IN_CHANNELS = IMAGE_SHAPE[0]
 INPUT_SHAPE = (1, *IMAGE_SHAPE)  # one CIFAR-10 image

@@ -53,15 +53,12 @@ if __name__ == "__main__":
     # steals the other worker's core. Read once, when the OpenMP runtime loads: set it first.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import functools  # noqa: E402
-import time  # noqa: E402
+import functools
+import time
 
-import figures  # noqa: E402
-import plugins  # noqa: E402
-import protocol  # noqa: E402
-import uncertainty  # noqa: E402
-from common import (InputError, OneLineArgumentParser, atomic_output_dir, atomic_write_text,  # noqa: E402
-                    check_outputs_not_inputs, run_cli, whole_number)
+from naap import figures, plugins, protocol, uncertainty, workers
+from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+from naap.files import atomic_output_dir, atomic_write_text, check_outputs_not_inputs
 
 
 def parse_args(argv=None):
@@ -71,7 +68,7 @@ def parse_args(argv=None):
     parser.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS,
                         help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")
     parser.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
-    parser.add_argument("--jobs", default=str(protocol.available_cores()), help="worker processes (default: all cores)")
+    parser.add_argument("--jobs", default=str(workers.available_cores()), help="worker processes (default: all cores)")
     parser.add_argument("--compare", metavar="PUBLISHED.csv", help="add a difference table against this results file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--predictor", action="append", default=[], metavar="NAME=MODULE:FACTORY",

@@ -14,7 +14,8 @@ Example: python scheme_generator.py generated_schemes.json
 import itertools
 import json
 
-from common import OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs, run_cli
+from naap.cli import OneLineArgumentParser, run_cli
+from naap.files import atomic_write_text, check_outputs_not_inputs
 
 MIN_DEPTH = 3
 MAX_STRIDE2_LAYERS = 3

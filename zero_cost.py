@@ -33,10 +33,10 @@ import torch
 from tqdm import tqdm
 
 import models
-import zero_cost_proxies as zcp
-from cifar10 import CIFAR_DIR, read_cifar, to_device_data
-from common import (InputError, OneLineArgumentParser, atomic_write_text, check_output_file, check_outputs_not_inputs,
-                    read_json, run_cli)
+from naap import zero_cost_proxies as zcp
+from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs, read_json
+from naap.training.cifar10 import CIFAR_DIR, read_cifar, to_device_data
 
 DATA_BATCH = 64  # the data proxies' minibatch: the first DATA_BATCH training images, in file order
 THREADS = 1  # grasp's double backward sums in a thread-count dependent order; one thread is also fastest here

@@ -23,13 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import baselines
+from naap import figures, protocol, workers
+from naap.cli import InputError, run_cli
+from naap.paths import reference_data_dir
 
-import baselines  # noqa: E402
-import figures  # noqa: E402
-import protocol  # noqa: E402
-from common import InputError, reference_data_dir, run_cli  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TARGET_SECONDS = 600  # the whole run without the data proxies, on 2 cores
 
@@ -104,7 +103,7 @@ def parts(dataset, frame):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", nargs="?", help="NAAP-440 CSV (default: the reference data's naap440.csv)")
-    parser.add_argument("--jobs", type=int, default=protocol.available_cores(), help="--jobs of the whole run")
+    parser.add_argument("--jobs", type=int, default=workers.available_cores(), help="--jobs of the whole run")
     parser.add_argument("--zero-cost", help="also pass this zero_cost.py CSV to the whole run")
     parser.add_argument("--parts-only", action="store_true", help="skip the whole run")
     return parser.parse_args(argv)
@@ -112,7 +111,7 @@ def parse_args(argv=None):
 
 def main(args):
     dataset = args.dataset or reference_data_dir() / "naap440.csv"
-    print(f"{os.uname().machine}, {protocol.available_cores()} cores, load average {os.getloadavg()[0]:.1f}; "
+    print(f"{os.uname().machine}, {workers.available_cores()} cores, load average {os.getloadavg()[0]:.1f}; "
           f"numpy {np.__version__}, pandas {pd.__version__}")
     frame = None
     if not args.parts_only:

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from naap import figures, protocol, workers
+from naap.cli import InputError, run_cli, whole_number
+from naap.paths import reference_data_dir
 
-import figures  # noqa: E402
-import protocol  # noqa: E402
-from common import InputError, reference_data_dir, run_cli, whole_number  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def plain_rank_matrix(pred, y_test, title, path):
     import matplotlib
@@ -112,7 +112,7 @@ def parse_args(argv=None):
     parser.add_argument("--no-figures", action="store_true", help="with --plain: fits and results.csv only")
     parser.add_argument("--estimators", default=",".join(protocol.ESTIMATOR_SETS), help="estimator sets to time")
     parser.add_argument("--repeat", default="1", help="runs of each (the best and all are shown)")
-    parser.add_argument("--jobs", default=str(protocol.available_cores()), help="--jobs for run_experiments.py")
+    parser.add_argument("--jobs", default=str(workers.available_cores()), help="--jobs for run_experiments.py")
     return parser.parse_args(argv)
 
 
@@ -128,7 +128,7 @@ def main(args):
             raise InputError("--plain needs DATASET, OUT_DIR and one --estimators set")
         plain_run(dataset, args.out_dir, sets[0], draw=not args.no_figures)
         return
-    print(f"{protocol.available_cores()} cores, load average {os.getloadavg()[0]:.2f} at start; dataset {dataset}")
+    print(f"{workers.available_cores()} cores, load average {os.getloadavg()[0]:.2f} at start; dataset {dataset}")
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         for estimators in sets:

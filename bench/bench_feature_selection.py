@@ -16,14 +16,12 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import protocol  # noqa: E402
-import selection  # noqa: E402
-from common import InputError, run_cli  # noqa: E402
+from naap import protocol, workers
+from naap.cli import InputError, run_cli
+from naap.paper2 import selection
 
 DEFAULT_MODELS = "Gradient Boosting (N=25),Gradient Boosting (N=50),SVR (Polynomial kernel)"
 DEFAULT_FEATURE_SETS = "Scheme,Scheme+Quant.3"
@@ -50,7 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--modes", default="interpolation")
     p.add_argument("--models", default=DEFAULT_MODELS)
     p.add_argument("--feature-sets", default=DEFAULT_FEATURE_SETS)
-    p.add_argument("--jobs", type=int, default=protocol.available_cores())
+    p.add_argument("--jobs", type=int, default=workers.available_cores())
     p.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS, choices=protocol.ESTIMATOR_SETS)
     return p.parse_args(argv)
 

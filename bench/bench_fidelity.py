@@ -8,7 +8,7 @@ counts per regressor family the rows equal to the published table. A part that c
 on this table still belongs to the emulation: it decides rows of other tables.
 
 Inputs: naap440.csv and published_results.csv (default: the release found by
-common.reference_data_dir). Output: a Markdown table on stdout (and --out FILE, written
+naap.paths.reference_data_dir). Output: a Markdown table on stdout (and --out FILE, written
 atomically). Note: switching "order" off uses today's numpy sort, whose tie order depends on the
 CPU, so that row depends on the machine; every other row does not.
 
@@ -20,12 +20,11 @@ import platform
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import protocol  # noqa: E402
-from common import atomic_write_text, reference_data_dir, run_cli, whole_number  # noqa: E402
+from naap import protocol, workers
+from naap.cli import run_cli, whole_number
+from naap.files import atomic_write_text
+from naap.paths import reference_data_dir
 
 FAMILY_ORDER = list(protocol.FAMILIES)
 
@@ -47,7 +46,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dataset", help="naap440.csv (default: the reference release)")
     p.add_argument("--published", help="published_results.csv (default: the reference release)")
-    p.add_argument("--jobs", default=str(protocol.available_cores()), help="worker processes")
+    p.add_argument("--jobs", default=str(workers.available_cores()), help="worker processes")
     p.add_argument("--out", help="also write the Markdown table here")
     return p.parse_args(argv)
 
@@ -74,7 +73,7 @@ def main(args):
         print(f"{label}: {total}/96", file=sys.stderr)
     lines = [f"Rows equal to the published table (of {sum(n for _, n in rows[0][2].values())}), "
              f"with each part of the emulation switched off. `python bench/bench_fidelity.py --jobs {jobs}`, "
-             f"{platform.machine()}, {protocol.available_cores()} cores, {date.today().isoformat()}, "
+             f"{platform.machine()}, {workers.available_cores()} cores, {date.today().isoformat()}, "
              f"{time.perf_counter() - start:.0f} s.", "",
              "| emulation | all | " + " | ".join(FAMILY_ORDER) + " |",
              "| --- | --- |" + " --- |" * len(FAMILY_ORDER)]

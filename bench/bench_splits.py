@@ -14,16 +14,14 @@ Example:
 """
 import os
 import resource
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from naap import protocol, uncertainty, workers
+from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+from naap.paths import reference_data_dir
 
-import protocol  # noqa: E402
-import uncertainty  # noqa: E402
-from common import InputError, OneLineArgumentParser, reference_data_dir, run_cli, whole_number  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_SPLITS = 2
 DEFAULT_PROJECT = 100  # the split count the projection is for
@@ -73,7 +71,7 @@ def main(args):
     dataset = args.dataset or reference_data_dir() / "naap440.csv"
     columns = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
     table = protocol.load_dataset(dataset, columns)
-    print(f"machine: {os.cpu_count()} CPUs, {protocol.available_cores()} usable; load average before: "
+    print(f"machine: {os.cpu_count()} CPUs, {workers.available_cores()} usable; load average before: "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     wall0, cpu0 = time.perf_counter(), cpu_seconds()
     uncertainty.run_splits(table, splits, args.estimators, jobs, progress=False)

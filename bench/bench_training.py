@@ -27,14 +27,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import reference_training
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import cifar10  # noqa: E402
-import create_dataset as cd  # noqa: E402
-import reference_training  # noqa: E402
-from common import OneLineArgumentParser, run_cli  # noqa: E402
-from models import count_params_and_macs  # noqa: E402
+import create_dataset as cd
+from models import count_params_and_macs
+from naap.cli import OneLineArgumentParser, run_cli
+from naap.training import cifar10
 
 FULL_TRAIN, FULL_TEST = 50_000, 10_000
 FULL_SCHEMES, FULL_EPOCHS = 440, 90

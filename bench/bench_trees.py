@@ -58,12 +58,10 @@ from sklearn.tree._criterion import MSE
 from sklearn.tree._splitter import BestSplitter
 from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import ensembles  # noqa: E402
-import protocol  # noqa: E402
-import selection  # noqa: E402
-import trees  # noqa: E402
-from common import InputError, OneLineArgumentParser, run_cli  # noqa: E402
+from naap import protocol
+from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.paper2 import selection
+from naap.replica import ensembles, trees
 
 SEED = 0
 FEATURE_SETS = ("Scheme+Quant.9", "Scheme+Quant.6")  # the largest start sets: the costliest searches

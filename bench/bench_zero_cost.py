@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import zero_cost
+from naap.cli import InputError, OneLineArgumentParser, run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-import zero_cost  # noqa: E402
-from common import InputError, OneLineArgumentParser, run_cli  # noqa: E402
 
 GOAL_SECONDS = 300  # all 440 schemes' data-free proxies in at most 5 minutes on 2 cores
 DEFAULT_SCHEMES = ROOT / "generated_schemes.json"

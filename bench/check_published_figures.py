@@ -49,18 +49,17 @@ left_extrapolation,right_extrapolation,dual_extrapolation --jobs 2`):
   python bench/check_published_figures.py /tmp/fs_extra/results.csv
 """
 import math
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import protocol  # noqa: E402
-import selection  # noqa: E402
-from common import (InputError, OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs,  # noqa: E402
-                    reference_data_dir, run_cli)
+from naap import protocol
+from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.files import atomic_write_text, check_outputs_not_inputs
+from naap.paper2 import selection
+from naap.paths import reference_data_dir
 
 # ----------------------------------------------------------------------------- settings
 FIGURES_SUBDIR = "published_feature_selection_figures"
@@ -355,8 +354,8 @@ def digitize(path, truth):
     indices, value_per_pixel, x_map: (a, b) of x = a + b * index, legend: (x, y) of the legend's
     blue marker, all in image pixels). Raises DigitizeError when the figure cannot be read reliably.
     """
-    from scipy import ndimage
     from PIL import Image
+    from scipy import ndimage
     truth = np.asarray(truth, dtype=float)
     n = len(truth)
     rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.int16)

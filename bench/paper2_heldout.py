@@ -20,17 +20,15 @@ Inputs: TEST_RESULTS VALIDATION_RESULTS. Output: the report on stdout, and with 
 Example:
   python bench/paper2_heldout.py fs_q3/results.csv fs_q3_val/results.csv --out heldout.md
 """
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from naap import protocol
+from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.files import atomic_write_text, check_outputs_not_inputs
+from naap.paper2 import selection
+from naap.paper2.selection import MODE_LABEL
 
-import protocol  # noqa: E402
-import selection  # noqa: E402
-from selection import MODE_LABEL  # noqa: E402
-from common import (InputError, OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs,  # noqa: E402
-                    run_cli)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def parse_args(argv=None):

@@ -12,17 +12,15 @@ Inputs: RESULTS_CSV. Output: the table on stdout, and with --out also in that fi
 Example:
   python bench/paper2_leaders.py fs_extra/results.csv --out leaders.md
 """
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from naap import protocol
+from naap.cli import OneLineArgumentParser, run_cli
+from naap.files import atomic_write_text, check_outputs_not_inputs
+from naap.paper2 import selection
+from naap.paper2.selection import MODE_LABEL
 
-import protocol  # noqa: E402
-import selection  # noqa: E402
-from selection import MODE_LABEL  # noqa: E402
-from common import (OneLineArgumentParser, atomic_write_text, check_outputs_not_inputs,  # noqa: E402
-                    run_cli)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def parse_args(argv=None):

@@ -1,7 +1,7 @@
 """Write measured tables into the docs: each generated block gets the file a run produced.
 
 The docs hold result tables between `<!-- BEGIN generated: NAME -->` and
-`<!-- END generated: NAME -->` (common.GENERATED_BLOCK). This script replaces the text of each
+`<!-- END generated: NAME -->` (bench/docs_blocks.py). This script replaces the text of each
 named block, in every Markdown file of the project that has it, by the content of a file a
 pipeline or bench run wrote (results.md of run_experiments.py, best.md of feature_selection.py,
 the --out table of bench/bench_fidelity.py, ...). The tests compare the blocks they can recompute
@@ -15,13 +15,13 @@ Example:
   python bench/update_docs.py results-paper=results/results.md results-sklearn=results_sklearn/results.md
 """
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.docs_blocks import generated_blocks, replace_generated_block
+from naap.cli import InputError, run_cli
+from naap.files import atomic_write_text
 
-from common import InputError, atomic_write_text, generated_blocks, replace_generated_block, run_cli  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DOC_FILES = ["README.md", "docs/*.md"]  # where generated blocks may live
 

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from naap.paths import reference_data_dir
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from common import reference_data_dir  # noqa: E402
-
 
 REFERENCE_FILES = ("naap440.csv", "naap440v2.csv", "generated_schemes.json", "raw_data",
                    "published_results.csv", "sklearn_results.csv")
@@ -26,8 +24,14 @@ def ref_dir():
 
 
 def run_script(script, *args, cwd=None, timeout=600, env=None):
-    """Run a top-level script as a user would; return the CompletedProcess (text, captured)."""
-    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd,
+    """Run a top-level script as a user would, or a bench script ("bench/NAME.py") as the module
+    bench.NAME from the repository; return the CompletedProcess (text, captured)."""
+    if script.startswith("bench/"):
+        env = {**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)}
+        argv = ["-m", script[:-len(".py")].replace("/", ".")]
+    else:
+        argv = [str(ROOT / script)]
+    return subprocess.run([sys.executable, *argv, *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout, env=env)
 
 

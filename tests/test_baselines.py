@@ -12,13 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
+from conftest import ROOT, live_processes, run_script
 
 import baselines
 import metrics
-import protocol
-import uncertainty
-from common import run_cli
-from conftest import ROOT, live_processes, run_script
+from naap import protocol, uncertainty
+from naap.cli import run_cli
 
 NUM_TRAIN = 40  # the small table: these train rows and all 40 test rows (40 bins of 2 for --splits)
 

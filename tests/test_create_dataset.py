@@ -13,15 +13,16 @@ import urllib.error
 
 import numpy as np
 import pytest
+import reference_training
 import torch
-
 from conftest import ROOT, live_processes, run_script
 
-import cifar10  # noqa: E402
 import create_dataset as cd  # noqa: E402
-import recipe  # noqa: E402
-import reference_training  # noqa: E402
 from models import count_params_and_macs  # noqa: E402
+from naap.training import (
+    cifar10,  # noqa: E402
+    recipe,  # noqa: E402
+)
 
 N_TRAIN, N_TEST = 512, 256  # two full batches and a 256-image test set: small, still batch-shaped
 TIMESTAMP = re.compile(r"\d{14} ")
@@ -79,7 +80,7 @@ def test_fast_loop_equals_dataloader_loop(data_root, model_id):
 def test_reference_loop_shares_no_code_with_the_loop_under_test():
     # the reference is the paper's recipe written out: it may use the libraries, not what it checks
     import ast
-    tree = ast.parse((ROOT / "reference_training.py").read_text())
+    tree = ast.parse((ROOT / "tests" / "reference_training.py").read_text())
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}

@@ -5,10 +5,10 @@ import shutil
 import sys
 
 import pytest
+from conftest import run_script
 
 import data_dir_to_csv
-from common import run_cli
-from conftest import run_script
+from naap.cli import run_cli
 
 NUM_COPIED = 45  # fewer than 1.5 * 40 logs: too few for the default 40 bins
 

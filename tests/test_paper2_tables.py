@@ -2,22 +2,13 @@
 results.csv files whose answers are known: ties go to the subset visited first within a search
 and to the first regressor in protocol order between searches; held-out picks are the validation
 rows' best, reported with their test rows."""
-import importlib.util
-
 import pandas as pd
 import pytest
+from conftest import run_script
 
-from conftest import ROOT, run_script
+from bench import paper2_heldout as heldout_script
+from bench import paper2_leaders as leaders_script
 
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-leaders_script, heldout_script = load("paper2_leaders"), load("paper2_heldout")
 COLUMNS = ["Mode", "Model", "FeatureSetName", "Flags", "MAE", "NumViolations", "FinalScore"]
 
 

@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-import plugins
-import protocol
-import run_experiments as rx
-from common import run_cli
 from conftest import ROOT, run_script
+
+import run_experiments as rx
+from naap import plugins, protocol
+from naap.cli import run_cli
 
 CASES = Path(__file__).resolve().parent / "plugin_cases.py"
 ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))

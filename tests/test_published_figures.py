@@ -1,19 +1,12 @@
 """Paper 2 against the authors' published scatter figures (bench/check_published_figures.py):
 the digitizer reads the true values (blue) back to within the tolerance, and for a few cheap
 searches our best subset's predictions are the published orange points."""
-import importlib.util
-
 import numpy as np
-import pandas as pd
 import pytest
 
-import protocol
-import selection
-from conftest import ROOT
-
-spec = importlib.util.spec_from_file_location("check_published_figures", ROOT / "bench" / "check_published_figures.py")
-check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(check)
+from bench import check_published_figures as check
+from naap import protocol
+from naap.paper2 import selection
 
 # one per mode; with the legend upper left and lower right; interpolation's 40 points with most
 # blue markers covered by orange ones

@@ -13,12 +13,12 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
-import figures
-import protocol
-import run_experiments as rx
-from common import generated_blocks, run_cli
 from conftest import ROOT, message_lines, run_script, sigterm_when_started
+
+import run_experiments as rx
+from bench.docs_blocks import generated_blocks
+from naap import figures, protocol
+from naap.cli import run_cli
 
 ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
 RUN_KEYS = ("mae", "violations", "max_violations", "score", "seed")

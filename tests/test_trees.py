@@ -1,6 +1,5 @@
 """trees.py grows the same trees as scikit-learn's DecisionTreeRegressor, bit for bit (1.9.1 rules),
 and scikit-learn 0.20.1's trees under rules="0.20.1" (against a transcription of 0.20.1's source)."""
-import importlib.util
 import math
 import re
 import warnings
@@ -8,12 +7,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from conftest import run_script
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils._sorting import _py_simultaneous_sort
 
-import trees
-from conftest import ROOT, run_script
+from naap.replica import trees
 
 FULL = np.iinfo(np.int32).max  # what max_depth=None becomes
 RAND_R_MAX = 0x7FFFFFFF
@@ -300,15 +299,13 @@ def test_benchmark_script_counts_visits_and_checks_its_trees_against_sklearn(ref
 
 
 def load_bench_trees():
-    spec = importlib.util.spec_from_file_location("bench_trees", ROOT / "bench" / "bench_trees.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+    from bench import bench_trees
+    return bench_trees
 
 
 def test_benchmark_counts_the_visits_in_a_resume_journal(tmp_path):
-    import selection
-    from common import InputError
+    from naap.cli import InputError
+    from naap.paper2 import selection
     bench = load_bench_trees()
     with pytest.raises(InputError, match="holds no journal"):
         bench.count_visits(tmp_path)

@@ -10,14 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
-
-import figures
-import metrics
-import protocol
-import run_experiments as rx
-import uncertainty
-from common import run_cli
 from conftest import run_script
+
+import metrics
+import run_experiments as rx
+from naap import figures, protocol, uncertainty
+from naap.cli import run_cli
 
 CASES = Path(__file__).resolve().parent / "plugin_cases.py"
 ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))

@@ -14,15 +14,14 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn as nn
-
 from conftest import ROOT, run_script
 
-import cifar10  # noqa: E402
 import create_dataset as cd  # noqa: E402  (only for the recipe's initial model it checks against)
 import models  # noqa: E402
-from common import InputError  # noqa: E402
 import zero_cost  # noqa: E402
-import zero_cost_proxies as zcp  # noqa: E402
+from naap import zero_cost_proxies as zcp  # noqa: E402
+from naap.cli import InputError
+from naap.training import cifar10  # noqa: E402
 
 PUBLISHED_IDS = [1, 10, 432]  # smallest, a residual one, the most MACs
 DATA_FREE = ["MACs", "#params", "synflow", "logsynflow", "zen", "l2_norm"]

@@ -43,7 +43,7 @@ the `friedman` flag is accepted for the callers' convenience and changes nothing
 
 API
   fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *,
-           rules="1.9.1", presort=None, shortcuts=True)
+           rules=REPLICA_VERSION, presort=None, shortcuts=True)
       -> (children_left, children_right, feature, threshold, value)
      the arrays of sklearn's tree_ (value = tree_.value[:, 0, 0]; leaves have children -1,
      feature -2, threshold -2.0).
@@ -79,18 +79,14 @@ import math
 import numpy as np
 from numba import njit
 
-from common import check_terminated
-
-REPLICA_VERSION = "1.9.1"
-RULES = ("1.9.1", "0.20.1")  # the rule sets fit_tree knows
+from naap.cli import check_terminated
+from naap.replica.rules import REPLICA_VERSION, parts_on
 
 _EPSILON = np.finfo(np.float64).eps  # _tree.pyx's EPSILON (not _criterion.pyx's 10 * eps)
 MIN_IMPURITY_SPLIT_0_20_1 = 1e-7
 # the parts of 0.20.1's behaviour, each a switch: the builder's leaf rule, its full introsort and
 # its rand_r without the seed-0 fix; then the ensembles' (ensembles.py): Gradient Boosting's
 # presort + FriedmanMSE + mean, AdaBoost's unclipped weights
-PARTS_0_20_1 = ("leaf", "sort", "rand_r")
-ALL_PARTS_0_20_1 = PARTS_0_20_1 + ("gb", "ada_clip")  # 0.20.1 tree.py: min_impurity_split=None means 1e-7
 _TREE_LEAF = -1
 _TREE_UNDEFINED = -2
 _NO_WEIGHTS = np.empty(0, np.float64)  # sample_weight=None
@@ -676,20 +672,7 @@ def presort_order(order):
     return _c_array(order.T, np.int64).T
 
 
-def rule_parts(rules):
-    """The parts of scikit-learn 0.20.1's behaviour a rule set follows (PARTS_0_20_1): all for
-    "0.20.1", none for "1.9.1", or the frozenset given (a partial emulation, to measure what each
-    part changes; parts of the ensembles, such as "gb", pass through)."""
-    if rules == "0.20.1":
-        return frozenset(ALL_PARTS_0_20_1)
-    if rules == "1.9.1":
-        return frozenset()
-    if isinstance(rules, frozenset) and rules <= frozenset(ALL_PARTS_0_20_1):
-        return rules
-    raise ValueError(f"rules must be one of {RULES} or a frozenset of {ALL_PARTS_0_20_1}, not {rules!r}")
-
-
-def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, rules="1.9.1",
+def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, rules=REPLICA_VERSION,
              presort=None, shortcuts=True):
     """Fit like DecisionTreeRegressor(random_state=s, max_depth=...).fit(X32, y, sample_weight)
     of scikit-learn `rules` ("1.9.1" or "0.20.1"; criterion="friedman_mse" when friedman, and
@@ -700,7 +683,7 @@ def fit_tree(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, r
                                          presort=presort, shortcuts=shortcuts))
 
 
-def fit_tree_arguments(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, rules="1.9.1",
+def fit_tree_arguments(X32, y, sample_weight, rand_r_seed, max_depth, friedman=False, *, rules=REPLICA_VERSION,
                        presort=None, shortcuts=True):
     """The checked and converted arguments fit_tree passes to the compiled builder:
     fit_tree(...) is _fit_tree(*fit_tree_arguments(...)) (bench/bench_trees.py times the two
@@ -716,7 +699,7 @@ def fit_tree_arguments(X32, y, sample_weight, rand_r_seed, max_depth, friedman=F
         sample_weight = _c_array(sample_weight, np.float64)
         if sample_weight.shape != y.shape:
             raise ValueError("sample_weight must be (n,)")
-    parts = rule_parts(rules)
+    parts = parts_on(rules)
     if not parts:
         if presort is not None:
             raise ValueError("scikit-learn 1.9.1 has no presort")

@@ -40,22 +40,22 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-import emulate2022
-import protocol
-from common import InputError, process_pool
+from naap import protocol
+from naap.cli import InputError
+from naap.replica import emulate2022
+from naap.workers import process_pool
 
 SEARCH_SEED = 20221015
 GROUP_LIMIT_PER_FEATURE = 3  # at most 3 * |features| masks scored per round
 BEST_SHARE = 0.10  # the feature-frequency figure looks at each regressor's best 10% of subsets
 JOBS_IN_FLIGHT_PER_WORKER = 2  # searches running at once, per worker process
 # rough relative cost of one subset's evaluation per feature, to start the longest jobs first
-JOB_COST = {"Random Forest": 5.0, "AdaBoost": 3.0, "Gradient Boosting": 3.0, "SVR (Linear kernel)": 0.6}
 SELECT_ON = ("test", "validation")  # the models whose scores pick each regressor's best subset
 VALIDATION_BINS = protocol.NUM_TEST_BINS  # held-out selection: the published rule's 40 bins, on the training rows
 ENSEMBLE_NAME = re.compile(r"^(.*) \(N=(\d+)\)$")
-# the code that decides a subset's scores: a change to any of them starts a fresh journal
-PROTOCOL_SOURCES = ("protocol.py", "selection.py", "ensembles.py", "trees.py", "emulate2022.py", "fixedmath.py",
-                    "metrics.py")
+# the code that decides a subset's scores: a change to any of them starts a fresh journal (paths
+# relative to the repository root; a folder stands for every .py file under it)
+PROTOCOL_SOURCES = ("metrics.py", "naap/data", "naap/protocol", "naap/protocol.py", "naap/replica", "naap/paper2")
 
 
 # ----------------------------------------------------------------------------- search
@@ -273,7 +273,7 @@ def journal_name(job):
 def job_cost(job):
     """Rough relative cost of a job (subsets ~ |features|^2, ensembles cost most)."""
     n = len(protocol.FEATURE_SETS_V2[job[1]])
-    return JOB_COST.get(ensemble_size(job[2][0])[0], 0.2) * n * n
+    return protocol.FIT_COST.get(ensemble_size(job[2][0])[0], protocol.DEFAULT_FIT_COST) * n * n
 
 
 def deal_jobs(jobs, num_shards):
@@ -526,11 +526,22 @@ def feature_frequency(visited, features):
     return np.array([[m[i] for m, _ in top] for i in range(len(features))], dtype=float).mean(axis=1)
 
 
+def protocol_files():
+    """The files of PROTOCOL_SOURCES that exist, as sorted paths relative to the repository root."""
+    root = Path(__file__).resolve().parents[2]
+    files = set()
+    for source in PROTOCOL_SOURCES:
+        path = root / source
+        files.update(path.rglob("*.py") if path.is_dir() else [path] if path.is_file() else [])
+    return sorted(path.relative_to(root).as_posix() for path in files)
+
+
 def code_hash():
     """sha256 (16 hex digits) of the sources that decide a subset's scores (PROTOCOL_SOURCES)."""
+    root = Path(__file__).resolve().parents[2]
     digest = hashlib.sha256()
-    for name in PROTOCOL_SOURCES:
-        digest.update(name.encode() + b"\0" + (Path(__file__).resolve().parent / name).read_bytes())
+    for name in protocol_files():
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -553,19 +564,6 @@ def parse_list(text, allowed, what, option):
     if not items:
         raise InputError(f"{option}: no {what} given")
     return list(dict.fromkeys(items))
-
-
-def parse_shard(text):
-    """(I, N) of a --shard I/N value, 1 <= I <= N (InputError otherwise)."""
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-    if not m:
-        raise InputError(f"--shard {text!r}: expected I/N, e.g. 1/4 (task I of an array of N)")
-    index, count = int(m.group(1)), int(m.group(2))
-    if count < 1:
-        raise InputError(f"--shard {text}: N (the number of tasks) must be at least 1")
-    if not 1 <= index <= count:
-        raise InputError(f"--shard {text}: I must be between 1 and N = {count}")
-    return index, count
 
 
 def validation_rows(num_train, num_bins=VALIDATION_BINS):

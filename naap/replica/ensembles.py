@@ -52,11 +52,9 @@ import math
 import numpy as np
 import sklearn
 
-import trees
+from naap.replica import trees
+from naap.replica.rules import REPLICA_VERSION, parts_on
 
-REPLICA_VERSION = trees.REPLICA_VERSION  # one replica of scikit-learn: the trees and their ensembles
-RULES = trees.RULES  # ("1.9.1", "0.20.1"), or a frozenset of PARTS_0_20_1
-PARTS_0_20_1 = trees.ALL_PARTS_0_20_1
 SUPPORTED = sklearn.__version__ == REPLICA_VERSION
 FAMILIES = ("Random Forest", "Gradient Boosting", "AdaBoost")
 MAX_INT = np.iinfo(np.int32).max  # estimator seeds: randint(MAX_INT)
@@ -67,18 +65,18 @@ GB_LEARNING_RATE = 0.1
 
 
 def _check_rules(rules):
-    trees.rule_parts(rules)  # raises on anything else
+    parts_on(rules)  # raises on anything else
     return rules
 
 
 def _gb(rules):
     """Gradient Boosting as 0.20.1 did it: presort, FriedmanMSE, its mean, y - raw."""
-    return "gb" in trees.rule_parts(rules)
+    return "gb" in parts_on(rules)
 
 
 def _ada(rules):
     """AdaBoost as 0.20.1 did it: no clipping at machine epsilon, no isfinite stop."""
-    return "ada_clip" in trees.rule_parts(rules)
+    return "ada_clip" in parts_on(rules)
 
 
 _ARGSORTS = {}
@@ -88,7 +86,7 @@ def _emulated_argsort(name):
     """emulate2022's numpy-1.15.4 argsort `name`, or None when it cannot be imported."""
     if name not in _ARGSORTS:
         try:
-            import emulate2022
+            from naap.replica import emulate2022
             _ARGSORTS[name] = getattr(emulate2022, name)
         except (ImportError, AttributeError):
             _ARGSORTS[name] = None

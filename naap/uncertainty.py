@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 import metrics
-import protocol
-from common import process_pool
+from naap import protocol
+from naap.workers import process_pool
 
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 20220905  # fixed before any interval was looked at (the protocol's first seed)

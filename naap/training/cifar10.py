@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import InputError, atomic_write_bytes
+from naap.cli import InputError
+from naap.files import atomic_write_bytes
 
 CIFAR_DIR = "cifar-10-batches-py"
 TRAIN_FILES = [f"data_batch_{i}" for i in range(1, 6)]

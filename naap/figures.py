@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-import protocol
+from naap import protocol
 
 FIGURE_SIZE = (4.2, 4.2)  # inches
 FIGURE_DPI = 80
@@ -178,7 +178,7 @@ def make_figure_dirs(fig_dir):
 
 def _confidence():
     """'95%': uncertainty.CONFIDENCE, the intervals' level, for the figures' titles."""
-    import uncertainty  # here, not at the top: only the titles of two figures need it
+    from naap import uncertainty  # here, not at the top: only the titles of two figures need it
     return f"{uncertainty.CONFIDENCE:.0%}"
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-import protocol
-from common import InputError
+from naap import protocol
+from naap.cli import InputError
 
 OPTION = "--predictor"
 SPEC_FORM = "NAME=MODULE:FACTORY (MODULE a module name or a .py file)"
@@ -219,7 +219,7 @@ def _smoke_forked(plugins, table):
     is known to be that plug-in's)."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from common import process_pool
+    from naap.workers import process_pool
     _SMOKE.update(plugins=plugins, table=table)
     try:
         for name in plugins:

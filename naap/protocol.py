@@ -59,27 +59,45 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 
-import emulate2022
-import ensembles
-import fixedmath
 import metrics
-import recipe
-from common import InputError, check_terminated, process_pool
-from fixedmath import c_exp, c_expit, c_log, c_logit, c_pow
+from naap.cli import InputError, check_terminated
+
+# re-exported until every importer reads them from naap.data
+from naap.data.columns import (  # noqa: F401
+    EPOCH_FEATURES,
+    FEATURE_SET_EPOCHS,
+    FEATURE_SETS,
+    FEATURE_SETS_V2,
+    FULL_SCHEME_FEATURES,
+    LOG_COLUMNS,
+    MAX_VALUE,
+    MODEL_ID,
+    NUM_EPOCHS_TOTAL,
+    QUANT_EPOCHS,
+    SCHEME_FEATURES,
+    SCHEME_V2_FEATURES,
+    TARGET,
+    TEST_FLAG,
+    acceleration,
+    epoch_column,
+    epoch_features,
+)
+from naap.data.split import NUM_TEST_BINS, split_bins  # noqa: F401
+from naap.replica import emulate2022, ensembles, fixedmath
+from naap.replica.fixedmath import c_exp, c_expit, c_log, c_logit, c_pow
+from naap.replica.rules import (
+    DATA_PARTS,
+    ENSEMBLE_PARTS,
+    MODEL_PARTS,
+    PAPER_VERSION,
+    REPLICA_VERSION,
+    as_release,
+    parts_on,
+)
+from naap.workers import process_pool
 
 # ----------------------------------------------------------------------------- settings
 SEEDS = tuple(range(20220905, 20220910))
-TARGET = "MaxAccuracy"
-TEST_FLAG = "IsTest"
-MODEL_ID = "ModelId"
-LOG_COLUMNS = ("NumParams", "NumMACs")
-SCHEME_FEATURES = ["NumParams", "NumStages"]  # paper 1's "Scheme" feature set
-FULL_SCHEME_FEATURES = ["NumParams", "NumMACs", "NumLayers", "NumStages", "FirstLayerWidth", "LastLayerWidth"]
-SCHEME_V2_FEATURES = FULL_SCHEME_FEATURES + ["NumSkipConnections", "NumPartialRFLayers"]  # NAAP-440e
-EPOCH_FEATURES = ("LossMean", "LossMedian", "Accuracy")
-EPOCH_COLUMN = re.compile(r"^e(\d+)(" + "|".join(EPOCH_FEATURES) + r")$")  # e1LossMean, e90Accuracy, ...
-QUANT_EPOCHS = (3, 6, 9)
-NUM_EPOCHS_TOTAL = recipe.EPOCHS  # every NAAP-440 model was trained this long
 ENSEMBLE_SIZES = (25, 50, 100, 200)
 KNN_KS = (1, 3, 5, 7, 9)
 SVR_KERNELS = (("rbf", "RBF"), ("poly", "Polynomial"), ("linear", "Linear"))
@@ -88,42 +106,12 @@ KNN_OMP_THREADS = 2  # scikit-learn >= 1.x k-NN ties depend on the OpenMP thread
 ESTIMATOR_SETS = ("paper", "sklearn")
 DEFAULT_ESTIMATORS = "paper"
 # what the "paper" set does as scikit-learn 0.20.1 did (each can be switched off: bench_fidelity)
-TREE_RULES = ensembles.PARTS_0_20_1  # leaf, sort, rand_r, gb, ada_clip: handed to ensembles.py
-PAPER_RULES = TREE_RULES + ("knn", "lstsq", "scaler", "svr_gamma", "mae")
-DATA_RULES = ("parser", "order")  # the 2022 data path, in both sets
+PAPER_RULES = MODEL_PARTS  # the parts of 0.20.1's behaviour an estimator set may switch on
+DATA_RULES = DATA_PARTS  # the 2022 data path, in both sets
 
 # paper 2 (NAAP-440e feature selection)
 NOISE_STD = 1e-5
 MODES = ("interpolation", "left_extrapolation", "right_extrapolation", "dual_extrapolation")
-
-
-def epoch_column(k, feature):
-    """The column of one epoch feature (one of EPOCH_FEATURES): epoch_column(9, "Accuracy") -> 'e9Accuracy'."""
-    return f"e{k}{feature}"
-
-
-def epoch_features(k):
-    """e1LossMean, e1LossMedian, e1Accuracy, ... up to epoch k."""
-    return [epoch_column(e, f) for e in range(1, k + 1) for f in EPOCH_FEATURES]
-
-
-# paper 1's feature sets, and how many epochs of training each needs
-FEATURE_SETS = {"Scheme": SCHEME_FEATURES}
-FEATURE_SET_EPOCHS = {"Scheme": 0}
-for _k in QUANT_EPOCHS:
-    FEATURE_SETS[f"Scheme + Quantitative {_k} epochs"] = FULL_SCHEME_FEATURES + epoch_features(_k)
-    FEATURE_SET_EPOCHS[f"Scheme + Quantitative {_k} epochs"] = _k
-# paper 2's start feature sets
-FEATURE_SETS_V2 = {"Scheme": SCHEME_V2_FEATURES}
-for _k in QUANT_EPOCHS:
-    FEATURE_SETS_V2[f"Scheme+Quant.{_k}"] = SCHEME_V2_FEATURES + epoch_features(_k)
-    FEATURE_SET_EPOCHS[f"Scheme+Quant.{_k}"] = _k
-
-
-def acceleration(features):
-    """'100%' for a scheme-only feature set, else the share of the 90 epochs not trained."""
-    saved = 100.0 * (1 - FEATURE_SET_EPOCHS[features] / NUM_EPOCHS_TOTAL)
-    return f"{saved:.1f}".removesuffix(".0") + "%"
 
 
 def slug(text):
@@ -183,8 +171,8 @@ def load_dataset(path, columns, data_rules=DATA_RULES):
         if not np.isfinite(values).all():
             raise InputError(f"{path}: column {c} has infinite values")
         # squares of the scaled values and the scaler's sums must stay finite
-        if np.abs(values).max(initial=0.0) > 1e150:
-            raise InputError(f"{path}: column {c} has values too large to scale (|x| > 1e150)")
+        if np.abs(values).max(initial=0.0) > MAX_VALUE:
+            raise InputError(f"{path}: column {c} has values too large to scale (|x| > {MAX_VALUE:g})")
     for c in LOG_COLUMNS:
         if c in needed:
             if (df[c] <= 0).any():
@@ -206,26 +194,6 @@ def split(df, columns):
     train, test = df[df[TEST_FLAG] == 0], df[df[TEST_FLAG] == 1]
     return (train[columns].to_numpy(float), train[TARGET].to_numpy(float),
             test[columns].to_numpy(float), test[TARGET].to_numpy(float))
-
-
-# ----------------------------------------------------------------------------- the published split rule
-NUM_TEST_BINS = 40  # NAAP-440's split: 40 MaxAccuracy bins, one test model each
-
-
-def split_bins(n, num_bins=NUM_TEST_BINS):
-    """The published split rule on n rows ranked by MaxAccuracy: [(start, stop, middle)] per bin.
-
-    Bins are runs of size = round(n / num_bins) consecutive rows; the bins that reach their middle
-    row (start + size // 2 < n) are the test bins, rows start..stop-1 (the last may be cut short
-    at n). The published split tests each bin's middle row (data_dir_to_csv.py); a random split
-    tests one random member of each bin (uncertainty.py). num_bins bins exactly when n is a
-    multiple of num_bins. ValueError if a bin would have fewer than 2 rows (nothing to train on).
-    """
-    size = round(n / num_bins)
-    if size < 2:
-        raise ValueError(f"{n} rows are too few for {num_bins} test bins (bins of round({n} / {num_bins}) = "
-                         f"{size} row(s); at least 2 needed)")
-    return [(start, min(start + size, n), start + size // 2) for start in range(0, n - size // 2, size)]
 
 
 # ----------------------------------------------------------------------------- paper 2's splits
@@ -284,7 +252,7 @@ class ProtocolLinear:
         y = np.asarray(y, dtype=float)
         if self.func is not None:
             y = self.func(y)
-        if self.rules == "0.20.1":
+        if self.rules == PAPER_VERSION:
             from scipy import linalg
             X_offset, y_offset = np.average(X, axis=0), np.average(y, axis=0)
             self.coef_ = linalg.lstsq(X - X_offset, y - y_offset)[0]
@@ -353,6 +321,7 @@ class SklearnKNN:
 
     def predict(self, X):
         import os
+
         from threadpoolctl import threadpool_limits
         saved = os.environ.get("OMP_NUM_THREADS")
         os.environ["OMP_NUM_THREADS"] = str(KNN_OMP_THREADS)  # else capped at the core count
@@ -455,21 +424,12 @@ def family_of(name):
 def paper_rules(estimators):
     """The 0.20.1 rules (PAPER_RULES) an estimator set follows: all for "paper", none for
     "sklearn", or the frozenset given."""
-    if estimators == "paper":
-        return frozenset(PAPER_RULES)
-    if estimators == "sklearn":
-        return frozenset()
-    if isinstance(estimators, frozenset) and estimators <= frozenset(PAPER_RULES):
-        return estimators
-    raise ValueError(f"unknown estimator set {estimators!r} (choose from {', '.join(ESTIMATOR_SETS)})")
+    return parts_on(estimators, MODEL_PARTS, every="paper", none="sklearn")
 
 
 def tree_rules(estimators):
-    """The rules handed to ensembles.py: "0.20.1", "1.9.1", or the frozenset of TREE_RULES on."""
-    on = paper_rules(estimators) & frozenset(TREE_RULES)
-    if on == frozenset(TREE_RULES):
-        return "0.20.1"
-    return ensembles.REPLICA_VERSION if not on else on
+    """The rules handed to the ensembles: PAPER_VERSION, REPLICA_VERSION, or the parts on."""
+    return as_release(paper_rules(estimators) & frozenset(ENSEMBLE_PARTS))
 
 
 def regressors(estimators=DEFAULT_ESTIMATORS):
@@ -479,7 +439,7 @@ def regressors(estimators=DEFAULT_ESTIMATORS):
     out = {}
     for k in KNN_KS:
         out[f"{k}-NN"] = (lambda k=k: PaperKNN(k)) if "knn" in on else (lambda k=k: SklearnKNN(k))
-    lstsq = "0.20.1" if "lstsq" in on else "1.9.1"
+    lstsq = PAPER_VERSION if "lstsq" in on else REPLICA_VERSION
     for name, (func, inverse) in TARGET_TRANSFORMS.items():
         out[name] = lambda func=func, inverse=inverse: ProtocolLinear(lstsq, func, inverse)
     out["Decision Tree"] = lambda: ProtocolTree(rules)
@@ -488,7 +448,7 @@ def regressors(estimators=DEFAULT_ESTIMATORS):
         out[f"SVR ({label} kernel)"] = lambda kernel=kernel: ProtocolSVR(kernel, gamma)
     for name, (family, n) in ENSEMBLE_OF.items():
         out[name] = lambda family=family, n=n: ProtocolEnsemble(family, n, rules)
-    if rules == ensembles.REPLICA_VERSION and not ensembles.SUPPORTED:
+    if rules == REPLICA_VERSION and not ensembles.SUPPORTED:
         # another scikit-learn: its own trees and ensembles, fitted plainly
         from sklearn.ensemble import AdaBoostRegressor, GradientBoostingRegressor, RandomForestRegressor
         from sklearn.tree import DecisionTreeRegressor
@@ -640,7 +600,7 @@ def evaluate(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMAT
     rules = tree_rules(estimators)
     families = {}  # the protocol's own ensembles, grown by the replica
     for name in names:
-        if name in ENSEMBLE_OF and regressors[name] is own.get(name) and (rules != ensembles.REPLICA_VERSION or ensembles.SUPPORTED):
+        if name in ENSEMBLE_OF and regressors[name] is own.get(name) and (rules != REPLICA_VERSION or ensembles.SUPPORTED):
             family, n = ENSEMBLE_OF[name]
             families.setdefault(family, {})[n] = name
     grown = {name for members in families.values() for name in members.values()}
@@ -712,14 +672,15 @@ def evaluate_predictor(factory, table, feature_set, estimators=DEFAULT_ESTIMATOR
 
 
 # ----------------------------------------------------------------------------- the whole table
-# relative cost of one (feature set, family) task, to start the longest ones first
-TASK_COST = {"Random Forest": 5, "Gradient Boosting": 3, "AdaBoost": 3}
+# relative cost of one fit per family, by which work is dealt to workers (the most costly first)
+FIT_COST = {"Random Forest": 5.0, "AdaBoost": 3.0, "Gradient Boosting": 3.0, "SVR (Linear kernel)": 0.6}
+DEFAULT_FIT_COST = 0.2
 
 
 def regressor_tasks(df, feature_sets, names):
     """The protocol's units of work: [(cost, (feature set key, family, names, data))], one per
     feature set of feature_sets ({key: columns}) and regressor family, longest first (cost:
-    TASK_COST x the number of columns; ties in the given order). names: in table order, grouped by
+    FIT_COST x the number of columns; ties in the given order). names: in table order, grouped by
     family_of; data: split(df, columns), shared by the family's regressors. run_table runs
     FEATURE_SETS' tasks, baselines.py those of its epoch counts."""
     groups = {}
@@ -729,7 +690,7 @@ def regressor_tasks(df, feature_sets, names):
     for key, columns in feature_sets.items():
         data = split(df, columns)
         for family, group in groups.items():
-            tasks.append((TASK_COST.get(family, 1) * len(columns), (key, family, group, data)))
+            tasks.append((FIT_COST.get(family, 1) * len(columns), (key, family, group, data)))
     return sorted(tasks, key=lambda t: -t[0])
 
 
@@ -901,12 +862,3 @@ def compare_markdown(comparison):
         return (f"{r.DiffMeanAbsoluteError:+.4f} / {r.DiffMonotonicityScore:+.4f} / "
                 f"{int(r.DiffNumViolations):+d}")
     return grid_table(comparison, cell, note)
-
-
-def available_cores():
-    """Cores this process may run on (taskset/cgroup affinity), else os.cpu_count()."""
-    import os
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1

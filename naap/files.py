@@ -1,218 +1,27 @@
-"""Shared plumbing for the NAAP-440 scripts: one clear error line for bad input, atomic outputs,
-and where the reference data lives.
+"""Outputs that are whole or absent, and never an input.
 
-Nothing here knows about CNNs or regressors; it only keeps every script's promises the same:
-bad input -> one line on stderr naming the file and the problem, exit status 2, nothing written;
-SIGTERM (run_cli) -> the same unwinding as Ctrl-C (staging directories removed, worker pools
-stopped with stop_pool), one line, exit status 143.
-
-What every script uses:
-- OneLineArgumentParser: argparse errors as one line `error: <prog>: <message>`, exit status 2.
 - check_outputs_not_inputs(outputs, inputs): no output may be (symlinks, hard links), hold or lie
-  inside one of the run's inputs; call it before writing.
+  inside one of the run's inputs or the program's own files; call it before writing.
 - atomic_write_bytes / atomic_write_text(path, data, replace=True) and atomic_output_dir(out_dir,
   force=False): whole outputs or none; without replace/force an output that exists, or that
-  another run puts there meanwhile, is refused (rename_noreplace), never silently replaced;
-  check_output_file(path, replace) and check_output_dir(out_dir, force) refuse early, before a long run.
-- read_json(path), run_cli(main, args), stop_pool(pool), one_line(text), whole_number(option, text,
-  minimum) for numeric options given as text.
-- process_pool(workers, ...): every script's worker processes (fork or spawn, one BLAS/OpenMP
-  thread each on request, stopped at once on failure, Ctrl-C or SIGTERM).
-- check_terminated(): loops around numba code call it between steps; a SIGTERM that arrives
-  inside numba is only noted there (raising in numba's callbacks is unsafe) and raised by it.
+  another run puts there meanwhile, is refused (rename_noreplace), never silently replaced.
+- check_output_file(path, replace) and check_output_dir(out_dir, force) refuse early, before a
+  long run; read_json(path) reads a JSON input or refuses it in one line.
 """
-import argparse
 import contextlib
 import ctypes
 import errno
 import json
 import os
-import re
 import shutil
 import signal
 import stat
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent
-DATA_ENV_VAR = "NAAP440_DATA"  # directory holding naap440.csv, raw_data/, ...
-
-
-class InputError(Exception):
-    """Bad input. str(error) is the one line shown to the user: it names the file and the problem."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived. A KeyboardInterrupt, so that every Ctrl-C path (staging directories
-    removed, pools stopped, journals and checkpoints kept for the rerun) handles a scheduler's
-    stop as well, and no `except Exception` swallows it."""
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def one_line(text):
-    """str(text) with every control character (newline, carriage return, escape, ...) written as
-    its escape (\\n, \\x1b), so that a message naming a hostile path or URL stays one line."""
-    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], str(text))
-
-
-class OneLineArgumentParser(argparse.ArgumentParser):
-    """argparse.ArgumentParser whose errors (a bad option value, a missing argument, the script's
-    own p.error(...)) are one stderr line, `error: <prog>: <message>`, and exit status 2, like
-    every other bad input, instead of the usage plus the error. --help is unchanged."""
-
-    def error(self, message):
-        print(f"error: {one_line(self.prog)}: {one_line(message)}", file=sys.stderr)
-        sys.exit(2)
-
-
-def whole_number(option, text, minimum, maximum=None):
-    """int(text) of an option given as text (--jobs, --splits, ...), or InputError naming the option
-    when it is not a whole number or is outside [minimum, maximum]."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"{option} {text}: not a whole number") from None
-    if value < minimum:
-        raise InputError(f"{option} {value}: must be at least {minimum}")
-    if maximum is not None and value > maximum:
-        raise InputError(f"{option} {value}: must be at most {maximum}")
-    return value
-
-
-_sigterm_pending = False  # a SIGTERM that arrived where raising was unsafe; check_terminated raises it
-
-
-def _inside_numba(frame):
-    """Whether Python code that numba's compiled code called is running (serialize._numba_unpickle,
-    which rebuilds a returned array's dtype): an exception raised there is not propagated by the
-    generated caller, and becomes a SystemError and a page of traceback instead of Terminated."""
-    numba = sys.modules.get("numba")
-    if numba is None or not getattr(numba, "__file__", None):
-        return False
-    root = os.path.dirname(numba.__file__) + os.sep
-    while frame is not None:
-        if frame.f_code.co_filename.startswith(root):
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _on_sigterm(signum, frame):
-    global _sigterm_pending
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # unwind once: a second SIGTERM must not cut the cleanup
-    if _inside_numba(frame):
-        _sigterm_pending = True  # raised from ordinary Python code by the next check_terminated
-        return
-    raise Terminated()
-
-
-def check_terminated():
-    """Raise Terminated if a SIGTERM arrived inside numba (see _on_sigterm) and is still to be
-    raised. The loops around compiled code call it between steps (trees.fit_tree before each tree,
-    protocol.evaluate before each seed); atomic outputs and run_cli call it before they finish,
-    so that a deferred stop never lets a run complete."""
-    if _sigterm_pending:
-        raise Terminated()
-
-
-def _default_sigterm_in_child():
-    # forked workers must not inherit _on_sigterm: they die on SIGTERM even inside C code (pools
-    # stop workers with SIGTERM; a Python handler would wait for the worker to return to
-    # bytecode, forever if it is stuck)
-    global _sigterm_pending
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _sigterm_pending = False  # the parent's stop, not the worker's
-
-
-os.register_at_fork(after_in_child=_default_sigterm_in_child)
-
-
-def run_cli(main, args):
-    """Call main(args); turn InputError into one stderr line and exit status 2, and SIGTERM into
-    the Ctrl-C unwinding (no partial output left behind) and exit status 143."""
-    global _sigterm_pending
-    installed = threading.current_thread() is threading.main_thread()  # only there can Python take signals
-    if installed:
-        _sigterm_pending = False
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        result = main(args)
-        check_terminated()  # a stop deferred past the last check: exit 143 all the same
-        return result
-    except InputError as e:
-        print(f"error: {one_line(e)}", file=sys.stderr)
-        sys.exit(2)
-    except Terminated:
-        tqdm = sys.modules.get("tqdm")
-        for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
-            bar.close()  # finish the progress lines first, so the message stands on its own
-        print("terminated (SIGTERM): no partial output left behind", file=sys.stderr)
-    finally:
-        if installed:
-            signal.signal(signal.SIGTERM, previous)
-            _sigterm_pending = False  # handled: a later check_terminated (or run_cli) must not see it
-    # outside the except block: the traceback, and with it the interrupted frames' pools and
-    # queues, is released first, so their semaphores are cleaned up without a warning
-    sys.exit(128 + signal.SIGTERM)
-
-
-def stop_pool(pool):
-    """End a concurrent.futures ProcessPoolExecutor at once (a failed job, Ctrl-C, SIGTERM): its
-    workers are terminated mid-task instead of being waited for, and queued tasks are dropped."""
-    for proc in list((pool._processes or {}).values()):
-        proc.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-_WORKER_LIMITS = None  # a worker's threadpoolctl limits, kept alive for the worker's life
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # read when a library loads
-
-
-def _start_worker(one_thread, initializer, initargs):
-    global _WORKER_LIMITS
-    if one_thread:  # workers x threads must not exceed the cores: one BLAS/OpenMP thread each
-        from threadpoolctl import threadpool_limits
-        for name in _THREAD_VARIABLES:  # the libraries this worker loads later (spawn: all of them)
-            os.environ[name] = "1"
-        _WORKER_LIMITS = threadpool_limits(1)  # those already loaded (fork: inherited)
-    if initializer is not None:
-        initializer(*initargs)
-
-
-@contextlib.contextmanager
-def process_pool(workers, start_method="fork", initializer=None, initargs=(), one_thread=False):
-    """The one way the scripts run worker processes: `with process_pool(n) as pool:` yields a
-    concurrent.futures ProcessPoolExecutor of n workers, or None when n is 0 (the caller runs its
-    tasks in this process).
-
-    start_method "fork" (where the system has it): workers inherit the imported modules and the
-    caller's module-level task tables (nothing to pickle; fork before this process has run
-    OpenMP code: GNU OpenMP is not fork-safe); "spawn" where the parent holds CUDA. one_thread:
-    each worker keeps to one BLAS/OpenMP thread (threadpoolctl) before initializer(*initargs)
-    runs. Workers die on SIGTERM, even inside C code: forked ones get SIGTERM's default action
-    back (_default_sigterm_in_child), spawned ones start with it. Leaving the block normally
-    waits for the workers; leaving it by an exception (a failed task, Ctrl-C, SIGTERM) ends them
-    at once (stop_pool) and the exception goes on.
-    """
-    if not workers:
-        yield None
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    if start_method not in multiprocessing.get_all_start_methods():
-        start_method = None  # no fork on this system: its default
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start_method),
-                               initializer=_start_worker, initargs=(one_thread, initializer, initargs))
-    try:
-        yield pool
-    except BaseException:
-        stop_pool(pool)
-        raise
-    pool.shutdown()
+from naap.cli import InputError, check_terminated
+from naap.paths import REPO_ROOT
 
 
 def _umask():
@@ -554,40 +363,3 @@ def read_json(path):
         raise InputError(f"{path}: not valid JSON (nested too deep)") from None
     except ValueError as e:  # JSONDecodeError, or an integer of more than 4300 digits
         raise InputError(f"{path}: not valid JSON ({e})") from None
-
-
-def reference_data_dir(required=("naap440.csv",)):
-    """The published NAAP-440 files: $NAAP440_DATA, else the project root, else ../shared/naap440.
-
-    The first of these that holds every path in `required` wins, so a project root with only the
-    downloaded CSVs does not hide the full release (raw logs, reference results) from the tests.
-    """
-    candidates = []
-    if os.environ.get(DATA_ENV_VAR):
-        candidates.append(Path(os.environ[DATA_ENV_VAR]))
-    candidates += [REPO_ROOT, REPO_ROOT.parent / "shared" / "naap440"]
-    for c in candidates:
-        if all((c / name).exists() for name in required):
-            return c
-    raise InputError(f"{', '.join(required)} not found in {', '.join(map(str, candidates))}: "
-                     "run download_naap440.py")
-
-
-# Tables in the docs that a script writes (bench/update_docs.py) and the tests compare with what
-# the code produces: the text between these two markers is generated, never edited by hand.
-GENERATED_BLOCK = re.compile(r"<!-- BEGIN generated: (?P<name>[\w.-]+) -->\n(?P<body>.*?)<!-- END generated: (?P=name) -->",
-                             re.S)
-
-
-def generated_blocks(text):
-    """{name: body} of the generated blocks of a Markdown text."""
-    return {m["name"]: m["body"] for m in GENERATED_BLOCK.finditer(text)}
-
-
-def replace_generated_block(text, name, body):
-    """text with the generated block `name` holding body (which ends with a newline)."""
-    found = [m for m in GENERATED_BLOCK.finditer(text) if m["name"] == name]
-    if not found:
-        raise KeyError(name)
-    m = found[0]
-    return text[:m.start("body")] + body + text[m.end("body"):]
