@@ -1,16 +1,17 @@
 """Distil a directory of NAAP-440 training logs into the dataset CSV (naap440.csv / naap440v2.csv).
 
 Each log RAW_DIR/scheme_<ModelId>.txt holds timestamped lines: the network scheme (JSON), its
-#params and #MACs, then per epoch "Epoch K, LR: x", "Loss mean, median: a, b", "Test accuracy: a".
-Only names matching scheme_<int>.txt are read, so partial logs of a running training are ignored.
+#params and #MACs, then per epoch "Epoch K, LR: x", "Loss mean, median: a, b", "Test accuracy: a"
+(the format and its reader: naap.data.log_format). Only names matching scheme_<int>.txt are read,
+so partial logs of a running training are ignored.
 All logs must have the same number of complete epochs; that number sets the eK... columns. Other
 timestamped lines ("Network has been init on device ...") are ignored.
 
 Rows are written in ModelId order. IsTest comes from the published split: the records, in file-name
-order, are sorted stably by MaxAccuracy and cut into TEST_BINS bins of round(n / TEST_BINS) rows;
-the middle row of each bin is a test row. Losses are rounded to LOSS_DECIMALS, accuracies are kept
-as logged. On the published logs the output equals the published CSVs byte for byte, except that
-they have CRLF line endings and this writes LF.
+order, are sorted stably by MaxAccuracy and cut into NUM_TEST_BINS bins of round(n / NUM_TEST_BINS)
+rows; the middle row of each bin is a test row (naap.data.split). Losses are rounded to
+LOSS_DECIMALS, accuracies are kept as logged. On the published logs the output equals the published
+CSVs byte for byte, except that they have CRLF line endings and this writes LF.
 
 Every log must be whole: each line ends with a newline (a last line without one was cut short),
 numbers are plain decimals (accuracies in 0..1, losses >= 0, learning rates > 0), each of the
@@ -24,127 +25,39 @@ Output: OUT.csv, v1 columns (as naap440.csv) or, with --version 2, v1 plus NumSk
         existing OUT.csv is replaced only with --force; OUT.csv may not be one of the logs.
 Example: python data_dir_to_csv.py raw_data naap440.csv --version 1
 """
-import json
-import math
 import os
-import re
 import stat
 from pathlib import Path
 
-from models import validate_scheme
 from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.data.columns import (
+    FULL_SCHEME_FEATURES,
+    MODEL_ID,
+    SCHEME_V2_FEATURES,
+    TARGET,
+    TEST_FLAG,
+    epoch_features,
+)
+from naap.data.log_format import LOG_FILE, LOG_NAME, read_log
+from naap.data.split import NUM_TEST_BINS, split_bins
 from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs
-from naap.protocol import NUM_TEST_BINS, split_bins
 
-TEST_BINS = NUM_TEST_BINS  # the published split's bin count: one home, protocol.py
 LOSS_DECIMALS = 4
-LOG_NAME = re.compile(r"scheme_([0-9]+)\.txt")
-V1_FEATURES = ["NumParams", "NumMACs", "NumLayers", "NumStages", "FirstLayerWidth", "LastLayerWidth"]
-V2_FEATURES = V1_FEATURES + ["NumSkipConnections", "NumPartialRFLayers"]
-EPOCH_FIELDS = ["LossMean", "LossMedian", "Accuracy"]
-
-SCHEME_PREFIX = "Network scheme: "
-COUNTS_LINE = re.compile(r"Network #params: ([0-9]{1,30}), #MACs: ([0-9]{1,30})")
-EPOCH_LINE = re.compile(r"Epoch ([0-9]{1,9}), LR: (\S+)")
-TIMESTAMP = re.compile(r"[0-9]+")
-# a plain decimal as Python writes floats; float() alone would also take "1_0", " 1", "infinity"
-NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
-NON_FINITE = re.compile(r"[-+]?(?:nan|inf|infinity)", re.IGNORECASE)
-LOSS_PREFIX = "Loss mean, median: "
-ACCURACY_PREFIX = "Test accuracy: "
-
-
-def _number(text, path, line_no, what, low, high=math.inf, low_open=False):
-    """float(text), which must be a plain decimal in low..high (above low if low_open)."""
-    if NON_FINITE.fullmatch(text):
-        raise InputError(f"{path}: line {line_no}: {what} {text[:30]!r} is not a finite number")
-    if not NUMBER.fullmatch(text):
-        raise InputError(f"{path}: line {line_no}: malformed number {text[:30]!r}")
-    value = float(text)
-    if not math.isfinite(value):
-        raise InputError(f"{path}: line {line_no}: {what} {text[:30]!r} is not a finite number")
-    if value < low or value > high or (low_open and value == low):
-        bounds = f"{'above' if low_open else 'at least'} {low:g}" if high == math.inf else f"in {low:g}..{high:g}"
-        raise InputError(f"{path}: line {line_no}: {what} {text[:30]} is out of range (must be {bounds})")
-    return value
+FEATURES = {1: FULL_SCHEME_FEATURES, 2: SCHEME_V2_FEATURES}  # per --version
 
 
 def parse_log(path):
-    """Parse one training log into a record dict; InputError naming the file for anything missing."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text log") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
-    # split on newlines only: str.splitlines would also split inside a line at \x0c, \x1c, \u2028, ...
-    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
-    if lines[-1]:
-        # every line a training writes ends with a newline: this one was cut short, maybe mid-number
-        raise InputError(f"{path}: line {len(lines)}: cut short (no newline at the end of the file): "
-                         f"{lines[-1][-60:]!r}")
-    scheme = counts = None
-    epochs = []  # [loss_mean, loss_median, accuracy], the latter two None until seen
-    for line_no, line in enumerate(lines[:-1], 1):
-        if not line.strip():
-            continue
-        stamp, _, msg = line.partition(" ")
-        if not TIMESTAMP.fullmatch(stamp):
-            raise InputError(f"{path}: line {line_no}: malformed line (no timestamp): {line[:60]!r}")
-        if msg.startswith(SCHEME_PREFIX):
-            if scheme is not None:
-                raise InputError(f"{path}: line {line_no}: a second 'Network scheme:' line")
-            try:
-                scheme = json.loads(msg[len(SCHEME_PREFIX):])
-            except RecursionError:
-                raise InputError(f"{path}: line {line_no}: malformed network scheme (nested too deep)") from None
-            except ValueError as e:  # JSONDecodeError, or an integer of more than 4300 digits
-                raise InputError(f"{path}: line {line_no}: malformed network scheme ({e})") from None
-            try:
-                validate_scheme(scheme, where=f"{path}: network scheme")
-            except ValueError as e:
-                raise InputError(str(e)) from None
-        elif msg.startswith("Network #params"):
-            m = COUNTS_LINE.fullmatch(msg)
-            if not m:
-                raise InputError(f"{path}: line {line_no}: malformed #params line: {msg[:60]!r}")
-            if counts is not None:
-                raise InputError(f"{path}: line {line_no}: a second '#params' line")
-            counts = int(m[1]), int(m[2])
-        elif msg.startswith("Epoch "):
-            if epochs and epochs[-1][2] is None:
-                raise InputError(f"{path}: line {line_no}: epoch {len(epochs)} has no test accuracy line")
-            m = EPOCH_LINE.fullmatch(msg)
-            if not m or int(m[1]) != len(epochs) + 1:
-                raise InputError(f"{path}: line {line_no}: expected 'Epoch {len(epochs) + 1}, LR: ...', "
-                                 f"got {msg[:60]!r}")
-            _number(m[2], path, line_no, "learning rate", 0, low_open=True)
-            epochs.append([None, None, None])
-        elif msg.startswith(LOSS_PREFIX):
-            parts = msg[len(LOSS_PREFIX):].split(", ")
-            if not epochs or epochs[-1][0] is not None or len(parts) != 2:
-                raise InputError(f"{path}: line {line_no}: unexpected or malformed loss line: {msg[:60]!r}")
-            epochs[-1][0] = round(_number(parts[0], path, line_no, "loss", 0), LOSS_DECIMALS)
-            epochs[-1][1] = round(_number(parts[1], path, line_no, "loss", 0), LOSS_DECIMALS)
-        elif msg.startswith(ACCURACY_PREFIX):
-            if not epochs or epochs[-1][0] is None or epochs[-1][2] is not None:
-                raise InputError(f"{path}: line {line_no}: test accuracy line without a loss line before it")
-            epochs[-1][2] = _number(msg[len(ACCURACY_PREFIX):], path, line_no, "test accuracy", 0, 1)
-        # other lines ("Network has been init on device ...", "Training set is ready") carry no data
-    if scheme is None:
-        raise InputError(f"{path}: no 'Network scheme:' line")
-    if counts is None:
-        raise InputError(f"{path}: no 'Network #params: ..., #MACs: ...' line")
-    if not epochs:
-        raise InputError(f"{path}: no epochs logged")
-    if epochs[-1][2] is None:
-        # a log cut off mid-epoch: the training was interrupted or is still running
-        raise InputError(f"{path}: epoch {len(epochs)} is incomplete (no test accuracy line)")
+    """One training log as a record: the CSV's columns of it, and 'epochs' (the loss mean and median
+    rounded to LOSS_DECIMALS, the test accuracy as logged, per epoch); InputError naming the file for
+    anything missing (naap.data.log_format.read_log)."""
+    log = read_log(path)
+    scheme, (params, macs) = log["scheme"], log["counts"]
+    epochs = [[round(mean, LOSS_DECIMALS), round(median, LOSS_DECIMALS), accuracy]
+              for mean, median, accuracy in log["epochs"]]
     stride2 = [layer for layer in scheme if layer["stride"] == 2]
     return {
-        "NumParams": counts[0],
-        "NumMACs": counts[1],
+        "NumParams": params,
+        "NumMACs": macs,
         "NumLayers": len(scheme),
         # every stride-2 layer starts a new stage; this matches NumStages for all 440 published rows
         "NumStages": len(stride2),
@@ -152,7 +65,7 @@ def parse_log(path):
         "LastLayerWidth": scheme[-1]["width"],
         "NumSkipConnections": sum(layer["residual"] for layer in scheme),
         "NumPartialRFLayers": sum(layer["kernel_size"] == 1 for layer in stride2),
-        "MaxAccuracy": max(e[2] for e in epochs),
+        TARGET: max(e[2] for e in epochs),
         "epochs": epochs,
     }
 
@@ -182,7 +95,7 @@ def list_logs(raw_dir):
             raise InputError(f"{path}: ModelId 0 has no scheme (ModelIds count from 1)")
         if m[1].startswith("0"):
             raise InputError(f"{path}: ModelId with a leading zero (create_dataset.py names this log "
-                             f"scheme_{int(m[1])}.txt)")
+                             f"{LOG_FILE.format(int(m[1]))})")
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -219,22 +132,22 @@ def read_logs(raw_dir, logs=None):
     return records
 
 
-def assign_test_rows(records, test_bins=TEST_BINS, where="logs"):
+def assign_test_rows(records, test_bins=NUM_TEST_BINS, where="logs"):
     """Set record["IsTest"]: the middle record of each MaxAccuracy bin is a test record.
 
     `where` (the log directory) prefixes the error message.
     """
     n = len(records)
     try:
-        middles = {middle for _, _, middle in split_bins(n, test_bins)}  # the rule: protocol.split_bins
+        middles = {middle for _, _, middle in split_bins(n, test_bins)}  # the rule: naap.data.split
     except ValueError:
         # with one record per bin every record would be a test record and none left to train on
         need = (3 * test_bins + 1) // 2
         raise InputError(f"{where}: {n} logs are too few for {test_bins} test bins (need at least {need}, "
                          f"or lower --test-bins)") from None
-    ranked = sorted(records.values(), key=lambda r: r["MaxAccuracy"])  # stable: keeps file-name order
+    ranked = sorted(records.values(), key=lambda r: r[TARGET])  # stable: keeps file-name order
     for i, r in enumerate(ranked):
-        r["IsTest"] = int(i in middles)
+        r[TEST_FLAG] = int(i in middles)
 
 
 def _fmt(value):
@@ -244,14 +157,13 @@ def _fmt(value):
 
 def records_to_csv(records, version=1):
     """The CSV text (LF line endings), rows in ModelId order."""
-    features = V1_FEATURES if version == 1 else V2_FEATURES
+    features = FEATURES[version]
     num_epochs = len(next(iter(records.values()))["epochs"])
-    header = ["ModelId", "IsTest", *features, "MaxAccuracy"]
-    header += [f"e{k}{field}" for k in range(1, num_epochs + 1) for field in EPOCH_FIELDS]
+    header = [MODEL_ID, TEST_FLAG, *features, TARGET, *epoch_features(num_epochs)]
     lines = [",".join(header)]
     for model_id in sorted(records):
         r = records[model_id]
-        row = [model_id, r["IsTest"], *(r[f] for f in features), r["MaxAccuracy"]]
+        row = [model_id, r[TEST_FLAG], *(r[f] for f in features), r[TARGET]]
         row += [v for epoch in r["epochs"] for v in epoch]
         lines.append(",".join(map(_fmt, row)))
     return "\n".join(lines) + "\n"
@@ -267,7 +179,7 @@ def check_output(raw_dir, out_csv, logs):
                          "one; choose another output path")
 
 
-def convert(raw_dir, out_csv, version=1, test_bins=TEST_BINS, force=False):
+def convert(raw_dir, out_csv, version=1, test_bins=NUM_TEST_BINS, force=False):
     """Parse raw_dir and write out_csv atomically (an existing one only if force); return the records."""
     logs = list_logs(raw_dir)
     check_output(raw_dir, out_csv, logs)
@@ -284,10 +196,10 @@ def parse_args(argv=None):
     p.add_argument("out_csv", help="output CSV, e.g. naap440.csv")
     p.add_argument("--version", type=int, choices=(1, 2), default=1,
                    help="1: naap440.csv columns; 2: adds NumSkipConnections, NumPartialRFLayers (default 1)")
-    p.add_argument("--test-bins", type=int, default=TEST_BINS,
+    p.add_argument("--test-bins", type=int, default=NUM_TEST_BINS,
                    help=f"split: rows are cut into bins of round(n / bins) rows and the middle row of each bin is a "
                         f"test row, so about n / round(n / bins) test rows; exactly bins when n is a "
-                        f"multiple of it (default {TEST_BINS}: 440 logs -> 40 test rows)")
+                        f"multiple of it (default {NUM_TEST_BINS}: 440 logs -> 40 test rows)")
     p.add_argument("--force", action="store_true", help="replace OUT_CSV if it exists")
     args = p.parse_args(argv)
     if args.test_bins < 1:
@@ -297,7 +209,7 @@ def parse_args(argv=None):
 
 def main(args):
     records = convert(args.raw_dir, args.out_csv, args.version, args.test_bins, args.force)
-    num_test = sum(r["IsTest"] for r in records.values())
+    num_test = sum(r[TEST_FLAG] for r in records.values())
     print(f"{len(records)} rows ({num_test} test) written to {args.out_csv}")
     return records
 

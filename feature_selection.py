@@ -1,8 +1,9 @@
 """NAAP-440e (paper 2): extrapolation splits and a best-first feature-subset search per regressor.
 
-Builds on the baseline protocol (protocol.py: same loading, sorting, log features, seeds,
-median-violation run, and the same two estimator sets); the search runs in selection.py. For each mode, start feature set and regressor it searches binary feature
-masks best-first and keeps the subset with the lowest final score.
+Builds on the baseline protocol (naap.data and naap.protocol: same loading, sorting, log features,
+seeds, median-violation run, and the same two estimator sets); the search runs in the naap.paper2
+package. For each mode, start feature set and regressor it searches binary feature masks
+best-first and keeps the subset with the lowest final score.
 
 Input: DATASET_V2.csv, the NAAP-440e table (naap440v2.csv: v1 plus NumSkipConnections and
 NumPartialRFLayers). Rows are sorted by MaxAccuracy as in the baseline (400 train / 40 test).
@@ -25,7 +26,7 @@ the fit, as the authors' run_experiment drew it: protocol.prediction_noise), the
 final score = round(MAE, 3) * sqrt(1 - monotonicity score)
 (Python's round; a non-finite result, e.g. the Log regressor predicting log of a negative number,
 scores +inf). The best subset has the lowest final score; a tie goes to the subset visited first,
-as in the authors' search (their set order: see selection.search).
+as in the authors' search (their set order: see paper2.search).
 
 Search: see search(). Masks are tuples of 0/1 in feature-set column order; the Flags column
 writes them as a '0101...' string (read it back as text, not as a number).
@@ -45,11 +46,12 @@ Outputs in OUT_DIR (default results/feature_selection), written atomically:
                figures/interpolation/scheme_quant_3/random_forest_n_25_rank.png)
 While it runs, every scored subset is journaled in .<OUT_DIR name>.resume/ beside OUT_DIR (per
 input table and job); rerunning the same command after an interruption resumes from it, and a
-completed run deletes it.
+completed run deletes it. A journal of another input table, settings or code version (one made
+before a code change included) is not replayed: the run starts fresh and says so in one line.
 
 --select-on test (default, the paper's way) picks each regressor's best subset by its score on
 the test rows it is reported on. --select-on validation picks it on validation rows taken from the
-mode's train rows (the published rule, protocol.split_bins: the middle row of each of 40
+mode's train rows (the published rule, naap.data.split_bins: the middle row of each of 40
 MaxAccuracy bins; 40 of 400 in interpolation, 40 of 200 in the extrapolation modes), fitting on
 the other train rows, then refits that subset and the whole start set on all the mode's train
 rows and scores them once on the test rows: best.md/best.tex and the figures show those test
@@ -57,7 +59,7 @@ scores and say "selected on validation"; results.csv gets a ScoredOn column (val
 the searches, test rows of the refits).
 
 --shard I/N runs only task I's share of the (mode, feature set, family) jobs, dealt longest first
-over N tasks (selection.deal_jobs), journaling into the shared resume directory; it writes no
+over N tasks (paper2.deal_jobs), journaling into the shared resume directory; it writes no
 OUT_DIR. The same command without --shard then assembles OUT_DIR from the journals (fitting only
 what no shard finished). Run it after all N tasks have ended.
 
@@ -70,7 +72,7 @@ visits the subset (ensembles.py: the first n members of an N-member fit are the 
 and each evaluation also scores the smaller sizes. Trees are fitted by trees.py, an exact and
 faster replica of scikit-learn's builder. Each evaluation is deterministic given (mode, columns,
 regressor), so the results equal those of a plain per-regressor search (run_job(...,
-shared=False)); bench/bench_feature_selection.py measures the difference. The whole run takes
+shared=False)); `python -m bench.bench_feature_selection` measures the difference. The whole run takes
 hours on 2 cores (docs/performance.md); --shard spreads it over an array of machines.
 
 Bad input (a v1 CSV without NumSkipConnections, an unknown mode, model or feature set, nothing
@@ -89,14 +91,14 @@ from pathlib import Path
 
 import numpy as np
 
-from naap import figures, protocol, workers
+from naap import figures, paper2, protocol, workers
 from naap.cli import InputError, OneLineArgumentParser, parse_shard, run_cli
+from naap.data import FEATURE_SETS_V2
 from naap.files import atomic_output_dir, atomic_write_text, check_output_dir, check_outputs_not_inputs
-from naap.paper2 import selection
 
 DEFAULT_OUT_DIR = "results/feature_selection"
 MODES = protocol.MODES
-FEATURE_SETS = protocol.FEATURE_SETS_V2
+FEATURE_SETS = FEATURE_SETS_V2
 REGRESSOR_NAMES = protocol.PAPER2_NAMES
 
 
@@ -111,17 +113,38 @@ def write_figures(out, results, modes, feature_sets, models, test_truth, tests=N
             fig_dir = out / "figures" / mode / protocol.slug(fs)
             fig_dir.mkdir(parents=True, exist_ok=True)
             for name in names:
-                mask, best = selection.best_of(results[(mode, fs, name)])
+                mask, best = paper2.best_of(results[(mode, fs, name)])
                 title = f"{name}, {fs} ({sum(mask)} of {len(mask)} features), {mode}"
                 if tests is not None:
                     best = tests[(mode, fs, name)][mask]
                     title += ", selected on validation"
-                figures.plot_rank_matrix(best["pred"], test_truth[mode], title, fig_dir / f"{protocol.slug(name)}_rank.png")
-                figures.plot_scatter(best["pred"], test_truth[mode], title, fig_dir / f"{protocol.slug(name)}_scatter.png")
-            freq = np.array([selection.feature_frequency(results[(mode, fs, n)], FEATURE_SETS[fs]) for n in names])
+                stem = protocol.slug(name)
+                figures.plot_rank_matrix(best["pred"], test_truth[mode], title, fig_dir / f"{stem}_rank.png")
+                figures.plot_scatter(best["pred"], test_truth[mode], title, fig_dir / f"{stem}_scatter.png")
+            freq = np.array([paper2.feature_frequency(results[(mode, fs, n)], FEATURE_SETS[fs]) for n in names])
             figures.plot_feature_frequency(freq, names, FEATURE_SETS[fs], f"{mode}, {fs}: features in the best subsets",
                                            out / "figures" / mode / f"feature_frequency_{protocol.slug(fs)}.png",
-                                           selection.BEST_SHARE)
+                                           paper2.BEST_SHARE)
+
+
+def open_journal(args):
+    """(resume root, this run's journal directory), made: scored subsets are journaled beside
+    OUT_DIR, per input table, settings and code version (paper2.journal_key), so that an
+    interrupted run resumes. Journals of another key there are left alone and never replayed: a
+    run after a code change (the move to the naap package included) starts fresh, and says so."""
+    out_dir = Path(os.path.abspath(args.out_dir))  # "a/.." has a name to put the journal beside
+    resume_root = out_dir.with_name(f".{out_dir.name}.resume")
+    journal_dir = resume_root / paper2.journal_key(Path(args.dataset).read_bytes(), args.estimators, args.select_on)
+    try:
+        others = [p for p in resume_root.iterdir() if p.is_dir() and p != journal_dir] if resume_root.is_dir() else []
+        journal_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{journal_dir}: cannot create ({e.strerror or e})") from None
+    if others:
+        print(f"{resume_root}: {len(others)} journal(s) of another input table, settings or code version left "
+              "unused (not replayed: this run starts fresh)")
+    print(f"scored subsets are journaled in {resume_root} (rerun the same command to resume)")
+    return resume_root, journal_dir
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -134,10 +157,11 @@ def parse_args(argv=None):
                    help="comma-separated regressor names as in results.csv (default all 28)")
     p.add_argument("--feature-sets", default=",".join(FEATURE_SETS), help="comma-separated start feature sets")
     p.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS,
-                   help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")
+                   help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} "
+                        f"(default {protocol.DEFAULT_ESTIMATORS})")
     p.add_argument("--jobs", type=int, default=workers.available_cores(), help="worker processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
-    p.add_argument("--select-on", choices=selection.SELECT_ON, default=selection.SELECT_ON[0],
+    p.add_argument("--select-on", choices=paper2.SELECT_ON, default=paper2.SELECT_ON[0],
                    help="models whose scores pick each regressor's best subset: test (default, the paper's way) or "
                         "validation (held out from the train rows; the best subsets are then scored on the test rows)")
     p.add_argument("--shard", metavar="I/N",
@@ -147,27 +171,27 @@ def parse_args(argv=None):
 
 
 def main(args):
-    modes = selection.parse_list(args.modes, MODES, "mode", "--modes")
-    models = selection.parse_list(args.models, REGRESSOR_NAMES, "model", "--models")
+    modes = paper2.parse_list(args.modes, MODES, "mode", "--modes")
+    models = paper2.parse_list(args.models, REGRESSOR_NAMES, "model", "--models")
     models = [n for n in REGRESSOR_NAMES if n in models]  # table order
-    feature_sets = selection.parse_list(args.feature_sets, list(FEATURE_SETS), "feature set", "--feature-sets")
+    feature_sets = paper2.parse_list(args.feature_sets, list(FEATURE_SETS), "feature set", "--feature-sets")
     feature_sets = [fs for fs in FEATURE_SETS if fs in feature_sets]
     if args.estimators not in protocol.ESTIMATOR_SETS:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
     shard = parse_shard(args.shard) if args.shard is not None else None
-    jobs = selection.plan_jobs(modes, feature_sets, models)
+    jobs = paper2.plan_jobs(modes, feature_sets, models)
     if not jobs:
         raise InputError("none of the selected models can extrapolate, and interpolation is not selected")
     check_outputs_not_inputs([args.out_dir], [args.dataset])
     check_output_dir(args.out_dir, args.force)  # fail before the long run, and before the journal beside it
-    data, sizes, truth = selection.load_modes(args.dataset, modes, feature_sets)
+    data, sizes, truth = paper2.load_modes(args.dataset, modes, feature_sets)
     # held-out selection searches on arrays from the train rows alone; the test rows wait for the refits
     held_out = args.select_on == "validation"
-    search_data, test_data = (selection.validation_data(data), data) if held_out else (data, None)
+    search_data, test_data = (paper2.validation_data(data), data) if held_out else (data, None)
     if shard:
-        mine = selection.deal_jobs(jobs, shard[1])[shard[0] - 1]
+        mine = paper2.deal_jobs(jobs, shard[1])[shard[0] - 1]
         print(f"shard {shard[0]}/{shard[1]}: {len(mine)} of {len(jobs)} jobs")
         if not mine:
             return
@@ -195,29 +219,21 @@ def main(args):
         if bar.n >= bar.total:
             bar.close()
 
-    # scored subsets are journaled beside OUT_DIR, per input table, so an interrupted run resumes
-    out_dir = Path(os.path.abspath(args.out_dir))  # "a/.." has a name to put the journal beside
-    resume_root = out_dir.with_name(f".{out_dir.name}.resume")
-    journal_dir = resume_root / selection.journal_key(Path(args.dataset).read_bytes(), args.estimators, args.select_on)
-    try:
-        journal_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"{journal_dir}: cannot create ({e.strerror or e})") from None
-    print(f"scored subsets are journaled in {resume_root} (rerun the same command to resume)")
+    resume_root, journal_dir = open_journal(args)
     if shard:  # the shard's journals are its whole output: the plain run assembles OUT_DIR from them
-        selection.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress, journal_dir=journal_dir,
-                           test_data=test_data)
+        paper2.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress, journal_dir=journal_dir,
+                        test_data=test_data)
         print(f"shard {shard[0]}/{shard[1]} done; once every shard has ended, run the command without --shard "
               f"to write {args.out_dir}")
         return
     with atomic_output_dir(args.out_dir, args.force) as out:
-        results = selection.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress,
-                                     journal_dir=journal_dir, test_data=test_data)
+        results = paper2.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress,
+                                  journal_dir=journal_dir, test_data=test_data)
         results, tests = results if held_out else (results, None)
-        table = selection.results_table(results, modes, feature_sets, models, tests)
+        table = paper2.results_table(results, modes, feature_sets, models, tests)
         atomic_write_text(out / "results.csv", table.to_csv(index=False, lineterminator="\n"))
-        atomic_write_text(out / "best.md", selection.best_markdown(results, modes, feature_sets, models, sizes, tests))
-        atomic_write_text(out / "best.tex", selection.best_latex(results, modes, feature_sets, models, sizes, tests))
+        atomic_write_text(out / "best.md", paper2.best_markdown(results, modes, feature_sets, models, sizes, tests))
+        atomic_write_text(out / "best.tex", paper2.best_latex(results, modes, feature_sets, models, sizes, tests))
         write_figures(out, results, modes, feature_sets, models, truth, tests)
     shutil.rmtree(journal_dir, ignore_errors=True)
     try:

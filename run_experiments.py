@@ -3,7 +3,7 @@
 Each regressor predicts MaxAccuracy of the test models (IsTest == 1; 40 in NAAP-440) from the
 scheme alone (100% acceleration) or with the first 3/6/9 of 90 epochs (96.7%, 93.3%, 90%
 acceleration), scored by MAE and the monotonicity score. The protocol, both estimator sets and
-the tables live in protocol.py; the figures in figures.py.
+the tables live in naap.protocol; the figures in naap.figures.
 
 Inputs: a NAAP-440 CSV (naap440.csv, from download_naap440.py); optionally a published results
 file to compare against (e.g. published_results.csv of the release).
@@ -15,7 +15,7 @@ Outputs in OUT_DIR (built in a temp dir and renamed into place, so a failure lea
   results_extended.csv   the same plus KendallTau, SpearmanRho, PrecisionAt5, PrecisionAt10 of the
                          kept run and the 95% bootstrap intervals of its MAE, Kendall tau and
                          violations over the test models: MAE_lo, MAE_hi, KendallTau_lo, ... (the
-                         columns: protocol.EXTRA_COLUMNS; the bootstrap: uncertainty.py)
+                         columns: protocol.EXTRA_COLUMNS; the bootstrap: naap.uncertainty)
   results.md             the README table: "MAE / Monotonicity Score / #Violations" per acceleration
   figures/rank_matrix/<model>__<features>.png   predicted rank against true rank (96 figures)
   figures/scatter/<model>__<features>.png       true against predicted accuracy (96 figures)
@@ -37,10 +37,10 @@ every machine, thread count and --jobs.
 --predictor "NAME=MODULE:FACTORY" (repeatable) adds your own predictor beside the baselines:
 MODULE is importable from the working directory or a .py file, FACTORY() returns a fresh object
 with fit(X, y) and predict(X), called after seeding, once per seed, on the same scaled features
-(plugins.py; docs/evaluate_your_predictor.md). --no-baselines runs only the plug-ins. A plug-in
+(naap.plugins; docs/evaluate_your_predictor.md). --no-baselines runs only the plug-ins. A plug-in
 that fails (import, factory, fit, predict, NaN or wrongly sized predictions) stops the run with one
 error line naming it, and nothing is written. --splits N (default 0: the published split only)
-also runs everything on N other splits (uncertainty.py, docs/uncertainty.md).
+also runs everything on N other splits (naap.uncertainty, docs/uncertainty.md).
 
 Example:
   python run_experiments.py naap440.csv results/ --compare ../shared/naap440/published_results.csv
@@ -58,7 +58,13 @@ import time
 
 from naap import figures, plugins, protocol, uncertainty, workers
 from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+from naap.data import FEATURE_SETS, split_bins
+from naap.data.load import load_dataset, split
 from naap.files import atomic_output_dir, atomic_write_text, check_outputs_not_inputs
+
+# ----------------------------------------------------------------------------- settings
+DATASET_COLUMNS = list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols))  # paper 1's 4 sets
+SPLITS_RUNS_DECIMALS = {"MAE": protocol.OUTPUT_DECIMALS, "KendallTau": protocol.OUTPUT_DECIMALS}
 
 
 def parse_args(argv=None):
@@ -66,7 +72,8 @@ def parse_args(argv=None):
     parser.add_argument("dataset", help="NAAP-440 CSV, e.g. naap440.csv")
     parser.add_argument("out_dir", nargs="?", help="output directory (without it the table is printed)")
     parser.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS,
-                        help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")
+                        help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} "
+                             f"(default {protocol.DEFAULT_ESTIMATORS})")
     parser.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
     parser.add_argument("--jobs", default=str(workers.available_cores()), help="worker processes (default: all cores)")
     parser.add_argument("--compare", metavar="PUBLISHED.csv", help="add a difference table against this results file")
@@ -95,6 +102,50 @@ def in_worker(fig_dir, features, runs, y_test):
         figures.write_run_figures(fig_dir, features, runs, y_test)
 
 
+def print_tables(df, published, num_splits, args, jobs, names, regressors, y_tests):
+    """Without OUT_DIR: run everything and print the tables; returns results_extended.csv's frame."""
+    results = protocol.run_table(df, args.estimators, jobs, names, regressors, progress=not args.no_progress,
+                                 on_result=functools.partial(in_worker, None))
+    frame = protocol.results_frame(results, y_tests, uncertainty.bootstrap_table(results, y_tests))
+    print(protocol.markdown_table(frame), end="")
+    if published is not None:
+        print()
+        print(protocol.compare_markdown(protocol.compare_frame(frame, published)), end="")
+    if num_splits:
+        _, summary, pairs = run_splits(df, frame, num_splits, args, jobs, names, regressors)
+        print()
+        print(uncertainty.splits_markdown(summary, pairs, num_splits), end="")
+    return frame
+
+
+def write_outputs(tmp, df, published, num_splits, args, jobs, names, regressors, y_tests):
+    """Run everything and write every output into tmp; returns (results_extended.csv's frame, the
+    comparison frame or None)."""
+    figures.make_figure_dirs(tmp / "figures")
+    figures.preload()
+    results = protocol.run_table(df, args.estimators, jobs, names, regressors,
+                                 on_result=functools.partial(in_worker, tmp / "figures"),
+                                 progress=not args.no_progress)
+    frame = protocol.results_frame(results, y_tests, uncertainty.bootstrap_table(results, y_tests))
+    atomic_write_text(tmp / "results.csv", frame[protocol.RESULT_COLUMNS].to_csv(index=False))
+    atomic_write_text(tmp / "results_extended.csv", frame.to_csv(index=False))
+    atomic_write_text(tmp / "results.md", protocol.markdown_table(frame))
+    figures.plot_summary(frame, tmp / "summary.png", intervals=True)
+    comparison = None
+    if published is not None:
+        comparison = protocol.compare_frame(frame, published)
+        atomic_write_text(tmp / "comparison.csv", comparison.to_csv(index=False))
+        atomic_write_text(tmp / "comparison.md", protocol.compare_markdown(comparison))
+    if num_splits:
+        runs, summary, pairs = run_splits(df, frame, num_splits, args, jobs, names, regressors)
+        atomic_write_text(tmp / "results_splits.csv", summary.to_csv(index=False))
+        atomic_write_text(tmp / "results_splits_runs.csv", runs.round(SPLITS_RUNS_DECIMALS).to_csv(index=False))
+        atomic_write_text(tmp / "results_splits_pairs.csv", pairs.to_csv(index=False))
+        atomic_write_text(tmp / "results_splits.md", uncertainty.splits_markdown(summary, pairs, num_splits))
+        figures.plot_splits(summary, tmp / "splits.png")
+    return frame, comparison
+
+
 def main(args):
     """Run everything; returns the results table (results_extended.csv as a DataFrame)."""
     jobs = whole_number("--jobs", args.jobs, 1)
@@ -104,58 +155,24 @@ def main(args):
     if args.no_baselines and not args.predictor:
         raise InputError("--no-baselines: nothing left to run (add a --predictor)")
     published = protocol.load_published(args.compare) if args.compare else None
-    columns = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
-    df = protocol.load_dataset(args.dataset, columns)
+    df = load_dataset(args.dataset, DATASET_COLUMNS)
     if num_splits:
         try:
-            protocol.split_bins(len(df))
+            split_bins(len(df))
         except ValueError as e:
             raise InputError(f"--splits {num_splits}: {args.dataset}: {e}") from None
     regressors = plugins.load_plugins(args.predictor, df, args.estimators)  # checked before the long run
     names = ([] if args.no_baselines else list(protocol.BASELINE_NAMES)) + list(regressors)
-    y_tests = {features: protocol.split(df, cols)[3] for features, cols in protocol.FEATURE_SETS.items()}
+    y_tests = {features: split(df, cols)[3] for features, cols in FEATURE_SETS.items()}
+    run = (df, published, num_splits, args, jobs, names, regressors, y_tests)
     start = time.perf_counter()
     if args.out_dir is None:
-        results = protocol.run_table(df, args.estimators, jobs, names, regressors, progress=not args.no_progress,
-                                     on_result=functools.partial(in_worker, None))
-        frame = protocol.results_frame(results, y_tests, uncertainty.bootstrap_table(results, y_tests))
-        print(protocol.markdown_table(frame), end="")
-        if published is not None:
-            print()
-            print(protocol.compare_markdown(protocol.compare_frame(frame, published)), end="")
-        if num_splits:
-            _, summary, pairs = run_splits(df, frame, num_splits, args, jobs, names, regressors)
-            print()
-            print(uncertainty.splits_markdown(summary, pairs, num_splits), end="")
-        return frame
+        return print_tables(*run)
     # replacing OUT_DIR (--force) must not delete what this run reads
     check_outputs_not_inputs([args.out_dir], [args.dataset, *([args.compare] if args.compare else []),
                                               *plugins.source_files(args.predictor)])
     with atomic_output_dir(args.out_dir, args.force) as tmp:
-        figures.make_figure_dirs(tmp / "figures")
-        figures.preload()
-        results = protocol.run_table(df, args.estimators, jobs, names, regressors,
-                                     on_result=functools.partial(in_worker, tmp / "figures"),
-                                     progress=not args.no_progress)
-        frame = protocol.results_frame(results, y_tests, uncertainty.bootstrap_table(results, y_tests))
-        atomic_write_text(tmp / "results.csv", frame[protocol.RESULT_COLUMNS].to_csv(index=False))
-        atomic_write_text(tmp / "results_extended.csv", frame.to_csv(index=False))
-        atomic_write_text(tmp / "results.md", protocol.markdown_table(frame))
-        figures.plot_summary(frame, tmp / "summary.png", intervals=True)
-        comparison = None
-        if published is not None:
-            comparison = protocol.compare_frame(frame, published)
-            atomic_write_text(tmp / "comparison.csv", comparison.to_csv(index=False))
-            atomic_write_text(tmp / "comparison.md", protocol.compare_markdown(comparison))
-        if num_splits:
-            runs, summary, pairs = run_splits(df, frame, num_splits, args, jobs, names, regressors)
-            atomic_write_text(tmp / "results_splits.csv", summary.to_csv(index=False))
-            atomic_write_text(tmp / "results_splits_runs.csv",
-                              runs.round({"MAE": protocol.OUTPUT_DECIMALS, "KendallTau": protocol.OUTPUT_DECIMALS})
-                              .to_csv(index=False))
-            atomic_write_text(tmp / "results_splits_pairs.csv", pairs.to_csv(index=False))
-            atomic_write_text(tmp / "results_splits.md", uncertainty.splits_markdown(summary, pairs, num_splits))
-            figures.plot_splits(summary, tmp / "splits.png")
+        frame, comparison = write_outputs(tmp, *run)
     print(f"{args.out_dir}: {len(frame)} runs, {2 * len(frame)} figures"
           + (f", {num_splits} other splits" if num_splits else "") + f" in {time.perf_counter() - start:.1f} s")
     if comparison is not None:

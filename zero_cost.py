@@ -1,11 +1,11 @@
 """Zero-cost proxies of every scheme's CNN at initialization: one CSV row per ModelId.
 
 Each scheme's model is models.seeded_net(scheme): the weights create_dataset.py starts training it
-from. The proxies are zero_cost_proxies.py's (definitions and references there):
+from. The proxies are naap/zero_cost_proxies.py's (definitions and references there):
 - data-free, always: MACs (thop, as naap440.csv's NumMACs), #params, synflow, logsynflow, zen, l2_norm;
 - with --data-root: nwot, jacov, snip, grad_norm, fisher, grasp, on one fixed minibatch, the first
   DATA_BATCH images of the CIFAR-10 training set, normalized as create_dataset.py feeds them
-  (cifar10.py).
+  (naap.training.cifar10).
 The values are deterministic (seeded, one thread): the same command on the same machine gives the
 same numbers. The <proxy>_seconds columns are wall times and vary.
 
@@ -35,7 +35,8 @@ from tqdm import tqdm
 import models
 from naap import zero_cost_proxies as zcp
 from naap.cli import InputError, OneLineArgumentParser, run_cli
-from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs, read_json
+from naap.data.schemes import load_schemes
+from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs
 from naap.training.cifar10 import CIFAR_DIR, read_cifar, to_device_data
 
 DATA_BATCH = 64  # the data proxies' minibatch: the first DATA_BATCH training images, in file order
@@ -46,19 +47,6 @@ WITH_DATA = list(zcp.WITH_DATA)  # nwot, jacov, snip, grad_norm, fisher, grasp
 
 
 # ---------------------------------------------------------------- input checks
-
-def load_schemes(path):
-    """The schemes list from a JSON file, each validated; InputError naming the file otherwise."""
-    schemes = read_json(path)
-    if not isinstance(schemes, list) or not schemes:
-        raise InputError(f"{path}: expected a non-empty JSON list of schemes, got {type(schemes).__name__}")
-    for model_id, scheme in enumerate(schemes, 1):
-        try:
-            models.validate_scheme(scheme, f"{path}: ModelId {model_id}")
-        except ValueError as e:
-            raise InputError(str(e)) from None
-    return schemes
-
 
 def check_out(out, force, inputs):
     """OUT (and its journal) may be neither an input nor inside an input directory; an existing OUT
@@ -71,7 +59,7 @@ def check_out(out, force, inputs):
 
 def load_minibatch(data_root):
     """(x, y, folder): the first DATA_BATCH training images and labels, read and normalized by
-    cifar10.py as create_dataset.py trains on them, and the folder they came from."""
+    naap.training.cifar10 as create_dataset.py trains on them, and the folder they came from."""
     try:
         data, labels = read_cifar(data_root)["train"]
     except InputError as e:

@@ -9,7 +9,7 @@ ranking baselines, and the two figures drawn from the whole run's baselines.csv.
 average is printed first and last: on a machine shared with other work, wall seconds stretch
 while CPU seconds hold, so compare CPU seconds / cores with the target there.
 
-Usage:  python bench/bench_baselines.py [naap440.csv] [--jobs N] [--zero-cost ZC.csv] [--parts-only]
+Usage:  python -m bench.bench_baselines [naap440.csv] [--jobs N] [--zero-cost ZC.csv] [--parts-only]
 """
 import argparse
 import os
@@ -24,8 +24,11 @@ import numpy as np
 import pandas as pd
 
 import baselines
-from naap import figures, protocol, workers
+from naap import figures, learning_curves, protocol, workers
+from naap.baselines.run import regressor_columns
 from naap.cli import InputError, run_cli
+from naap.data import FULL_SCHEME_FEATURES, NUM_EPOCHS_TOTAL, TARGET, TEST_FLAG, epoch_features
+from naap.data.load import load_dataset, split
 from naap.paths import reference_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,31 +64,31 @@ def timed(label, fn, *args):
 def parts(dataset, frame):
     """CPU seconds of each part, serially in this process."""
     total = 0.0
-    columns = protocol.FULL_SCHEME_FEATURES + protocol.epoch_features(protocol.NUM_EPOCHS_TOTAL)
-    df, cpu = timed("load the table", protocol.load_dataset, dataset, columns)
+    columns = FULL_SCHEME_FEATURES + epoch_features(NUM_EPOCHS_TOTAL)
+    df, cpu = timed("load the table", load_dataset, dataset, columns)
     total += cpu
-    train, test = df[df[protocol.TEST_FLAG] == 0], df[df[protocol.TEST_FLAG] == 1]
+    train, test = df[df[TEST_FLAG] == 0], df[df[TEST_FLAG] == 1]
     reg_total = 0.0
     for k in baselines.REGRESSOR_EPOCHS:
-        data = protocol.split(df, baselines.regressor_columns(k))
+        data = split(df, regressor_columns(k))
         _, cpu = timed(f"24 regressors, {k} epochs ({data[0].shape[1]} features)", protocol.evaluate,
                        protocol.BASELINE_NAMES, *data)
         reg_total += cpu
     print(f"  {'24 regressors, all epoch counts':<44} {reg_total:8.2f} s CPU")
-    acc_train = baselines.curve(train, "Accuracy", protocol.NUM_EPOCHS_TOTAL)
-    acc_test = baselines.curve(test, "Accuracy", protocol.NUM_EPOCHS_TOTAL)
-    _, lce_cpu = timed(f"LCE, {len(acc_test)} test models x 90 epoch counts", baselines.lce_rows, acc_test,
+    acc_train = learning_curves.curve(train, "Accuracy", NUM_EPOCHS_TOTAL)
+    acc_test = learning_curves.curve(test, "Accuracy", NUM_EPOCHS_TOTAL)
+    _, lce_cpu = timed(f"LCE, {len(acc_test)} test models x 90 epoch counts", learning_curves.lce_rows, acc_test,
                        list(baselines.CURVE_EPOCHS))
-    scheme = (train[protocol.FULL_SCHEME_FEATURES].to_numpy(float), test[protocol.FULL_SCHEME_FEATURES].to_numpy(float))
-    y_train = train[protocol.TARGET].to_numpy(float)
+    scheme = (train[FULL_SCHEME_FEATURES].to_numpy(float), test[FULL_SCHEME_FEATURES].to_numpy(float))
+    y_train = train[TARGET].to_numpy(float)
 
     def all_lcsvr():
-        return [baselines.lcsvr((acc_train, scheme[0]), (acc_test, scheme[1]), y_train, k, protocol.DEFAULT_ESTIMATORS)
-                for k in baselines.CURVE_EPOCHS]
+        return [learning_curves.lcsvr((acc_train, scheme[0]), (acc_test, scheme[1]), y_train, k,
+                                      protocol.DEFAULT_ESTIMATORS) for k in baselines.CURVE_EPOCHS]
     _, svr_cpu = timed("LcSVR, 90 epoch counts", all_lcsvr)
 
     def rankers():
-        return [fn(test, k) for fn in (baselines.early_stopping, baselines.sotl, baselines.sotl_e)
+        return [fn(test, k) for fn in (learning_curves.early_stopping, learning_curves.sotl, learning_curves.sotl_e)
                 for k in baselines.CURVE_EPOCHS]
     _, rank_cpu = timed("early stopping, SoTL, SoTL-E, 90 epoch counts", rankers)
     fig_cpu = 0.0

@@ -11,8 +11,8 @@ fits and the figures are reported separately. All runs are subprocesses of this 
 interpreter, environment and machine, one after the other); the benchmark exits non-zero unless
 the plain and project results.csv are identical.
 
-Usage:  python bench/bench_experiments.py [naap440.csv] [--repeat N] [--jobs N] [--estimators paper,sklearn]
-        python bench/bench_experiments.py --plain DATASET OUT_DIR [--estimators E] [--no-figures]
+Usage:  python -m bench.bench_experiments [naap440.csv] [--repeat N] [--jobs N] [--estimators paper,sklearn]
+        python -m bench.bench_experiments --plain DATASET OUT_DIR [--estimators E] [--no-figures]
 Prints each run's wall and CPU seconds, the machine's load, and the plain / project ratios. The
 wall ratio needs the cores to be free: on a machine shared with other work, the project's two
 workers get what the scheduler leaves them, and the ratio falls toward the CPU-seconds ratio.
@@ -30,6 +30,8 @@ import numpy as np
 
 from naap import figures, protocol, workers
 from naap.cli import InputError, run_cli, whole_number
+from naap.data import FEATURE_SETS
+from naap.data.load import load_dataset, split
 from naap.paths import reference_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,11 +74,11 @@ def plain_scatter(pred, y_test, title, path):
 def plain_run(dataset, out_dir, estimators, draw):
     """The straightforward implementation, serial: the same results.csv (and figures if draw)."""
     out_dir = Path(out_dir)
-    df = protocol.load_dataset(dataset, list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols)))
+    df = load_dataset(dataset, list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols)))
     figures.make_figure_dirs(out_dir / "figures")
     results, y_tests = {}, {}
-    for features, columns in protocol.FEATURE_SETS.items():
-        data = protocol.split(df, columns)
+    for features, columns in FEATURE_SETS.items():
+        data = split(df, columns)
         y_tests[features] = data[3]
         for name in protocol.BASELINE_NAMES:
             run = protocol.evaluate_plain([name], *data, estimators=estimators)[name]
@@ -96,7 +98,9 @@ def timed(cmd):
     """(wall seconds, CPU seconds of the child and its workers, stdout) of one subprocess run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    # bench is a package: the plain run (python -m bench.bench_experiments) needs the repository on the path
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -138,18 +142,21 @@ def main(args):
                     for draw in (False, True):
                         out = Path(tmp) / f"{estimators}-{kind}-{draw}-{i}"
                         if kind == "plain":
-                            cmd = [sys.executable, __file__, "--plain", dataset, out, "--estimators", estimators]
+                            cmd = [sys.executable, "-m", "bench.bench_experiments", "--plain", dataset, out,
+                                   "--estimators", estimators]
                             cmd += [] if draw else ["--no-figures"]
                         else:
                             cmd = [sys.executable, ROOT / "run_experiments.py", dataset] + ([out] if draw else [])
                             cmd += ["--jobs", str(jobs), "--estimators", estimators, "--no-progress"]
                         wall, cpu, stdout = timed(list(map(str, cmd)))
                         times.setdefault((kind, draw), []).append((wall, cpu))
-                        if draw and (out / "results.csv").read_bytes() != (Path(tmp) / f"{estimators}-plain-True-{i}" / "results.csv").read_bytes():
+                        plain = Path(tmp) / f"{estimators}-plain-True-{i}" / "results.csv"
+                        if draw and (out / "results.csv").read_bytes() != plain.read_bytes():
                             print(f"{estimators}: the project's results.csv differs from the plain run's (run {i + 1})")
                             failed = True
                         label = f"{kind} {'fits + figures' if draw else 'fits only'}"
-                        print(f"{estimators:8s} {label:22s} run {i + 1}: {wall:6.1f} s wall, {cpu:6.1f} s CPU", flush=True)
+                        print(f"{estimators:8s} {label:22s} run {i + 1}: {wall:6.1f} s wall, {cpu:6.1f} s CPU",
+                              flush=True)
             best = {key: min(values) for key, values in times.items()}
             for draw, label in ((False, "fits only"), (True, "fits + figures")):
                 (pw, pc), (jw, jc) = best[("plain", draw)], best[("project", draw)]

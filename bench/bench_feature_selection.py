@@ -1,16 +1,16 @@
 """Benchmark: feature_selection.py's shared, parallel search against the plain per-regressor search.
 
 The plain way runs every regressor's search on its own, serially, with the protocol written out
-literally for every visited subset (run_experiments.evaluate_plain: 5 scikit-learn fits). The
-fast way runs feature_selection.run_jobs as the CLI does: run_experiments.evaluate (deterministic
-regressors fitted once, ensembles replicated by ensembles.py/trees.py and grown on demand), the
+literally for every visited subset (protocol.evaluate_plain: 5 scikit-learn fits). The fast way
+runs paper2.run_jobs as feature_selection.py does: protocol.evaluate (deterministic regressors
+fitted once, ensembles replicated by ensembles.py/trees.py and grown on demand), the
 searches of an ensemble family sharing their grown ensembles, each search round's subsets
 spread over worker processes; it is timed with one worker (the algorithmic savings alone) and
 with --jobs workers. All results must be identical (every visited subset, every number and
 prediction); the script checks that and prints the times and ratios.
 
 Example (interpolation, 3 regressors, two feature sets; a few minutes on 2 cores):
-  python bench/bench_feature_selection.py ../shared/naap440/naap440v2.csv
+  python -m bench.bench_feature_selection ../shared/naap440/naap440v2.csv
 """
 import argparse
 import os
@@ -19,9 +19,9 @@ import time
 
 import numpy as np
 
-from naap import protocol, workers
+from naap import paper2, protocol, workers
 from naap.cli import InputError, run_cli
-from naap.paper2 import selection
+from naap.data import FEATURE_SETS_V2
 
 DEFAULT_MODELS = "Gradient Boosting (N=25),Gradient Boosting (N=50),SVR (Polynomial kernel)"
 DEFAULT_FEATURE_SETS = "Scheme,Scheme+Quant.3"
@@ -54,11 +54,12 @@ def parse_args(argv=None):
 
 
 def main(args):
-    modes = selection.parse_list(args.modes, protocol.MODES, "mode", "--modes")
-    models = selection.parse_list(args.models, protocol.PAPER2_NAMES, "model", "--models")
-    feature_sets = selection.parse_list(args.feature_sets, list(protocol.FEATURE_SETS_V2), "feature set", "--feature-sets")
-    data, _, _ = selection.load_modes(args.dataset, modes, feature_sets)
-    jobs = selection.plan_jobs(modes, feature_sets, models)
+    modes = paper2.parse_list(args.modes, protocol.MODES, "mode", "--modes")
+    models = paper2.parse_list(args.models, protocol.PAPER2_NAMES, "model", "--models")
+    feature_sets = paper2.parse_list(args.feature_sets, list(FEATURE_SETS_V2), "feature set",
+                                     "--feature-sets")
+    data, _, _ = paper2.load_modes(args.dataset, modes, feature_sets)
+    jobs = paper2.plan_jobs(modes, feature_sets, models)
     if not jobs:
         raise InputError("nothing to run")
 
@@ -67,7 +68,7 @@ def main(args):
     plain = {}
     for mode, fset, names in jobs:
         for name in names:  # each regressor on its own, nothing shared, serial
-            got = selection.run_job((mode, fset, (name,)), data[(mode, fset)], args.estimators, shared=False)
+            got = paper2.run_job((mode, fset, (name,)), data[(mode, fset)], args.estimators, shared=False)
             plain[(mode, fset, name)] = got[name]
     t_plain = time.perf_counter() - t
 
@@ -76,7 +77,7 @@ def main(args):
     timings, identical = {}, True
     for n in dict.fromkeys([1, workers]):
         t = time.perf_counter()
-        fast = selection.run_jobs(jobs, data, n, args.estimators, shared=True)
+        fast = paper2.run_jobs(jobs, data, n, args.estimators, shared=True)
         timings[n] = time.perf_counter() - t
         identical = identical and same(plain, fast)
 
@@ -85,7 +86,8 @@ def main(args):
     print(f"subsets scored: {n_subsets} ({len(plain)} searches); load average before: {load}")
     print(f"plain (literal protocol per regressor and subset, serial): {t_plain:8.1f} s")
     for n, t_fast in timings.items():
-        print(f"fast (shared fits, {n} worker{'s' if n > 1 else ''}): {t_fast:8.1f} s   speed-up {t_plain / t_fast:.2f}x")
+        print(f"fast (shared fits, {n} worker{'s' if n > 1 else ''}): {t_fast:8.1f} s   "
+              f"speed-up {t_plain / t_fast:.2f}x")
     print(f"identical results: {'yes' if identical else 'NO'}")
     if not identical:
         sys.exit(1)

@@ -13,7 +13,7 @@ atomically). Note: switching "order" off uses today's numpy sort, whose tie orde
 CPU, so that row depends on the machine; every other row does not.
 
 Example:
-  python bench/bench_fidelity.py --jobs 2
+  python -m bench.bench_fidelity --jobs 2
 """
 import argparse
 import platform
@@ -23,6 +23,8 @@ from datetime import date
 
 from naap import protocol, workers
 from naap.cli import run_cli, whole_number
+from naap.data import FEATURE_SETS
+from naap.data.load import load_dataset
 from naap.files import atomic_write_text
 from naap.paths import reference_data_dir
 
@@ -57,7 +59,7 @@ def main(args):
         ref = reference_data_dir(("naap440.csv", "published_results.csv"))
     dataset = args.dataset or ref / "naap440.csv"
     published = protocol.load_published(args.published or ref / "published_results.csv")
-    columns = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
+    columns = list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols))
     all_rules = protocol.DATA_RULES + protocol.PAPER_RULES
     variants = [("everything on (the default)", ())] + [(f"without {rule}", (rule,)) for rule in all_rules]
     variants.append(("everything off (today's libraries)", all_rules))
@@ -66,13 +68,13 @@ def main(args):
     for label, off in variants:
         data_rules = tuple(r for r in protocol.DATA_RULES if r not in off)
         estimators = frozenset(r for r in protocol.PAPER_RULES if r not in off)
-        df = protocol.load_dataset(dataset, columns, data_rules)
+        df = load_dataset(dataset, columns, data_rules)
         count = matches(protocol.run_table(df, estimators, jobs, progress=False), published)
         total = sum(hit for hit, _ in count.values())
         rows.append((label, total, count))
         print(f"{label}: {total}/96", file=sys.stderr)
     lines = [f"Rows equal to the published table (of {sum(n for _, n in rows[0][2].values())}), "
-             f"with each part of the emulation switched off. `python bench/bench_fidelity.py --jobs {jobs}`, "
+             f"with each part of the emulation switched off. `python -m bench.bench_fidelity --jobs {jobs}`, "
              f"{platform.machine()}, {workers.available_cores()} cores, {date.today().isoformat()}, "
              f"{time.perf_counter() - start:.0f} s.", "",
              "| emulation | all | " + " | ".join(FAMILY_ORDER) + " |",

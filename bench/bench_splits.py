@@ -10,7 +10,7 @@ which assumes the cores are free and the workers never wait. --breakdown also ti
 Inputs: a NAAP-440 CSV (default: naap440.csv of the reference data).
 Outputs: none (prints a report).
 Example:
-  python bench/bench_splits.py --splits 4 --jobs 2 --project 100 --breakdown
+  python -m bench.bench_splits --splits 4 --jobs 2 --project 100 --breakdown
 """
 import os
 import resource
@@ -19,6 +19,8 @@ from pathlib import Path
 
 from naap import protocol, uncertainty, workers
 from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+from naap.data import FEATURE_SETS
+from naap.data.load import load_dataset, split
 from naap.paths import reference_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +40,8 @@ def breakdown(table, estimators):
     """{(features, family): CPU seconds} of split 1's tasks, run one by one in this process."""
     resplit = uncertainty.split_table(table, 1)
     times = {}
-    for features, columns in protocol.FEATURE_SETS.items():
-        data = protocol.split(resplit, columns)
+    for features, columns in FEATURE_SETS.items():
+        data = split(resplit, columns)
         groups = {}
         for name in protocol.BASELINE_NAMES:
             groups.setdefault(protocol.family_of(name), []).append(name)
@@ -58,7 +60,8 @@ def parse_args(argv=None):
     parser.add_argument("--project", default=str(DEFAULT_PROJECT),
                         help=f"project the time of this many splits (default {DEFAULT_PROJECT})")
     parser.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS,
-                        help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} (default {protocol.DEFAULT_ESTIMATORS})")
+                        help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} "
+                             f"(default {protocol.DEFAULT_ESTIMATORS})")
     parser.add_argument("--breakdown", action="store_true", help="also time one split's tasks one by one")
     return parser.parse_args(argv)
 
@@ -69,8 +72,8 @@ def main(args):
     if args.estimators not in protocol.ESTIMATOR_SETS:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
     dataset = args.dataset or reference_data_dir() / "naap440.csv"
-    columns = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
-    table = protocol.load_dataset(dataset, columns)
+    columns = list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols))
+    table = load_dataset(dataset, columns)
     print(f"machine: {os.cpu_count()} CPUs, {workers.available_cores()} usable; load average before: "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     wall0, cpu0 = time.perf_counter(), cpu_seconds()

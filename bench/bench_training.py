@@ -1,4 +1,4 @@
-"""Benchmark the training stage: create_dataset.py's fast loop against the paper's DataLoader loop,
+"""Benchmark the training stage: naap.training.loop's fast loop against the paper's DataLoader loop,
 and a projection of the full 440-scheme x 90-epoch run on a GPU.
 
 --device cpu: writes full-size synthetic CIFAR-10 (50,000 + 10,000 random images, the real layout)
@@ -13,13 +13,13 @@ and a projection of the full 440-scheme x 90-epoch run on a GPU.
   epochs (the first epoch, with warm-up and graph capture, excluded). Exit status 1 if the modes'
   logs differ (timestamps aside) or a scheme failed.
 
-The reference loop lives in reference_training.py (top level), shared with tests/test_create_dataset.py;
-it imports nothing of create_dataset.py, models.py, cifar10.py or recipe.py, so a bug there cannot hide
-on both sides.
+The reference loop lives in tests/reference_training.py, shared with tests/test_training_loop.py; it
+imports nothing of naap.training, models.py or create_dataset.py, so a bug there cannot hide on both
+sides. The synthetic files are tests/synthetic_cifar.py's.
 
 Output: a small table on stdout; nothing is kept (temporary directories).
-Example: python bench/bench_training.py --device cpu --model-id 1 --epochs 2
-         python bench/bench_training.py --device cuda --workers 8 --num-schemes 8 --epochs 3 --modes eager,graphs
+Example: python -m bench.bench_training --device cpu --model-id 1 --epochs 2
+         python -m bench.bench_training --device cuda --workers 8 --num-schemes 8 --epochs 3 --modes eager,graphs
 """
 import statistics
 import sys
@@ -27,13 +27,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import reference_training
 import torch
 
-import create_dataset as cd
 from models import count_params_and_macs
 from naap.cli import OneLineArgumentParser, run_cli
+from naap.data.schemes import load_schemes
 from naap.training import cifar10
+from naap.training.jobs import run_jobs
+from naap.training.loop import fast_epochs, init_training
+from tests import reference_training
+from tests.synthetic_cifar import synthetic_cifar, write_cifar
 
 FULL_TRAIN, FULL_TEST = 50_000, 10_000
 FULL_SCHEMES, FULL_EPOCHS = 440, 90
@@ -41,12 +44,12 @@ DEFAULT_SCHEMES = Path(__file__).resolve().parent.parent / "generated_schemes.js
 
 
 def fast_run(scheme, data_root, epochs, device="cpu"):
-    """create_dataset.py's loop on the same files; same return shape as plain_dataloader_run."""
+    """naap.training.loop's epochs on the same files; same return shape as reference_training.paper_run."""
     data = cifar10.to_device_data(cifar10.read_cifar(data_root), torch.device(device))
-    model, optimizer, criterion = cd.init_training(scheme, device)
+    model, optimizer, criterion = init_training(scheme, device)
     out = {"epochs": [], "seconds": [], "model": model}
     started = time.perf_counter()
-    for result in cd.fast_epochs(model, optimizer, criterion, data, 1, epochs):
+    for result in fast_epochs(model, optimizer, criterion, data, 1, epochs):
         out["epochs"].append(result)
         out["seconds"].append(time.perf_counter() - started)
         started = time.perf_counter()
@@ -102,7 +105,7 @@ def bench_cuda(args, schemes, data_root):
             jobs = [{"model_id": i, "scheme": schemes[i - 1], "raw_dir": raw_dir, "epochs": args.epochs,
                      "cuda_graphs": mode == "graphs"} for i in ids]
             started = time.perf_counter()
-            results = cd.run_jobs(jobs, data_root, ["cuda:0"], args.workers)
+            results = run_jobs(jobs, data_root, ["cuda:0"], args.workers)
             wall = time.perf_counter() - started
             failed = [r for r in results if r["status"] == "failed"]
             any_failed |= bool(failed)
@@ -147,12 +150,12 @@ def parse_args(argv=None):
 
 
 def main(args):
-    schemes = cd.load_schemes(args.schemes)
+    schemes = load_schemes(args.schemes)
     with tempfile.TemporaryDirectory() as tmp:
         data_root = args.data_root
         if data_root is None:
             data_root = tmp
-            cifar10.write_cifar(tmp, **cifar10.synthetic_cifar(FULL_TRAIN, FULL_TEST))
+            write_cifar(tmp, **synthetic_cifar(FULL_TRAIN, FULL_TEST))
         if args.device == "cpu":
             bench_cpu(args, schemes, data_root)
         else:

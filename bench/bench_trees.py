@@ -18,7 +18,8 @@ Columns (times: per tree, the best of --repeats passes over the same trees, one 
   sklearn build   what that fit runs after validation (BaseDecisionTree._fit): the squared-error
                   criterion, BestSplitter (with its RandomState), Tree and DepthFirstTreeBuilder
                   made as fit makes them, then builder.build(...); the arrays are prepared first
-  _fit_tree       the compiled builder alone on trees.fit_tree_arguments(...), prepared first
+  build_tree      the compiled builder alone (tree_builder.build_tree) on trees.fit_tree_arguments(...),
+                  prepared first
   fit x, build x  sklearn's time over trees.py's: entry point against entry point, builder
                   against builder
   paper           trees.fit_tree under the tree rules of the default (paper) estimators, as the
@@ -44,24 +45,23 @@ unfinished run (.OUT_DIR.resume/<key>/). A search missing there is shown as such
 the sum; without --visits no floor is computed.
 
 Example (about a minute on 2 cores; --subsets 1 --trees 2 --repeats 1 for a smoke test):
-  python bench/bench_trees.py ../shared/naap440/naap440v2.csv
-  python bench/bench_trees.py ../shared/naap440/naap440v2.csv --visits fs_results/results.csv
+  python -m bench.bench_trees ../shared/naap440/naap440v2.csv
+  python -m bench.bench_trees ../shared/naap440/naap440v2.csv --visits fs_results/results.csv
 """
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._criterion import MSE
 from sklearn.tree._splitter import BestSplitter
 from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
 
-from naap import protocol
+from naap import paper2, protocol
 from naap.cli import InputError, OneLineArgumentParser, run_cli
-from naap.paper2 import selection
-from naap.replica import ensembles, trees
+from naap.files import read_csv_input
+from naap.replica import ensembles, tree_builder, trees
 
 SEED = 0
 FEATURE_SETS = ("Scheme+Quant.9", "Scheme+Quant.6")  # the largest start sets: the costliest searches
@@ -114,19 +114,14 @@ def count_visits(path):
     if path.is_dir():
         for fs in FEATURE_SETS:
             for family in ensembles.FAMILIES:
-                journal = path / selection.journal_name((MODE, fs, (search_name(family),)))
+                journal = path / paper2.journal_name((MODE, fs, (search_name(family),)))
                 if journal.is_file():
-                    records = selection.read_journal(journal)
+                    records = paper2.read_journal(journal)
                     found[(fs, family)] = [sum(mask) for mask, name in records if name == search_name(family)]
         if not found:
             raise InputError(f"{path}: holds no journal of the N={N_MAX} searches on {', '.join(FEATURE_SETS)}")
         return found
-    try:
-        table = pd.read_csv(path, dtype={"Flags": str})
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
-    except ValueError as e:  # pandas' parser and empty-data errors
-        raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    table = read_csv_input(path, dtype={"Flags": str})
     missing = {"Mode", "Model", "FeatureSetName", "Flags"} - set(table.columns)
     if missing:
         raise InputError(f"{path}: not a feature_selection.py results.csv (no {', '.join(sorted(missing))} column)")
@@ -204,14 +199,14 @@ def same_trees(ours, theirs):
 
 
 def main(args):
-    data, _, _ = selection.load_modes(args.dataset, [MODE], list(FEATURE_SETS))
+    data, _, _ = paper2.load_modes(args.dataset, [MODE], list(FEATURE_SETS))
     visits = count_visits(args.visits) if args.visits else None
     per_row = args.subsets * args.trees
     print(f"{per_row} trees per row ({args.subsets} random subsets x {args.trees} trees); ms per tree, "
           f"best of {args.repeats} passes, one thread; columns explained in the script's docstring")
     print(f"{'feature set':15} {'family':17} {'cols':>12} {'sklearn fit':>11} {'fit_tree':>8} {'fit x':>5} "
-          f"{'sklearn build':>13} {'_fit_tree':>9} {'build x':>7} {'paper':>6} {'shortcuts x':>11} {'tied sort work':>14} "
-          f"{'N=200 subsets':>13} {'N=200 CPU-s':>11}")
+          f"{'sklearn build':>13} {'build_tree':>10} {'build x':>7} {'paper':>6} {'shortcuts x':>11} "
+          f"{'tied sort work':>14} {'N=200 subsets':>13} {'N=200 CPU-s':>11}")
     floor, counted, missing = 0.0, [], []
     for fs_name in FEATURE_SETS:
         X_all, y = data[(MODE, fs_name)][:2]
@@ -244,7 +239,7 @@ def main(args):
                       file=sys.stderr)
                 sys.exit(1)
             t_fit, ours = best_time(trees.fit_tree, fits, args.repeats)
-            t_core, ours_core = best_time(trees._fit_tree, prepared, args.repeats)
+            t_core, ours_core = best_time(tree_builder.build_tree, prepared, args.repeats)
             t_sk, theirs = best_time(sklearn_fit, inputs, args.repeats)
             t_build, theirs_built = best_time(sklearn_build, builds, args.repeats)
             if not (same_trees(ours, theirs) and same_trees(ours_core, theirs) and same_trees(ours, theirs_built)):
@@ -262,7 +257,7 @@ def main(args):
                 visit_text = f"{'not found' if visits is not None else '-':>13}"
                 cpu_text = f"{'-':>11}"
             print(f"{fs_name:15} {family:17} {cols_text:>12} {t_sk * 1e3:11.3f} {t_fit * 1e3:8.3f} "
-                  f"{t_sk / t_fit:4.1f}x {t_build * 1e3:13.3f} {t_core * 1e3:9.3f} {t_build / t_core:6.1f}x "
+                  f"{t_sk / t_fit:4.1f}x {t_build * 1e3:13.3f} {t_core * 1e3:10.3f} {t_build / t_core:6.1f}x "
                   f"{t_paper * 1e3:6.3f} {t_plain / t_paper:10.2f}x {work[0] / work[1]:14.0%} {visit_text} {cpu_text}")
     print(f"all {len(FEATURE_SETS) * len(ensembles.FAMILIES) * per_row} trees equal scikit-learn's "
           "(fit and build, trees.py's entry point and builder)")

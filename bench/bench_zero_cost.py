@@ -12,7 +12,7 @@ The load average is printed too: on a shared machine the wall times grow with it
 
 Output: a table on stdout; nothing is written.
 Example (about a minute on 2 cores):
-  python bench/bench_zero_cost.py ../shared/naap440/generated_schemes.json
+  python -m bench.bench_zero_cost ../shared/naap440/generated_schemes.json
 """
 import os
 import subprocess
@@ -25,6 +25,7 @@ import torch
 
 import zero_cost
 from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.data.schemes import load_schemes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +49,7 @@ def parse_args(argv=None):
 
 
 def main(args):
-    schemes = zero_cost.load_schemes(args.schemes)
+    schemes = load_schemes(args.schemes)
     count = len(schemes)
     if args.sample is not None and not 1 <= args.sample <= count:
         raise InputError(f"--sample {args.sample}: must be in 1..{count}")

@@ -8,25 +8,26 @@ models: the rows with ScoredOn == 'test', the best subset's first). Writes a Mar
 
 1. per (mode, start set, regressor): the test scores (MAE / violations / final score) of the
    test-selected subset and of the validation-selected one, and the subsets' sizes;
-2. per mode and start set, the best (--best-only: this part alone): test-selected, the lowest test final score over the
-   regressors; validation-selected, the regressor whose subset has the lowest *validation* final
-   score (so nothing about the test models picks it), with its test scores.
+2. per mode and start set, the best (--best-only: this part alone): test-selected, the lowest
+   test final score over the regressors; validation-selected, the regressor whose subset has the
+   lowest *validation* final score (so nothing about the test models picks it), with its test
+   scores.
 
-Ties: within a search the subset visited first (selection.best_of); between regressors the first
+Ties: within a search the subset visited first (paper2.best_of); between regressors the first
 in protocol.PAPER2_NAMES order.
 
 Inputs: TEST_RESULTS VALIDATION_RESULTS. Output: the report on stdout, and with --out in that file.
 
 Example:
-  python bench/paper2_heldout.py fs_q3/results.csv fs_q3_val/results.csv --out heldout.md
+  python -m bench.paper2_heldout fs_q3/results.csv fs_q3_val/results.csv --out heldout.md
 """
 from pathlib import Path
 
-from naap import protocol
+from naap import paper2, protocol
 from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.data import FEATURE_SETS_V2
 from naap.files import atomic_write_text, check_outputs_not_inputs
-from naap.paper2 import selection
-from naap.paper2.selection import MODE_LABEL
+from naap.paper2 import MODE_LABEL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +68,7 @@ def size(r):
 
 def report(found, best_only=False):
     order = {n: i for i, n in enumerate(protocol.PAPER2_NAMES)}
-    keys = sorted(found, key=lambda k: (list(protocol.MODES).index(k[0]), list(protocol.FEATURE_SETS_V2).index(k[1]),
+    keys = sorted(found, key=lambda k: (list(protocol.MODES).index(k[0]), list(FEATURE_SETS_V2).index(k[1]),
                                         order[k[2]]))
     lines = ["Cells: test MAE / violations / final score of the chosen subset.", ""]
     if not best_only:
@@ -96,7 +97,7 @@ def main(args):
     paths = [Path(args.test_results), Path(args.validation_results)]
     if args.out:
         check_outputs_not_inputs([Path(args.out)], paths)
-    text = report(picks(selection.read_results(paths[0], False), selection.read_results(paths[1], True)),
+    text = report(picks(paper2.read_results(paths[0], False), paper2.read_results(paths[1], True)),
                   args.best_only)
     print(text, end="")
     if args.out:

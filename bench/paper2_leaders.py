@@ -2,23 +2,24 @@
 
 Reads the results.csv of feature_selection.py (every scored subset, in visit order) and writes a
 Markdown table with one row per (mode, start set): the regressor(s) whose best subset has the
-lowest final score (a tie between regressors lists the others after the first, whose row it is; within one search a tie goes to
-the subset visited first, as in selection.best_of), the subset's size, MAE, violations and final
-score, and the same regressor on its whole start set (the first row of its search). The docs'
-generated block `paper2-extrapolation` is this table (bench/update_docs.py).
+lowest final score (a tie between regressors lists the others after the first, whose row it is;
+within one search a tie goes to the subset visited first, as in paper2.best_of), the subset's
+size, MAE, violations and final score, and the same regressor on its whole start set (the first
+row of its search). The docs' generated block `paper2-extrapolation` is this table
+(bench/update_docs.py).
 
 Inputs: RESULTS_CSV. Output: the table on stdout, and with --out also in that file.
 
 Example:
-  python bench/paper2_leaders.py fs_extra/results.csv --out leaders.md
+  python -m bench.paper2_leaders fs_extra/results.csv --out leaders.md
 """
 from pathlib import Path
 
-from naap import protocol
+from naap import paper2, protocol
 from naap.cli import OneLineArgumentParser, run_cli
+from naap.data import FEATURE_SETS_V2
 from naap.files import atomic_write_text, check_outputs_not_inputs
-from naap.paper2 import selection
-from naap.paper2.selection import MODE_LABEL
+from naap.paper2 import MODE_LABEL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +35,7 @@ def leaders(table):
     """[(mode, start set, [names], best row, {name: whole-start-set row}), ...] in protocol order."""
     out = []
     for mode in protocol.MODES:
-        for fs in protocol.FEATURE_SETS_V2:
+        for fs in FEATURE_SETS_V2:
             part = table[(table["Mode"] == mode) & (table["FeatureSetName"] == fs)]
             if part.empty:
                 continue
@@ -55,8 +56,9 @@ def markdown(rows):
         used, n = str(r["Flags"]).count("1"), len(str(r["Flags"]))
         w = whole[names[0]]
         who = names[0] + (f" (tied: {', '.join(names[1:])})" if names[1:] else "")
-        lines.append(f"| {MODE_LABEL[mode]} | {fs} | {who} | {used} of {n} | {r['MAE']:.4f} | {int(r['NumViolations'])} "
-                     f"| {r['FinalScore']:.6f} | {w['MAE']:.4f} / {int(w['NumViolations'])} |")
+        lines.append(f"| {MODE_LABEL[mode]} | {fs} | {who} | {used} of {n} | {r['MAE']:.4f} "
+                     f"| {int(r['NumViolations'])} | {r['FinalScore']:.6f} | {w['MAE']:.4f} / "
+                     f"{int(w['NumViolations'])} |")
     return "\n".join(lines) + "\n"
 
 
@@ -64,7 +66,7 @@ def main(args):
     path = Path(args.results)
     if args.out:
         check_outputs_not_inputs([Path(args.out)], [path])
-    table = selection.read_results(path, held_out=False)
+    table = paper2.read_results(path, held_out=False)
     text = markdown(leaders(table))
     print(text, end="")
     if args.out:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from naap import protocol
+from naap.data import FEATURE_SET_EPOCHS, NUM_EPOCHS_TOTAL, acceleration
 
 FIGURE_SIZE = (4.2, 4.2)  # inches
 FIGURE_DPI = 80
@@ -34,7 +35,7 @@ def figure_paths(fig_dir, name, features):
 
 
 def figure_title(name, features, run):
-    return (f"{name}\n{features} ({protocol.acceleration(features)} acceleration)\n"
+    return (f"{name}\n{features} ({acceleration(features)} acceleration)\n"
             f"MAE {run['mae']:.4f}, {run['violations']}/{run['max_violations']} violations, score {run['score']:.4f}")
 
 
@@ -200,7 +201,7 @@ def plot_summary(frame, path, intervals=False):
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 2)
     feature_sets = list(dict.fromkeys(frame["Features"]))
-    x = [100.0 * (1 - protocol.FEATURE_SET_EPOCHS[f] / protocol.NUM_EPOCHS_TOTAL) for f in feature_sets]
+    x = [100.0 * (1 - FEATURE_SET_EPOCHS[f] / NUM_EPOCHS_TOTAL) for f in feature_sets]
     names = list(dict.fromkeys(frame["Model"]))
     families = list(dict.fromkeys(protocol.family_of(name) for name in names))
     styles = ["-", "--", ":", "-.", (0, (5, 1, 1, 1))]
@@ -222,7 +223,7 @@ def plot_summary(frame, path, intervals=False):
     for ax, label in zip(axes, ["MAE", "#violations"]):
         ax.set_xlabel("acceleration (share of the 90 epochs not trained)")
         ax.set_ylabel(label)
-        ax.set_xticks(x, [protocol.acceleration(f) for f in feature_sets])
+        ax.set_xticks(x, [acceleration(f) for f in feature_sets])
         ax.invert_xaxis()  # left to right: more training epochs used
         ax.grid(alpha=0.3)
     axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
@@ -357,7 +358,7 @@ def plot_splits(summary, path):
             ax.xaxis.set_major_locator(MaxNLocator(5))  # MAE tick labels are long: fewer of them
             ax.grid(axis="x", alpha=0.3)
             if row == 0:
-                ax.set_title(f"{features}\n({protocol.acceleration(features)} acceleration)", fontsize=8)
+                ax.set_title(f"{features}\n({acceleration(features)} acceleration)", fontsize=8)
     splits = int(summary["Splits"].max()) if len(summary) else 0
     axes[0][-1].legend(fontsize=6, loc="lower right")
     fig.suptitle(f"NAAP-440 regressors on {splits} other splits: mean and {_confidence()} interval over the splits "

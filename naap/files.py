@@ -6,7 +6,8 @@
   force=False): whole outputs or none; without replace/force an output that exists, or that
   another run puts there meanwhile, is refused (rename_noreplace), never silently replaced.
 - check_output_file(path, replace) and check_output_dir(out_dir, force) refuse early, before a
-  long run; read_json(path) reads a JSON input or refuses it in one line.
+  long run; read_json(path) and read_csv_input(path) read a JSON / CSV input or refuse it in one
+  line.
 """
 import contextlib
 import ctypes
@@ -363,3 +364,25 @@ def read_json(path):
         raise InputError(f"{path}: not valid JSON (nested too deep)") from None
     except ValueError as e:  # JSONDecodeError, or an integer of more than 4300 digits
         raise InputError(f"{path}: not valid JSON ({e})") from None
+
+
+def read_csv_input(path, read=None, **options):
+    """The table read(path, **options) returns (read: pandas.read_csv unless given, e.g.
+    pandas_0_23_parser.read_csv_2022), or InputError naming the file in one line: missing, a directory,
+    not readable, or not a CSV (pandas' parser and empty-data errors, bad UTF-8)."""
+    if read is None:
+        import pandas as pd  # here, not at the top: most importers of this module read no CSV
+        read = pd.read_csv
+    try:
+        return read(path, **options)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a CSV file") from None
+    except PermissionError:
+        raise InputError(f"{path}: not readable (permission denied)") from None
+    except OSError as e:  # a symlink loop, a path under a regular file, an I/O error
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    except ValueError as e:  # pandas.errors.ParserError and EmptyDataError, UnicodeDecodeError
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"{path}: not a readable CSV ({reason})") from None

@@ -25,6 +25,8 @@ import numpy as np
 
 from naap import protocol
 from naap.cli import InputError
+from naap.data import FEATURE_SETS
+from naap.data.load import split
 
 OPTION = "--predictor"
 SPEC_FORM = "NAME=MODULE:FACTORY (MODULE a module name or a .py file)"
@@ -197,8 +199,8 @@ def guarded(name, factory):
 def smoke_check(name, factory, table):
     """Fit and predict once on a tiny slice of the first feature set (not a run, no output):
     SMOKE_TRAIN_ROWS evenly spaced train rows, SMOKE_TEST_ROWS test rows, scaled as in the runs."""
-    features = next(iter(protocol.FEATURE_SETS))
-    X_train, y_train, X_test, _ = protocol.split(table, protocol.FEATURE_SETS[features])
+    features = next(iter(FEATURE_SETS))
+    X_train, y_train, X_test, _ = split(table, FEATURE_SETS[features])
     rows = np.unique(np.linspace(0, len(y_train) - 1, min(SMOKE_TRAIN_ROWS, len(y_train))).round().astype(int))
     X_train_s, X_test_s = protocol.scale(X_train[rows], X_test[:SMOKE_TEST_ROWS])
     protocol.seed_everything(protocol.SEEDS[0])

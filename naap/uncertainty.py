@@ -1,7 +1,7 @@
 """How sure each NAAP-440 number is: bootstrap intervals of a run, and the protocol on other splits.
 
-Library module (no command line, no work at import). run_experiments.py uses it; the drawing is
-in figures.py, the split rule (bins) in protocol.py.
+Library module (no command line, no work at import). run_experiments.py and baselines.py use it;
+the drawing is in naap.figures, the split rule (bins) in naap.data.split.
 
 1. Fixed split, bootstrap (bootstrap_table): the kept run of a regressor is resampled over its
    test models: BOOTSTRAP_RESAMPLES draws of n test rows with replacement (numpy's default_rng
@@ -19,7 +19,7 @@ in figures.py, the split rule (bins) in protocol.py.
    The interval is the CONFIDENCE percentile interval (2.5th..97.5th, numpy's linear
    interpolation, NaN resamples left out) of each: protocol.INTERVAL_COLUMNS.
 2. Other splits (run_splits): split s = 1..N re-draws the test set by the published rule
-   (protocol.split_bins on the table in protocol order: bins of round(n / NUM_TEST_BINS)
+   (naap.data.split_bins on the table in protocol order: bins of round(n / NUM_TEST_BINS)
    consecutive models by MaxAccuracy), one test model per bin, but a uniformly random member of
    each bin instead of the middle one (default_rng(SPLIT_BASE_SEED + s)). Split 0 is the table's
    own split. The whole protocol (every regressor x the 4 feature sets, 5 seeds, median run) is
@@ -36,6 +36,7 @@ import pandas as pd
 
 import metrics
 from naap import protocol
+from naap.data import FEATURE_SETS, NUM_TEST_BINS, TEST_FLAG, acceleration, load, split_bins
 from naap.workers import process_pool
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -157,23 +158,23 @@ def bootstrap_table(results, y_tests, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTST
 
 
 # ----------------------------------------------------------------------------- 2. other splits
-def split_test_rows(n, split, num_bins=protocol.NUM_TEST_BINS, base_seed=SPLIT_BASE_SEED):
+def split_test_rows(n, split, num_bins=NUM_TEST_BINS, base_seed=SPLIT_BASE_SEED):
     """Row positions (in protocol order) of split `split` >= 1's test models: one uniformly random
-    member of each bin of protocol.split_bins(n, num_bins), drawn by default_rng(base_seed + split)."""
+    member of each bin of split_bins(n, num_bins), drawn by default_rng(base_seed + split)."""
     if split < 1:
         raise ValueError(f"split {split}: random splits are numbered from 1 (0 is the table's own)")
     rng = np.random.default_rng(base_seed + split)
-    return np.array([rng.integers(start, stop) for start, stop, _ in protocol.split_bins(n, num_bins)])
+    return np.array([rng.integers(start, stop) for start, stop, _ in split_bins(n, num_bins)])
 
 
-def split_table(table, split, num_bins=protocol.NUM_TEST_BINS, base_seed=SPLIT_BASE_SEED):
-    """The table (sorted as protocol.load_dataset sorts it) with the IsTest of split `split`:
+def split_table(table, split, num_bins=NUM_TEST_BINS, base_seed=SPLIT_BASE_SEED):
+    """The table (sorted as naap.data.load.load_dataset sorts it) with the IsTest of split `split`:
     0 keeps the table's own; s >= 1 tests split_test_rows(len(table), s) and trains on the rest."""
     if split == 0:
         return table
     is_test = np.zeros(len(table), dtype=int)
     is_test[split_test_rows(len(table), split, num_bins, base_seed)] = 1
-    return table.assign(**{protocol.TEST_FLAG: is_test})
+    return table.assign(**{TEST_FLAG: is_test})
 
 
 _SPLITS = {}  # run_splits' arguments, inherited by its forked workers (factories need not pickle)
@@ -186,7 +187,7 @@ def _run_split(split):
     results = protocol.run_table(table, c["estimators"], 1, c["names"], c["regressors"], progress=False)
     rows = []
     for features, runs in results.items():
-        y_test = protocol.split(table, protocol.FEATURE_SETS[features])[3]
+        y_test = load.split(table, FEATURE_SETS[features])[3]
         for name, run in runs.items():
             rows.append([split, name, features, run["mae"], run["violations"], run["max_violations"],
                          metrics.kendall_tau(run["pred"], y_test)])
@@ -194,15 +195,15 @@ def _run_split(split):
 
 
 def run_splits(table, num_splits, estimators=protocol.DEFAULT_ESTIMATORS, jobs=1, names=None, regressors=None,
-               progress=True, num_bins=protocol.NUM_TEST_BINS, base_seed=SPLIT_BASE_SEED):
+               progress=True, num_bins=NUM_TEST_BINS, base_seed=SPLIT_BASE_SEED):
     """The protocol on splits 1..num_splits: a RUN_COLUMNS DataFrame (unrounded), rows by split,
     then as run_table orders them. With jobs > 1 whole splits run in forked workers (a split is
     one task: no worker waits for another's slow family); results do not depend on jobs.
 
     names / regressors as for protocol.run_table. ValueError if the table is too small for
-    num_bins bins (protocol.split_bins)."""
+    num_bins bins (split_bins)."""
     from tqdm import tqdm
-    protocol.split_bins(len(table), num_bins)  # too few rows: fail before any work
+    split_bins(len(table), num_bins)  # too few rows: fail before any work
     names = list(protocol.BASELINE_NAMES if names is None else names)
     _SPLITS.update(table=table, estimators=estimators, names=names, regressors=regressors,
                    num_bins=num_bins, base_seed=base_seed)
@@ -262,7 +263,8 @@ def fixed_leader(fixed, features):
     """The fixed split's best regressor on a feature set: fewest violations, then lowest MAE, then
     table order."""
     rows = fixed[fixed["Features"] == features]
-    order = sorted(range(len(rows)), key=lambda i: (rows["NumViolations"].iloc[i], rows["MeanAbsoluteError"].iloc[i], i))
+    order = sorted(range(len(rows)),
+                   key=lambda i: (rows["NumViolations"].iloc[i], rows["MeanAbsoluteError"].iloc[i], i))
     return rows["Model"].iloc[order[0]]
 
 
@@ -299,12 +301,12 @@ def splits_markdown(summary, pairs, num_splits):
     (mean +- sd [interval]), then the fixed split's leader against the others."""
     pct = f"{CONFIDENCE:.0%}"
     lines = [f"The protocol on {num_splits} other splits (one random test model per MaxAccuracy bin, "
-             f"{protocol.NUM_TEST_BINS} bins), every regressor x feature set. Cells: mean +- sd [{pct} interval] "
+             f"{NUM_TEST_BINS} bins), every regressor x feature set. Cells: mean +- sd [{pct} interval] "
              "over the splits; 'fixed': the published split (results.csv); 'best': share of splits with the "
              "fewest violations (ties split).", ""]
     for features in dict.fromkeys(summary["Features"]):
         rows = summary[summary["Features"] == features].sort_values(["NumViolations_mean", "MAE_mean"], kind="stable")
-        lines += [f"## {features} ({protocol.acceleration(features)} acceleration)", "",
+        lines += [f"## {features} ({acceleration(features)} acceleration)", "",
                   "| Model | #Violations | fixed | MAE | fixed | Kendall tau | best |",
                   "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in rows.itertuples(index=False):
@@ -322,7 +324,7 @@ def splits_markdown(summary, pairs, num_splits):
               "| Features | Leader | Model | fixed diff | diff over splits | leader ahead | MAE diff | holds |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in pairs.itertuples(index=False):
-        lines.append(f"| {protocol.acceleration(r.Features)} | {r.Leader} | {r.Model} | {r.ViolationsDiff_fixed:+d} | "
+        lines.append(f"| {acceleration(r.Features)} | {r.Leader} | {r.Model} | {r.ViolationsDiff_fixed:+d} | "
                      f"{r.ViolationsDiff_mean:+.1f} [{r.ViolationsDiff_lo:+.1f}, {r.ViolationsDiff_hi:+.1f}] | "
                      f"{r.LeaderAheadShare:.0%} | {r.MAEDiff_mean:+.4f} [{r.MAEDiff_lo:+.4f}, {r.MAEDiff_hi:+.4f}] | "
                      f"{'yes' if r.Survives else 'no'} |")

@@ -39,7 +39,7 @@ On one minibatch (the model in training mode, so BatchNorm uses the batch statis
 - grasp (Wang et al. 2020): g = dL/dtheta (constant), Hg = d(g . dL/dtheta)/dtheta;
   score = sum -theta * Hg (NASLib's sign).
 
-Example: python -c "import models, zero_cost_proxies as z; print(z.synflow(models.seeded_net( \\
+Example: python -c "import models; from naap import zero_cost_proxies as z; print(z.synflow(models.seeded_net( \\
 [{'kernel_size': 3, 'width': 12, 'stride': 2, 'residual': False}])))"
 """
 import copy
@@ -50,9 +50,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-import models
+from naap.data.schemes import INPUT_SHAPE  # one CIFAR-10 image: synflow's all-ones input
 
-INPUT_SHAPE = models.INPUT_SHAPE  # one CIFAR-10 image: synflow's all-ones input
 ZEN_BATCH = 64  # Gaussian images per zen score
 ZEN_GAMMA = 1e-2  # zen's perturbation size (ZenNAS's mixup_gamma)
 ZEN_SEED = 0  # zen's private generator: the weights and the two input batches

@@ -1,4 +1,5 @@
-"""Shared test fixtures: where the published data is, and how to run a top-level script."""
+"""Shared test fixtures: where the published data is, how to run a top-level script, and the
+small tables and reference rules that several test modules use."""
 import os
 import signal
 import subprocess
@@ -7,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from naap.paths import reference_data_dir
@@ -81,3 +83,19 @@ def sigterm_when_started(cmd, cwd, started, delay, timeout=300):
 def message_lines(stderr):
     """stderr's non-blank lines less tqdm's progress bars (`desc: 10%|##   | 1/9 [...]`)."""
     return [line for line in stderr.splitlines() if line.strip() and "|" not in line]
+
+
+def resplit(df, num_rows, test_share, seed):
+    """A different NAAP-440 problem: a random subset of the rows with a new random test split."""
+    rng = np.random.default_rng(seed)
+    sub = df.iloc[rng.permutation(len(df))[:num_rows]].copy()
+    sub["IsTest"] = (rng.random(len(sub)) < test_share).astype(int)
+    return sub
+
+
+def bins_of(n):
+    """The published split rule written out: bins of round(n / 40) rows; a bin counts if it holds
+    its middle row (as data_dir_to_csv.py tests the middle row of each)."""
+    size = round(n / 40)
+    starts = [s for s in range(0, n, size) if s + size // 2 < n]
+    return [(s, min(s + size, n)) for s in starts]

@@ -1,11 +1,11 @@
-"""The paper's training loop, written out on its own: the reference that tests/test_create_dataset.py
-and bench/bench_training.py hold create_dataset.py's fast loop to, number for number and weight for
+"""The paper's training loop, written out on its own: the reference that tests/test_training_loop.py
+and bench/bench_training.py hold naap.training.loop's fast loop to, number for number and weight for
 weight.
 
-It shares no code with create_dataset.py, models.py, cifar10.py or recipe.py (it imports none of
-them), so a bug in their seeding, model building, data path, learning-rate schedule or loss
-statistics shows up as a difference instead of on both sides. Everything here is transcribed from
-the recipe in create_dataset.py's docstring and the architecture in models.py's:
+It shares no code with naap.training (loop, cifar10, recipe), models.py or create_dataset.py (it
+imports none of them), so a bug in their seeding, model building, data path, learning-rate schedule
+or loss statistics shows up as a difference instead of on both sides. Everything here is transcribed
+from the recipe in create_dataset.py's docstring and the architecture in models.py's:
 
 - seed 20220819: Python's, NumPy's and torch's generators, once before building the model and once
   after (cuDNN deterministic, no benchmark);
@@ -20,7 +20,7 @@ the recipe in create_dataset.py's docstring and the architecture in models.py's:
 - per epoch: the mean and median (NumPy) of the batch losses as loss.item() gives them, and the test
   accuracy as correct predictions / test images.
 
-Example: python -c "import reference_training as r; print(r.paper_lr(4))"
+Example: python -c "from tests import reference_training as r; print(r.paper_lr(4))"
 """
 import random
 import time

@@ -1,6 +1,7 @@
-"""baselines.py: each learning-curve baseline on hand-worked cases, the script chained over a small
-table with a zero-cost CSV built here (and on random splits), the paper's regressors against the
-published table, bad input (one line, exit 2, nothing written) and SIGTERM."""
+"""baselines.py: its default epoch counts, the script chained over a small table with a zero-cost
+CSV built here (and on random splits), the paper's regressors against the published table, bad
+input (one line, exit 2, nothing written) and SIGTERM. The methods' own tests are in
+test_learning_curves.py, test_baselines_run.py and test_baselines_report.py."""
 import itertools
 import math
 import signal
@@ -15,155 +16,21 @@ import scipy.stats
 from conftest import ROOT, live_processes, run_script
 
 import baselines
-import metrics
 from naap import protocol, uncertainty
+from naap.baselines import run as baselines_run
 from naap.cli import run_cli
+from naap.data import epoch_features
+from naap.data.load import load_dataset
 
 NUM_TRAIN = 40  # the small table: these train rows and all 40 test rows (40 bins of 2 for --splits)
 
 
-# ----------------------------------------------------------------------------- hand-worked baselines
-def toy_table():
-    """3 models, 3 epochs, rows in ground-truth order (B < A < C by final accuracy)."""
-    return pd.DataFrame({
-        "e1LossMean": [1.8, 2.0, 2.2], "e2LossMean": [1.6, 1.5, 1.2], "e3LossMean": [1.4, 1.0, 0.9],
-        "e1Accuracy": [0.50, 0.40, 0.30], "e2Accuracy": [0.52, 0.50, 0.45], "e3Accuracy": [0.55, 0.60, 0.65],
-    }, index=["B", "A", "C"])
-
-
-def test_sotl_sotl_e_early_stopping_by_hand():
-    table = toy_table()
-    # SoTL after 1 epoch: -1.8, -2.0, -2.2: B ranked first, the reverse of the truth
-    assert baselines.sotl(table, 1).tolist() == [-1.8, -2.0, -2.2]
-    # after 3 epochs: B -(1.8+1.6+1.4) = -4.8, A -4.5, C -4.3: the true order
-    assert baselines.sotl(table, 3) == pytest.approx([-4.8, -4.5, -4.3], abs=1e-12)
-    assert baselines.sotl_e(table, 3).tolist() == [-1.4, -1.0, -0.9]
-    assert baselines.sotl_e(table, 2).tolist() == [-1.6, -1.5, -1.2]
-    assert baselines.early_stopping(table, 1).tolist() == [0.50, 0.40, 0.30]
-    y = np.array([0.6, 0.7, 0.8])
-    reversed_run = baselines.score("SoTL", 1, baselines.sotl(table, 1), y, False)
-    assert (reversed_run["NumViolations"], reversed_run["MaxViolations"]) == (3, 3)
-    assert reversed_run["KendallTau"] == pytest.approx(-1.0)
-    assert math.isnan(reversed_run["MAE"])
-    right = baselines.score("SoTL", 3, baselines.sotl(table, 3), y, False)
-    assert (right["NumViolations"], right["KendallTau"]) == (0, pytest.approx(1.0))
-    # SoTL-E after 2 epochs: -1.6, -1.5, -1.2 also in the true order
-    assert baselines.score("SoTL-E", 2, baselines.sotl_e(table, 2), y, False)["NumViolations"] == 0
-    # early stopping after epoch 2: 0.52, 0.50, 0.45: reversed
-    assert baselines.score("Early stopping", 2, baselines.early_stopping(table, 2), y, False)["NumViolations"] == 3
-
-
-X_CYCLE_ENDS = np.arange(3, 31, 3, dtype=float)  # 10 cycle ends up to epoch 30
-
-
-@pytest.mark.parametrize("name, law", [
-    ("pow3", lambda x: 0.8 - 0.5 * x ** -0.7),
-    ("exponential", lambda x: 0.75 - 0.4 * np.exp(-0.08 * x)),
-    ("log-power", lambda x: 0.7 / (1 + (x / math.exp(1.5)) ** -0.9)),
-])
-def test_each_curve_extrapolates_its_own_law_exactly(name, law):
-    value = baselines.fit_curve(name, X_CYCLE_ENDS, law(X_CYCLE_ENDS))
-    assert value == pytest.approx(float(law(90.0)), abs=1e-6)
-
-
-def test_lce_with_too_few_points_is_the_last_point():
-    acc = np.linspace(0.30, 0.70, 90)
-    assert baselines.lce(acc, 1) == acc[0]  # no cycle end yet: the accuracy at epoch k
-    assert baselines.lce(acc, 2) == acc[1]
-    assert baselines.lce(acc, 5) == acc[2]  # one cycle end (epoch 3)
-    assert baselines.lce(acc, 8) == acc[5]  # two (epochs 3, 6): fewer than the 3 parameters
-
-
-def test_lce_is_the_mean_of_the_fits_that_succeed(monkeypatch):
-    acc = np.linspace(0.30, 0.70, 90)
-    fake = {"pow3": 0.70, "exponential": None, "log-power": 0.80}
-    monkeypatch.setattr(baselines, "fit_curve", lambda name, x, y: fake[name])
-    assert baselines.lce(acc, 12) == pytest.approx(0.75)
-    monkeypatch.setattr(baselines, "fit_curve", lambda name, x, y: None)
-    assert baselines.lce(acc, 12) == acc[11]  # every fit failed: the last cycle end (epoch 12)
-    assert baselines.lce(acc, 14) == acc[11]
-
-
-def test_a_failing_fit_is_none(monkeypatch):
-    def fail(*args, **kwargs):
-        raise RuntimeError("Optimal parameters not found")
-    monkeypatch.setattr(baselines, "curve_fit", fail)
-    assert baselines.fit_curve("pow3", X_CYCLE_ENDS, 0.8 - 0.5 * X_CYCLE_ENDS ** -0.7) is None
-
-
-def test_lce_rows_fit_once_per_cycle_end(monkeypatch):
-    acc = np.linspace(0.30, 0.70, 90)
-    calls = []
-
-    def fake(name, x, y):
-        calls.append((name, len(x)))
-        return len(x) / 100  # the number of cycle ends seen, as a value
-    monkeypatch.setattr(baselines, "fit_curve", fake)
-    rows = baselines.lce_rows(np.vstack([acc]), [1, 2, 3, 8, 9, 10, 11, 12])
-    assert rows[0].tolist() == [acc[0], acc[1], acc[2], acc[5], 0.03, 0.03, 0.03, 0.04]
-    assert calls == [(n, 3) for n in baselines.LCE_CURVES] + [(n, 4) for n in baselines.LCE_CURVES]
-
-
-def test_lcsvr_features_by_hand():
-    acc = np.array([[0.1, 0.3, 0.6, 0.7], [0.2, 0.2, 0.5, 0.9]])
-    scheme = np.array([[1.0, 2.0], [3.0, 4.0]])
-    X = baselines.lcsvr_features(acc, scheme, 3)
-    assert X == pytest.approx(np.array([[1, 2, 0.1, 0.3, 0.6, 0.2, 0.3], [3, 4, 0.2, 0.2, 0.5, 0.0, 0.3]]))
-
-
-def test_lcsvr_learns_a_final_accuracy_that_follows_the_curve():
-    rng = np.random.default_rng(5)
-    n_train, n_test, k = 200, 30, 4
-    acc = np.sort(rng.uniform(0.3, 0.7, (n_train + n_test, k)), axis=1)
-    scheme = np.ones((n_train + n_test, 6))  # uninformative (scaled to 0): the curve must carry it
-    y = acc[:, -1] + 0.05  # the final accuracy is the last point plus a constant
-    pred = baselines.lcsvr((acc[:n_train], scheme[:n_train]), (acc[n_train:], scheme[n_train:]),
-                           y[:n_train], k, protocol.DEFAULT_ESTIMATORS)
-    assert np.mean(np.abs(pred - y[n_train:])) < 0.02
-    assert scipy.stats.kendalltau(pred, y[n_train:]).statistic > 0.8
-
-
-def test_a_constant_predictor_scores_its_ties_as_the_worst_case():
-    # 12 test rows in ground-truth order, two pairs with equal truth: 66 pairs, 64 with different truth
-    y = np.array([0.10, 0.20, 0.20, 0.30, 0.40, 0.50, 0.60, 0.60, 0.70, 0.80, 0.85, 0.90])
-    row = baselines.score("constant", 0, np.full(len(y), 0.5), y, True)
-    assert (row["NumViolations"], row["MaxViolations"]) == (0, 66)  # the protocol's rule: ties never count
-    assert row["TiedPairs"] == 64
-    # worst case: the predicted top k are the k lowest rows; they hold max(0, 2k - 12) of the true top k
-    assert (row["PrecisionAt5"], row["PrecisionAt10"]) == (0.0, 0.8)
-    assert list(row) == baselines.COLUMNS and baselines.COLUMNS.index("TiedPairs") == 4
-
-
-def test_a_tie_at_the_top_k_boundary_is_no_hit():
-    y = np.arange(6.0)
-    pred = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 4.0])  # the two best rows tied
-    row = baselines.score("m", 0, pred, y, False)
-    assert (row["NumViolations"], row["TiedPairs"]) == (0, 1)
-    # of the tied pair, the worse row (4) takes the predicted top 1: no hit; the top 5 holds both
-    assert metrics.worst_case_precision_at_k(pred, 1) == 0.0
-    assert row["PrecisionAt5"] == 1.0
-
-
+# ----------------------------------------------------------------------------- options
 def test_default_epoch_counts_are_the_issues():
     # issue 12: the regressors at k = 0..9, 12, 15, 18, 24, 30, 45, 60 and 90 (18 counts), the curves at 1..90
     regressor_epochs, curve_epochs = baselines.parse_epochs(None)
     assert regressor_epochs == (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 18, 24, 30, 45, 60, 90)
     assert len(regressor_epochs) == 18 and curve_epochs == tuple(range(1, 91))
-
-
-def test_impute_and_rank_a_missing_proxy():
-    table = pd.DataFrame({"jacov": [1.0, np.nan, 3.0, 10.0, np.nan], "zen": [5.0, 4.0, 3.0, 2.0, 1.0]})
-    filled = baselines.impute_proxies(table, ["jacov", "zen"])
-    assert filled.jacov.tolist() == [1.0, 3.0, 3.0, 10.0, 3.0] and filled.zen.tolist() == table.zen.tolist()
-    assert baselines.proxy_ranking(table.jacov).tolist() == [1.0, -math.inf, 3.0, 10.0, -math.inf]
-
-
-def test_regressor_feature_sets_are_the_papers():
-    assert baselines.regressor_columns(0) == protocol.FEATURE_SETS["Scheme"]
-    for k in protocol.QUANT_EPOCHS:
-        assert baselines.regressor_columns(k) == protocol.FEATURE_SETS[f"Scheme + Quantitative {k} epochs"]
-    assert baselines.regressor_columns(2, ["zen"]) == (protocol.FULL_SCHEME_FEATURES + ["zen"]
-                                                       + protocol.epoch_features(2))
 
 
 # ----------------------------------------------------------------------------- the script, chained
@@ -204,7 +71,7 @@ def chained(small):
 def test_chained_outputs(chained):
     outs, table = chained
     frame = pd.read_csv(outs["1"] / "baselines.csv")
-    assert list(frame.columns) == baselines.COLUMNS
+    assert list(frame.columns) == baselines_run.COLUMNS
     methods = set(frame.Method)
     expected = {"MACs", "#params", "synflow", "logsynflow", "zen", "l2_norm", "Early stopping", "SoTL", "SoTL-E",
                 "LCE", "LcSVR", *protocol.BASELINE_NAMES, *(n + " [Scheme+ZC]" for n in protocol.BASELINE_NAMES)}
@@ -254,10 +121,10 @@ def test_random_splits(chained, small):
     outs, _ = chained
     runs = pd.read_csv(outs["2"] / "baselines_splits_runs.csv")
     official = pd.read_csv(outs["2"] / "baselines.csv")
-    assert list(runs.columns) == ["Split"] + baselines.COLUMNS
+    assert list(runs.columns) == ["Split"] + baselines_run.COLUMNS
     assert sorted(set(runs.Split)) == [1, 2] and len(runs) == 2 * len(official)
     # split 1's test models are uncertainty.py's: early stopping at 3 epochs counted pair by pair
-    df = protocol.load_dataset(small[0] / "small.csv", protocol.epoch_features(3))
+    df = load_dataset(small[0] / "small.csv", epoch_features(3))
     test = uncertainty.split_table(df, 1)
     acc = test[test.IsTest == 1].e3Accuracy.to_numpy()
     violations = sum(1 for i, j in itertools.combinations(range(len(acc)), 2) if acc[j] < acc[i])
@@ -271,25 +138,6 @@ def test_random_splits(chained, small):
     assert r.KendallTau_sd == pytest.approx(abs(macs[0] - macs[1]) / math.sqrt(2), abs=1e-4)
     assert math.isnan(r.MAE_mean) and not math.isnan(summary[summary.Method == "LCE"].MAE_mean.iloc[0])
     assert "## On 2 random splits" in (outs["2"] / "baselines.md").read_text()
-
-
-def test_regressor_tasks_are_the_protocols_own(small):
-    """The paper's regressors run in run_table's units (protocol.regressor_tasks): at k = 0 and 3
-    the same families, names and data as paper 1's two feature sets."""
-    df = protocol.load_dataset(small[0] / "small.csv", protocol.FULL_SCHEME_FEATURES + protocol.epoch_features(3))
-    ours = {key[2:]: args for _, (kind, key, args) in baselines.build_tasks(df, (0, 3), (), [], "paper", 1)
-            if kind == "regressors"}
-    paper_sets = {k: f for k, f in ((0, "Scheme"), (3, "Scheme + Quantitative 3 epochs"))}
-    tasks = protocol.regressor_tasks(df, {f: protocol.FEATURE_SETS[f] for f in paper_sets.values()},
-                                     protocol.BASELINE_NAMES)
-    costs = [cost for cost, _ in tasks]
-    assert costs == sorted(costs, reverse=True)
-    theirs = {(features, family): (names, data) for _, (features, family, names, data) in tasks}
-    assert len(ours) == len(theirs) == 2 * len({protocol.family_of(n) for n in protocol.BASELINE_NAMES})
-    for (k, family), (names, data, estimators) in ours.items():
-        their_names, their_data = theirs[paper_sets[k], family]
-        assert names == their_names and {protocol.family_of(n) for n in names} == {family}
-        assert all(np.array_equal(a, b) for a, b in zip(data, their_data)) and estimators == "paper"
 
 
 def test_missing_proxy_values_are_scored(small, tmp_path):
@@ -311,9 +159,9 @@ def test_missing_proxy_values_are_scored(small, tmp_path):
     # the 2 best (positions 38, 39 of 40) below the 38 others: 2 x 38 violations, their own pair tied;
     # predicted top 5 / 10: positions 33..37 / 28..37, holding 3 of the true top 5 and 8 of the true top 10
     assert (zen.NumViolations, zen.TiedPairs, zen.PrecisionAt5, zen.PrecisionAt10) == (76, 1, 0.6, 0.8)
-    zc_rows = [n + baselines.ZC_SUFFIX for n in protocol.BASELINE_NAMES]
+    zc_rows = [n + baselines_run.ZC_SUFFIX for n in protocol.BASELINE_NAMES]
     assert frames["missing"].loc[zc_rows].equals(frames["filled"].loc[zc_rows])
-    assert frames["missing"].loc["Random Forest (N=200)" + baselines.ZC_SUFFIX].MAE > 0
+    assert frames["missing"].loc["Random Forest (N=200)" + baselines_run.ZC_SUFFIX].MAE > 0
 
 
 def test_regressors_reproduce_the_published_table(ref_dir, tmp_path):

@@ -1,9 +1,9 @@
-"""create_dataset.py: the fast loop equals the paper's DataLoader loop, kill -9 resumes to the same
-numbers, the pipeline runs end to end, bad input is one line and exit 2 with nothing written."""
+"""create_dataset.py: the pipeline runs end to end, kill -9 and SIGTERM resume to the same numbers, a
+failed scheme does not stop the others, bad input is one line and exit 2 with nothing written (the
+library's own tests: tests/test_training_*.py)."""
 import fcntl
 import json
 import os
-import pickle
 import re
 import signal
 import subprocess
@@ -11,28 +11,27 @@ import sys
 import time
 import urllib.error
 
-import numpy as np
 import pytest
-import reference_training
 import torch
 from conftest import ROOT, live_processes, run_script
+from synthetic_cifar import synthetic_cifar, write_cifar
 
-import create_dataset as cd  # noqa: E402
-from models import count_params_and_macs  # noqa: E402
-from naap.training import (
-    cifar10,  # noqa: E402
-    recipe,  # noqa: E402
-)
+import create_dataset as cd
+from models import count_params_and_macs
+from naap.cli import InputError
+from naap.data.schemes import load_schemes
+from naap.training import cifar10, loop
+from naap.training.checkpoints import CKPT_DIR
 
 N_TRAIN, N_TEST = 512, 256  # two full batches and a 256-image test set: small, still batch-shaped
 TIMESTAMP = re.compile(r"\d{14} ")
-SCHEMES = cd.load_schemes(ROOT / "generated_schemes.json")
+SCHEMES = load_schemes(ROOT / "generated_schemes.json")
 
 
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("cifar")
-    cifar10.write_cifar(root, **cifar10.synthetic_cifar(N_TRAIN, N_TEST))
+    write_cifar(root, **synthetic_cifar(N_TRAIN, N_TEST))
     return root
 
 
@@ -53,97 +52,9 @@ def strip_times(path):
     return [line[15:] for line in lines]
 
 
-# ---------------------------------------------------------------- one experiment, two speeds
+# ---------------------------------------------------------------- arguments
 
-def fast_run(scheme, data_root, epochs):
-    """create_dataset.py's loop (the code under test) on the files in data_root."""
-    data = cifar10.to_device_data(cifar10.read_cifar(data_root), torch.device("cpu"))
-    model, optimizer, criterion = cd.init_training(scheme, "cpu")
-    return {"epochs": list(cd.fast_epochs(model, optimizer, criterion, data, 1, epochs)), "model": model}
-
-
-def same_weights(reference_model, fast_model):
-    theirs, ours = reference_model.weights(), list(fast_model.state_dict().values())
-    return len(theirs) == len(ours) and all(a.shape == b.shape and torch.equal(a, b) for a, b in zip(theirs, ours))
-
-
-@pytest.mark.parametrize("model_id", [1, 10, 432])  # smallest, residual, most MACs
-def test_fast_loop_equals_dataloader_loop(data_root, model_id):
-    epochs = 4  # lr 0.1, 0.01, 0.001, then the reset to 0.1
-    plain = reference_training.paper_run(SCHEMES[model_id - 1], data_root, epochs)
-    fast = fast_run(SCHEMES[model_id - 1], data_root, epochs)
-    assert [e[1] for e in fast["epochs"]] == [0.1, 0.1 * 0.1, 0.1 * 0.1 * 0.1, 0.1]
-    assert fast["epochs"] == plain["epochs"]
-    assert same_weights(plain["model"], fast["model"])
-
-
-def test_reference_loop_shares_no_code_with_the_loop_under_test():
-    # the reference is the paper's recipe written out: it may use the libraries, not what it checks
-    import ast
-    tree = ast.parse((ROOT / "tests" / "reference_training.py").read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"random", "time", "numpy", "torch", "torchvision"}, imported
-
-
-def _wrong_init_net(scheme, original=cd.Net):
-    model = original(scheme)
-    torch.nn.init.normal_(model.fc.weight, 0, 0.02)  # the recipe says normal(0, 0.01)
-    return model
-
-
-RECIPE_BUGS = {  # create_dataset.py helper -> a plausible bug in it
-    "set_seed": lambda original: lambda seed=recipe.SEED: original(seed + 1),
-    "lr_for_epoch": lambda original: lambda epoch: 0.1 * 0.5 ** ((epoch - 1) % 3),
-    "loss_stats": lambda original: lambda losses: original(losses[1:]),  # the first batch left out
-    "Net": lambda original: _wrong_init_net,
-}
-
-
-@pytest.fixture(scope="module")
-def tiny_root(tmp_path_factory):
-    """A data root of one full and one short training batch and a small test set."""
-    root = tmp_path_factory.mktemp("tiny")
-    cifar10.write_cifar(root, **cifar10.synthetic_cifar(300, 64))
-    return root
-
-
-@pytest.mark.parametrize("helper", RECIPE_BUGS)
-def test_reference_loop_catches_a_bug_in_the_recipe(tiny_root, monkeypatch, helper):
-    # both loops run with the bug in place: when the reference called these helpers itself, the bug
-    # appeared on both sides and the comparison passed
-    monkeypatch.setattr(cd, helper, RECIPE_BUGS[helper](getattr(cd, helper)))
-    plain = reference_training.paper_run(SCHEMES[0], tiny_root, 2)
-    fast = fast_run(SCHEMES[0], tiny_root, 2)
-    assert fast["epochs"] != plain["epochs"] or not same_weights(plain["model"], fast["model"])
-
-
-def test_normalization_is_totensor_then_normalize(data_root):
-    from torchvision import transforms
-    cifar = cifar10.read_cifar(data_root)
-    data = cifar10.to_device_data(cifar, torch.device("cpu"))
-    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(cifar10.NORM_MEAN, cifar10.NORM_STD)])
-    dataset = reference_training.UncheckedCIFAR10(data_root, train=False, transform=transform)
-    for i in (0, 7, N_TEST - 1):
-        image, label = dataset[i]
-        assert torch.equal(image, data["x_test"][i]) and label == int(data["y_test"][i])
-
-
-def test_reader_accepts_bytes_keys(tmp_path, data_root):
-    cifar = cifar10.read_cifar(data_root)
-    folder = tmp_path / cifar10.CIFAR_DIR
-    folder.mkdir()
-    for name in cifar10.TRAIN_FILES + cifar10.TEST_FILES:
-        with open(data_root / cifar10.CIFAR_DIR / name, "rb") as f:
-            entry = pickle.load(f)
-        (folder / name).write_bytes(pickle.dumps({k.encode(): v for k, v in entry.items()}))
-    again = cifar10.read_cifar(tmp_path)
-    assert all(np.array_equal(a, b) for s in ("train", "test") for a, b in zip(cifar[s], again[s]))
-
-
-def test_lr_schedule_and_specs():
-    assert [f"{cd.lr_for_epoch(e):g}" for e in range(1, 8)] == ["0.1", "0.01", "0.001", "0.1", "0.01", "0.001", "0.1"]
+def test_id_specs_shards_and_devices():
     assert cd.parse_id_spec("1-3, 7,2", 10) == [1, 2, 3, 7]
     assert cd.parse_id_spec(None, 3) == [1, 2, 3]
     ids = list(range(1, 441))
@@ -184,7 +95,7 @@ def test_end_to_end_generator_training_csv(tmp_path, data_root):
 
 def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
     data = tmp_path / "data"
-    cifar10.write_cifar(data, **cifar10.synthetic_cifar(2500, 256))  # epochs long enough to be killed inside one
+    write_cifar(data, **synthetic_cifar(2500, 256))  # epochs long enough to be killed inside one
     schemes = tmp_path / "schemes.json"
     schemes.write_text(json.dumps(SCHEMES[:1]))
     args = [schemes, None, "--data-root", data, "--workers", 1, "--epochs", 4]
@@ -192,7 +103,7 @@ def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
 
     command = [sys.executable, str(ROOT / "create_dataset.py"), *map(str, [args[0], killed, *args[2:]])]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    ckpt, partial = killed / cd.CKPT_DIR / "scheme_1.pt", killed / "scheme_1.txt.partial"
+    ckpt, partial = killed / CKPT_DIR / "scheme_1.pt", killed / "scheme_1.txt.partial"
 
     def logged_epochs():
         text = partial.read_text() if partial.exists() else ""
@@ -232,7 +143,7 @@ def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
 def test_sigterm_with_worker_processes_stops_at_once_and_resumes(tmp_path):
     # a scheduler's stop (kill PID): the spawned workers are ended, not waited for
     data = tmp_path / "data"
-    cifar10.write_cifar(data, **cifar10.synthetic_cifar(2500, 256))
+    write_cifar(data, **synthetic_cifar(2500, 256))
     schemes = tmp_path / "schemes.json"
     schemes.write_text(json.dumps(SCHEMES[:2]))
     out = tmp_path / "raw"
@@ -240,7 +151,7 @@ def test_sigterm_with_worker_processes_stops_at_once_and_resumes(tmp_path):
     proc = subprocess.Popen([sys.executable, str(ROOT / "create_dataset.py"), *map(str, args)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not list((out / cd.CKPT_DIR).glob("scheme_*.pt")) and proc.poll() is None and time.monotonic() < deadline:
+    while not list((out / CKPT_DIR).glob("scheme_*.pt")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     workers = [p for p, (parent, cmdline) in live_processes().items()
                if parent == proc.pid and b"resource_tracker" not in cmdline]  # the pool's, not the tracker
@@ -263,7 +174,7 @@ def test_sigterm_with_worker_processes_stops_at_once_and_resumes(tmp_path):
 
 def test_a_failed_scheme_does_not_stop_the_others(tmp_path, data_root, schemes_json, capsys):
     raw = tmp_path / "raw"
-    lock_path = raw / cd.CKPT_DIR / "scheme_2.lock"
+    lock_path = raw / CKPT_DIR / "scheme_2.lock"
     lock_path.parent.mkdir(parents=True)
     with open(lock_path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # as if another run were training ModelId 2
@@ -279,14 +190,14 @@ def test_a_failed_scheme_does_not_stop_the_others(tmp_path, data_root, schemes_j
 
 def test_a_failed_scheme_leaves_no_lock_file_and_one_error_line(tmp_path, data_root, schemes_json, monkeypatch,
                                                                  capsys):
-    original = cd.count_params_and_macs
+    original = loop.count_params_and_macs
 
     def fail_for_model_2(scheme):
         if scheme == SCHEMES[1]:  # as torch fails: a message with a C++ stack trace under it
             raise RuntimeError("DefaultCPUAllocator: can't allocate memory\nframe #0: c10::Error::Error(...)")
         return original(scheme)
 
-    monkeypatch.setattr(cd, "count_params_and_macs", fail_for_model_2)
+    monkeypatch.setattr(loop, "count_params_and_macs", fail_for_model_2)
     raw = tmp_path / "new" / "raw"
     with pytest.raises(SystemExit) as exit_info:
         run([schemes_json, raw, "--data-root", data_root, "--workers", 1, "--schemes", "2", "--epochs", 1])
@@ -296,20 +207,6 @@ def test_a_failed_scheme_leaves_no_lock_file_and_one_error_line(tmp_path, data_r
     err = capsys.readouterr().err
     assert [line for line in err.splitlines() if "ModelId 2" in line or "frame #" in line] == [
         "failed: ModelId 2: RuntimeError: DefaultCPUAllocator: can't allocate memory"]
-
-
-def test_scheme_lock_is_removed_and_not_shared_with_a_stale_file(tmp_path):
-    path = tmp_path / ".ckpt" / "scheme_1.lock"
-    with cd.scheme_lock(path):
-        assert path.exists()
-        with pytest.raises(RuntimeError, match="another run"):
-            with cd.scheme_lock(path):
-                pass
-    assert not path.exists()
-    with pytest.raises(ZeroDivisionError):
-        with cd.scheme_lock(path):
-            1 / 0
-    assert not path.exists()  # removed however the block ends
 
 
 # ---------------------------------------------------------------- bad input
@@ -330,10 +227,10 @@ def test_an_output_that_is_an_input_is_refused(tmp_path, data_root, schemes_json
     raw.mkdir()
     schemes = raw / "scheme_1.txt.partial"  # the file training ModelId 1 writes first
     schemes.write_text(schemes_json.read_text())
-    with pytest.raises(cd.InputError, match=re.escape(f"{schemes}: is an input of this run")):
+    with pytest.raises(InputError, match=re.escape(f"{schemes}: is an input of this run")):
         run([schemes, raw, "--data-root", data_root, "--schemes", "1", "--epochs", 1])
     (raw / "scheme_2.txt.partial").symlink_to(data_root / cifar10.CIFAR_DIR / "data_batch_1")
-    with pytest.raises(cd.InputError, match="data_batch_1 .a link or another name., an input of this run"):
+    with pytest.raises(InputError, match="data_batch_1 .a link or another name., an input of this run"):
         run([schemes_json, raw, "--data-root", data_root, "--schemes", "2", "--epochs", 1])
     assert schemes.read_text() == schemes_json.read_text()
     assert sorted(p.name for p in raw.iterdir()) == ["scheme_1.txt.partial", "scheme_2.txt.partial"]
@@ -343,13 +240,13 @@ def test_named_pipe_as_a_complete_log_is_refused_not_read(tmp_path, data_root, s
     raw = tmp_path / "raw"
     raw.mkdir()
     os.mkfifo(raw / "scheme_1.txt")  # reading it to check the log would block forever
-    with pytest.raises(cd.InputError, match="scheme_1.txt: not a regular file, expected a complete log"):
+    with pytest.raises(InputError, match="scheme_1.txt: not a regular file, expected a complete log"):
         run([schemes_json, raw, "--data-root", data_root, "--schemes", "1", "--epochs", 1])
 
 
 def test_raw_dir_under_a_regular_file(tmp_path, data_root, schemes_json):
     (tmp_path / "a_file").write_text("")
-    with pytest.raises(cd.InputError, match="a_file/raw: cannot use as RAW_DIR"):
+    with pytest.raises(InputError, match="a_file/raw: cannot use as RAW_DIR"):
         run([schemes_json, tmp_path / "a_file" / "raw", "--data-root", data_root, "--schemes", "1"])
     assert [p.name for p in tmp_path.iterdir()] == ["a_file"]
 
@@ -369,7 +266,7 @@ def test_bad_input_cli_is_one_line_exit_2(tmp_path, data_root):
     ('[[{"kernel_size": 2, "width": 8, "stride": 1, "residual": false}]]', [], "ModelId 1, layer 1"),
     (None, ["--schemes", "1-3,999"], "unknown ModelId"),
     (None, ["--schemes", "x"], "is not a ModelId"),
-    (None, ["--shard", "3/2"], "1 <= I <= N"),
+    (None, ["--shard", "3/2"], "I must be between 1 and N = 2"),  # naap.cli.parse_shard's message
     (None, ["--shard", "1of2"], "expected I/N"),
     (None, ["--device", "tpu"], "unknown device"),
     (None, ["--device", "cuda:99"], "CUDA is not available" if not torch.cuda.is_available() else "no cuda:99"),
@@ -388,7 +285,7 @@ def test_bad_input_writes_nothing(tmp_path, data_root, schemes_json, content, ex
         schemes = tmp_path / "schemes.json"
         schemes.write_text(content)
     raw = tmp_path / "raw"
-    with pytest.raises(cd.InputError, match=re.escape(message)):
+    with pytest.raises(InputError, match=re.escape(message)):
         run([schemes, raw, "--data-root", data_root, *extra])
     assert not raw.exists()
 
@@ -401,16 +298,16 @@ def test_missing_dataset_and_failed_download(tmp_path, schemes_json, monkeypatch
 
     monkeypatch.setattr(torchvision.datasets, "CIFAR10", offline)
     empty, raw = tmp_path / "empty", tmp_path / "raw"
-    with pytest.raises(cd.InputError, match="download failed"):
+    with pytest.raises(InputError, match="download failed"):
         run([schemes_json, raw, "--data-root", empty, "--schemes", "1"])
     assert not raw.exists() and not empty.exists()
 
 
 def test_corrupt_dataset_file(tmp_path, data_root, schemes_json):
     root = tmp_path / "data"
-    cifar10.write_cifar(root, **cifar10.synthetic_cifar(20, 10))
+    write_cifar(root, **synthetic_cifar(20, 10))
     (root / cifar10.CIFAR_DIR / "data_batch_3").write_bytes(b"garbage")
-    with pytest.raises(cd.InputError, match="data_batch_3: not a CIFAR-10 batch"):
+    with pytest.raises(InputError, match="data_batch_3: not a CIFAR-10 batch"):
         run([schemes_json, tmp_path / "raw", "--data-root", root, "--schemes", "1"])
     assert not (tmp_path / "raw").exists()
 
@@ -418,5 +315,5 @@ def test_corrupt_dataset_file(tmp_path, data_root, schemes_json):
 def test_complete_log_of_another_run_is_refused(tmp_path, data_root, schemes_json):
     raw = tmp_path / "raw"
     run([schemes_json, raw, "--data-root", data_root, "--workers", 1, "--schemes", "1", "--epochs", 1])
-    with pytest.raises(cd.InputError, match="has 1 epochs, this run trains 2"):
+    with pytest.raises(InputError, match="has 1 epochs, this run trains 2"):
         run([schemes_json, raw, "--data-root", data_root, "--workers", 1, "--schemes", "1", "--epochs", 2])

@@ -142,13 +142,14 @@ def test_log_with_epoch_missing_accuracy(capsys, logs, tmp_path):
 
 
 def test_log_without_scheme_line(capsys, logs, tmp_path):
-    rewrite(logs / "scheme_9.txt", lambda t: "".join(l for l in t.splitlines(True) if "Network scheme" not in l))
+    rewrite(logs / "scheme_9.txt",
+            lambda t: "".join(line for line in t.splitlines(True) if "Network scheme" not in line))
     out = tmp_path / "out.csv"
     assert_refused(capsys, out, [logs, out, "--test-bins", 10], "scheme_9.txt", "no 'Network scheme:' line")
 
 
 def test_log_without_params_line(capsys, logs, tmp_path):
-    rewrite(logs / "scheme_9.txt", lambda t: "".join(l for l in t.splitlines(True) if "#params" not in l))
+    rewrite(logs / "scheme_9.txt", lambda t: "".join(line for line in t.splitlines(True) if "#params" not in line))
     out = tmp_path / "out.csv"
     assert_refused(capsys, out, [logs, out, "--test-bins", 10], "scheme_9.txt", "#params")
 

@@ -1,16 +1,17 @@
 """ensembles.py: grown ensembles predict exactly what scikit-learn's fitted ensembles predict
 (1.9.1 rules, against scikit-learn 1.9.1 itself), and what scikit-learn 0.20.1's fits predicted
-(0.20.1 rules, against a transcription of 0.20.1's ensemble code over test_trees.py's
+(0.20.1 rules, against a transcription of 0.20.1's ensemble code over reference_tree.py's
 transcription of its tree builder)."""
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from reference_tree import ref_fit_tree
 from sklearn.ensemble import AdaBoostRegressor, GradientBoostingRegressor, RandomForestRegressor
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
-from test_trees import ref_fit_tree, shuffled_ties_argsort, tie_heavy_data
+from tree_cases import shuffled_ties_argsort, tie_heavy_data
 
 from naap.replica import ensembles
 from naap.replica import rules as replica_rules
@@ -255,9 +256,9 @@ def test_0_20_1_ensembles_equal_the_transcription(family):
 
 
 def test_gradient_boosting_0_20_1_presorts_with_numpy_1_15_order_by_default():
-    from naap.replica import emulate2022
+    from naap.replica import numpy_1_15_quicksort
     X, y, X_test = small_tie_heavy_problem(32)
-    order = emulate2022.argsort_1_15_columns(np.float32(X))
+    order = numpy_1_15_quicksort.argsort_1_15_columns(np.float32(X))
     default, _ = grown_predictions("Gradient Boosting", [5], 2, X, y, X_test, "0.20.1")
     given, _ = grown_predictions("Gradient Boosting", [5], 2, X, y, X_test, "0.20.1", order)
     assert np.array_equal(default[5], given[5])
@@ -306,7 +307,7 @@ def test_adaboost_round_keeps_underflowed_weights_at_zero_in_0_20_1():
 def test_adaboost_uses_the_c_library_log_and_pow_and_a_pluggable_argsort(rules, monkeypatch):
     """log(1/beta) and beta^(1-e) come from math.log / math.pow (numpy's SIMD log and power differ
     in the last bit on AVX-512); the weighted median sorts with the argsort given, by default
-    numpy 1.15.4's order (emulate2022) when it can be imported."""
+    numpy 1.15.4's order (numpy_1_15_quicksort) when it can be imported."""
     X, y, X_test = small_tie_heavy_problem(34)
     np.random.seed(6)
     d = ensembles.draws("AdaBoost", 6, len(y))
@@ -323,13 +324,13 @@ def test_adaboost_uses_the_c_library_log_and_pow_and_a_pluggable_argsort(rules, 
     def argsort_rows(a):
         calls.append(a.shape)
         return np.argsort(a, axis=1, kind="stable")
-    pred = ensembles.predict(state, 6, argsort_rows=argsort_rows)
+    ensembles.predict(state, 6, argsort_rows=argsort_rows)
     assert calls == [(len(X_test), len(state["preds"]))]
     try:
-        from naap.replica import emulate2022
+        from naap.replica import numpy_1_15_quicksort
     except ImportError:
         return
-    rows = emulate2022.argsort_1_15_rows
+    rows = numpy_1_15_quicksort.argsort_1_15_rows
     assert np.array_equal(ensembles.predict(state, 6), ensembles.predict(state, 6, argsort_rows=rows))
 
 

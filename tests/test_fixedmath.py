@@ -1,11 +1,9 @@
-"""fixedmath.py: the C library's functions element by element, and libsvm's kernels without BLAS."""
+"""naap/replica/fixedmath.py: the C library's functions element by element, and libsvm's kernels
+without BLAS. (The protocol's SVR on these kernels against libsvm: test_protocol_estimators.py.)"""
 import math
 
 import numpy as np
-import pytest
-from sklearn.svm import SVR
 
-from naap import protocol
 from naap.replica import fixedmath
 
 
@@ -57,15 +55,3 @@ def test_rbf_kernel_training_expands_the_square_prediction_does_not():
     d = (A[0, 0] - A[1, 0]) ** 2 + (A[0, 1] - A[1, 1]) ** 2
     assert pred[0, 1] == math.exp(-0.5 * d)
     assert pred[0, 0] == 1.0
-
-
-@pytest.mark.parametrize("kernel", ["linear", "poly", "rbf"])
-def test_precomputed_kernel_svr_predicts_as_libsvm_with_its_own_kernel(kernel):
-    rng = np.random.default_rng(1)
-    X, y = rng.normal(size=(60, 4)), rng.normal(size=60)
-    Xt = rng.normal(size=(15, 4))
-    settings = dict(epsilon=protocol.SVR_EPSILON, C=protocol.SVR_C)
-    ours = protocol.ProtocolSVR(kernel, "auto").fit(X, y).predict(Xt)
-    theirs = SVR(kernel=kernel, gamma=1 / 4, **settings).fit(X, y).predict(Xt)
-    # the same model; only the last bits of BLAS's dot products may differ
-    assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-12)

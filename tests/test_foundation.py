@@ -177,8 +177,8 @@ def test_sigterm_removes_the_staging_dir_and_exits_143(tmp_path, capsys):
             seen.append(tmp)
             try:
                 os.kill(os.getpid(), signal.SIGTERM)
-            except Exception:  # a script's "one failure must not stop the others" does not catch it
-                raise AssertionError("SIGTERM was caught as an Exception")
+            except Exception as e:  # a script's "one failure must not stop the others" does not catch it
+                raise AssertionError("SIGTERM was caught as an Exception") from e
             raise AssertionError("SIGTERM did not interrupt")
 
     previous = signal.getsignal(signal.SIGTERM)
@@ -242,7 +242,7 @@ def test_process_pool_workers(start_method):
                 pool.submit(time.sleep, 0).result()  # the worker is running
                 workers = list(pool._processes.values())
                 pool.submit(time.sleep, 60)  # a task that would hold a waiting shutdown for a minute
-                1 / 0
+                raise ZeroDivisionError
         return handler, pools, workers
 
     started = time.monotonic()
@@ -339,7 +339,7 @@ def test_output_dir_refusals_are_one_line_and_leave_nothing(tmp_path, monkeypatc
              (str(ROOT), "holds the current directory" if str(ROOT) in str(tmp_path) else "holds this program"),
              ("a_file/out", "cannot create (Not a directory)")]
     for out_dir, message in cases:
-        def main(args):
+        def main(args, out_dir=out_dir):
             with files.atomic_output_dir(out_dir, force=True):
                 raise AssertionError("must not get here")
         with pytest.raises(SystemExit) as e:
@@ -349,7 +349,7 @@ def test_output_dir_refusals_are_one_line_and_leave_nothing(tmp_path, monkeypatc
     # a failed run takes away the parent directories made for OUT_DIR
     with pytest.raises(ZeroDivisionError):
         with files.atomic_output_dir(tmp_path / "new" / "deeper" / "out"):
-            1 / 0
+            raise ZeroDivisionError
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "in.csv"]
 
 

@@ -58,7 +58,8 @@ def test_heldout_reports_the_validation_pick_with_its_test_scores():
     assert chosen["Flags"] == "10000000" and chosen["FinalScore"] == 0.001
     assert (tested["Flags"], tested["MAE"], tested["NumViolations"]) == ("10000000", 0.06, 70)
     report = heldout_script.report(found)
-    assert "| left | Scheme | Linear Regression | 0.0400 / 30 / 0.002000 | 2 of 8 | 0.0600 / 70 / 0.030000 | 1 of 8 |" in report
+    assert "| left | Scheme | Linear Regression | 0.0400 / 30 / 0.002000 | 2 of 8 | 0.0600 / 70 / 0.030000 " \
+           "| 1 of 8 |" in report
     assert "Best per mode" in report and "| left | Scheme | Linear Regression (2 of 8) |" in report
 
 

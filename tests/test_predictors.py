@@ -1,23 +1,25 @@
-"""Plug-in predictors (--predictor, --no-baselines, protocol.evaluate_predictor): their rows in every
-output beside the baselines, the API against the literal protocol, and every way a plug-in can fail.
+"""Plug-in predictors (--predictor, --no-baselines): their rows in every output beside the
+baselines, and every way a plug-in can fail. (The API, protocol.evaluate_predictor, against the
+literal protocol: test_protocol_run.py.)
 
-The real script runs on small tables (a subset of naap440.csv, as test_run_experiments.resplit
-makes them) or with --no-baselines and a cheap ridge plug-in (tests/plugin_cases.py), to stay fast.
+The real script runs on small tables (a subset of naap440.csv, as conftest.resplit makes them)
+or with --no-baselines and a cheap ridge plug-in (tests/plugin_cases.py), to stay fast.
 """
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_script
+from conftest import run_script
 
 import run_experiments as rx
-from naap import plugins, protocol
+from naap import protocol
 from naap.cli import run_cli
+from naap.data import FEATURE_SETS
+from naap.data.load import load_dataset, split
 
 CASES = Path(__file__).resolve().parent / "plugin_cases.py"
-ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
-RUN_KEYS = ("mae", "violations", "max_violations", "score", "seed")
+ALL_COLUMNS = list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols))
 
 
 def spec(name, factory="make"):
@@ -57,25 +59,25 @@ def small_run(ref_dir, tmp_path_factory):
 def test_plugin_rows_appear_in_every_output_after_the_baselines(small_run):
     frame = pd.read_csv(small_run / "results.csv")
     names = protocol.BASELINE_NAMES + ["Ridge"]
-    assert list(frame["Model"]) == [name for name in names for _ in protocol.FEATURE_SETS]
-    assert list(frame["Features"]) == list(protocol.FEATURE_SETS) * len(names)
+    assert list(frame["Model"]) == [name for name in names for _ in FEATURE_SETS]
+    assert list(frame["Features"]) == list(FEATURE_SETS) * len(names)
     extended = pd.read_csv(small_run / "results_extended.csv")
     assert list(extended.columns) == protocol.RESULT_COLUMNS + protocol.EXTRA_COLUMNS
     assert extended[extended["Model"] == "Ridge"][protocol.EXTRA_COLUMNS].notna().all().all()
     table = (small_run / "results.md").read_text()
     assert table.index("| Random Forest (N=200) | ") < table.index("| Ridge | ")
-    for features in protocol.FEATURE_SETS:
+    for features in FEATURE_SETS:
         for kind in ("rank_matrix", "scatter"):
             assert (small_run / "figures" / kind / f"ridge__{protocol.slug(features)}.png").is_file()
     assert (small_run / "summary.png").stat().st_size > 10000
 
 
 def test_plugin_rows_are_the_protocol_run_of_the_factory(small_run):
-    df = protocol.load_dataset(small_run.parent / "small.csv", ALL_COLUMNS)
+    df = load_dataset(small_run.parent / "small.csv", ALL_COLUMNS)
     frame = pd.read_csv(small_run / "results.csv")
     from sklearn.linear_model import Ridge
-    for features in protocol.FEATURE_SETS:
-        run = protocol.evaluate_plain(["R"], *protocol.split(df, protocol.FEATURE_SETS[features]),
+    for features in FEATURE_SETS:
+        run = protocol.evaluate_plain(["R"], *split(df, FEATURE_SETS[features]),
                                       regressors={"R": lambda: Ridge(alpha=1.0)})["R"]
         row = frame[(frame["Model"] == "Ridge") & (frame["Features"] == features)].iloc[0]
         assert row["MeanAbsoluteError"] == round(run["mae"], 4)
@@ -102,36 +104,6 @@ def test_module_importable_from_the_working_directory(ref_dir, tmp_path, monkeyp
                                    "--predictor", "Mine=my_predictor_module:build"]))
     assert list(frame["Model"]) == ["Mine"] * 4
     assert "| Mine | " in capsys.readouterr().out
-
-
-# ----------------------------------------------------------------------------- the API
-def test_evaluate_predictor_equals_the_literal_protocol(ref_dir):
-    df = protocol.load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
-    from plugin_cases import make_seeded  # reads the global random state: every seed differs
-    features = "Scheme + Quantitative 3 epochs"
-    out = protocol.evaluate_predictor(make_seeded, df, features)
-    data = protocol.split(df, protocol.FEATURE_SETS[features])
-    assert np.array_equal(out["y_test"], data[3])
-    assert [run["seed"] for run in out["runs"]] == list(protocol.SEEDS)
-    for seed, run in zip(protocol.SEEDS, out["runs"]):
-        plain = protocol.evaluate_plain(["p"], *data, seeds=(seed,), regressors={"p": make_seeded})["p"]
-        assert np.array_equal(run["pred"], plain["pred"])
-        assert all(run[k] == plain[k] for k in RUN_KEYS)
-    assert len({tuple(run["pred"]) for run in out["runs"]}) == len(protocol.SEEDS)
-    plain = protocol.evaluate_plain(["p"], *data, regressors={"p": make_seeded})["p"]
-    assert np.array_equal(out["median"]["pred"], plain["pred"]) and out["median"]["seed"] == plain["seed"]
-    with pytest.raises(KeyError):
-        protocol.evaluate_predictor(make_seeded, df, "Scheme + Quantitative 4 epochs")
-
-
-def test_the_gp_example_is_deterministic_and_usable(ref_dir):
-    name, factory = plugins.load_plugin(f"GP={ROOT / 'examples' / 'gp_predictor.py'}:make")
-    df = protocol.load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
-    X_train, y_train, X_test, y_test = protocol.split(df, protocol.FEATURE_SETS["Scheme"])
-    X_train, X_test = protocol.scale(X_train[::4], X_test)
-    preds = [factory().fit(X_train, y_train[::4]).predict(X_test) for _ in range(2)]
-    assert np.array_equal(preds[0], preds[1])
-    assert np.all(np.isfinite(preds[0])) and np.mean(np.abs(preds[0] - y_test)) < 0.05
 
 
 # ----------------------------------------------------------------------------- bad plug-ins
@@ -199,7 +171,8 @@ def test_out_dir_may_not_hold_the_plugin(ref_dir, tmp_path, capsys):
     csv = small_table(ref_dir, tmp_path / "small.csv", num_rows=60)
     (tmp_path / "out").mkdir()
     plugin = write_module(tmp_path / "out", "mine", CASES.read_text())
-    code, err = run_main([csv, tmp_path / "out", "--force", "--no-baselines", "--predictor", f"P={plugin}:make"], capsys)
+    code, err = run_main([csv, tmp_path / "out", "--force", "--no-baselines", "--predictor", f"P={plugin}:make"],
+                         capsys)
     assert code == 2 and len(err.splitlines()) == 1 and "mine.py" in err, err
     assert plugin.read_text() == CASES.read_text()
 

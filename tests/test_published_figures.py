@@ -1,12 +1,16 @@
-"""Paper 2 against the authors' published scatter figures (bench/check_published_figures.py):
-the digitizer reads the true values (blue) back to within the tolerance, and for a few cheap
-searches our best subset's predictions are the published orange points."""
+"""Paper 2 against the authors' published scatter figures (bench/check_published_figures.py and
+its digitizer, bench/scatter_digitizer.py): the digitizer reads the true values (blue) back to
+within the tolerance, and for a few cheap searches our best subset's predictions are the
+published orange points."""
 import numpy as np
 import pytest
 
 from bench import check_published_figures as check
-from naap import protocol
-from naap.paper2 import selection
+from bench import scatter_digitizer as digitizer
+from naap import paper2, protocol
+from naap.data import FEATURE_SETS_V2
+from naap.data.load import load_dataset
+from naap.data.modes import mode_split
 
 # one per mode; with the legend upper left and lower right; interpolation's 40 points with most
 # blue markers covered by orange ones
@@ -33,8 +37,8 @@ SEARCHED = [
 
 @pytest.fixture(scope="module")
 def table(ref_dir):
-    columns = list(dict.fromkeys(c for fs in protocol.FEATURE_SETS_V2.values() for c in fs))
-    return protocol.load_dataset(ref_dir / check.DATASET_NAME, columns)
+    columns = list(dict.fromkeys(c for fs in FEATURE_SETS_V2.values() for c in fs))
+    return load_dataset(ref_dir / check.DATASET_NAME, columns)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +61,7 @@ def test_every_published_figure_name_maps_to_a_protocol_search(figures_dir):
 @pytest.mark.parametrize("mode,name,start_set", DIGITIZED)
 def test_digitizer_reads_the_true_values_back_within_the_tolerance(table, figures_dir, mode, name, start_set):
     truth = check.mode_truth(table, mode)
-    got = check.digitize(check.figure_path(figures_dir, mode, name, start_set), truth)
+    got = digitizer.digitize(check.figure_path(figures_dir, mode, name, start_set), truth)
     residuals = np.abs(got["blue_residuals"])
     assert len(residuals) >= len(truth) // 3  # enough uncovered blue markers calibrate the y axis
     # markers sit on whole pixels: half a pixel of quantization, well inside the tolerance
@@ -68,10 +72,10 @@ def test_digitizer_reads_the_true_values_back_within_the_tolerance(table, figure
 
 @pytest.mark.parametrize("mode,name,start_set", SEARCHED)
 def test_best_subset_reproduces_the_published_points(table, figures_dir, mode, name, start_set):
-    data = protocol.mode_split(table, protocol.FEATURE_SETS_V2[start_set], mode)
-    visited = selection.run_job((mode, start_set, (name,)), data)[name]
-    mask, best = selection.best_of(visited)
-    published = check.digitize(check.figure_path(figures_dir, mode, name, start_set), data[3])
+    data = mode_split(table, FEATURE_SETS_V2[start_set], mode)
+    visited = paper2.run_job((mode, start_set, (name,)), data)[name]
+    mask, best = paper2.best_of(visited)
+    published = digitizer.digitize(check.figure_path(figures_dir, mode, name, start_set), data[3])
     agrees, worst, worst_px, tolerance, points = check.compare(best["pred"], published)
     assert points >= len(data[3]) - 1
     assert agrees, f"best subset {mask}: max difference {worst:.4f} ({worst_px:.1f} px) > {tolerance:.4f}"
@@ -79,6 +83,6 @@ def test_best_subset_reproduces_the_published_points(table, figures_dir, mode, n
 
 def test_a_tie_of_the_final_score_goes_to_the_first_subset_visited(table, figures_dir):
     # here the whole start set ties with smaller subsets of a lower unrounded MAE; the authors kept
-    # the first visited, and so does selection.best_of
+    # the first visited, and so does paper2.best_of
     test_best_subset_reproduces_the_published_points(table, figures_dir, "left_extrapolation",
                                                      "Linear Regression (D=0.25)", "Scheme")

@@ -1,5 +1,5 @@
-"""run_experiments.py over protocol.py: the published table exactly, on any machine, in both
-estimator sets; fast == plain on other data; outputs; bad input.
+"""run_experiments.py over naap.protocol: the published table exactly, on any machine, in both
+estimator sets; a small split in a pool and serially; outputs; bad input.
 
 The full runs (96 fits x 5 seeds) happen once per session, in subprocesses, as a user would run
 them: the default (paper) estimators with figures, and both sets under other SIMD dispatch, BLAS
@@ -13,15 +13,14 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, message_lines, run_script, sigterm_when_started
+from conftest import ROOT, message_lines, resplit, run_script, sigterm_when_started
 
 import run_experiments as rx
-from bench.docs_blocks import generated_blocks
+from bench.docs_blocks import generated_blocks, split_body
 from naap import figures, protocol
 from naap.cli import run_cli
+from naap.data import FEATURE_SETS, acceleration
 
-ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
-RUN_KEYS = ("mae", "violations", "max_violations", "score", "seed")
 # (NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE, OMP/BLAS threads, --jobs): AVX2-like and baseline
 # SIMD dispatch, two OpenBLAS kernels, one and several threads and workers
 MACHINES = {
@@ -62,21 +61,6 @@ def machine_runs(ref_dir, tmp_path_factory):
     return runs
 
 
-def resplit(df, num_rows, test_share, seed):
-    """A different NAAP-440 problem: a random subset of the rows with a new random test split."""
-    rng = np.random.default_rng(seed)
-    sub = df.iloc[rng.permutation(len(df))[:num_rows]].copy()
-    sub["IsTest"] = (rng.random(len(sub)) < test_share).astype(int)
-    return sub
-
-
-def assert_same_runs(fast, plain):
-    assert list(fast) == list(plain)
-    for name in plain:
-        assert np.array_equal(fast[name]["pred"], plain[name]["pred"]), name
-        assert all(fast[name][k] == plain[name][k] for k in RUN_KEYS), name
-
-
 def published_rows(path):
     """The published table's rows as text cells, with the model names in the project's spelling."""
     names = {protocol.model_key(name): name for name in protocol.BASELINE_NAMES}
@@ -112,11 +96,12 @@ def test_results_md_cells_are_the_csv_rounded(full_run):
     out, _ = full_run
     frame = pd.read_csv(out / "results.csv")
     table = (out / "results.md").read_text()
-    header = "| Model | " + " | ".join(f"{protocol.acceleration(f)} Acceleration" for f in protocol.FEATURE_SETS) + " |"
+    header = "| Model | " + " | ".join(f"{acceleration(f)} Acceleration" for f in FEATURE_SETS) + " |"
     assert header in table
     for name in protocol.BASELINE_NAMES:
-        rows = frame[frame["Model"] == name].set_index("Features").loc[list(protocol.FEATURE_SETS)]
-        cells = [f"{r.MeanAbsoluteError:.3f} / {r.MonotonicityScore:.3f} / {r.NumViolations}" for r in rows.itertuples()]
+        rows = frame[frame["Model"] == name].set_index("Features").loc[list(FEATURE_SETS)]
+        cells = [f"{r.MeanAbsoluteError:.3f} / {r.MonotonicityScore:.3f} / {r.NumViolations}"
+                 for r in rows.itertuples()]
         assert f"| {name} | " + " | ".join(cells) + " |" in table
 
 
@@ -132,7 +117,7 @@ def test_sklearn_set_equals_its_reference_and_every_machine_agrees(machine_runs,
 
 
 def test_docs_tables_are_what_the_code_produces(full_run, machine_runs):
-    """The generated tables of the docs (bench/update_docs.py) equal this session's results.md."""
+    """The generated tables of the docs (python -m bench.update_docs) equal this session's results.md."""
     out, _ = full_run
     expected = {"results-paper": (out / "results.md").read_text(),
                 "results-sklearn": machine_runs[("sklearn", "avx2-like", "md")]}
@@ -140,7 +125,9 @@ def test_docs_tables_are_what_the_code_produces(full_run, machine_runs):
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for name, body in generated_blocks(path.read_text()).items():
             if name in expected:
-                assert body == expected[name], (path.name, name)
+                provenance, table = split_body(body)
+                assert table == expected[name], (path.name, name)
+                assert provenance.startswith("Produced by `python run_experiments.py naap440.csv"), (path.name, name)
                 found.add(name)
     assert found == set(expected)
 
@@ -160,36 +147,6 @@ def test_figures(full_run):
     assert not list(out.parent.glob(".*"))  # no temp dirs left beside OUT_DIR
 
 
-def test_rank_matrix_places_each_model_at_its_true_and_predicted_rank():
-    # rows in ground-truth order; model 0 is predicted highest, the others in order
-    pred = np.array([0.9, 0.1, 0.2, 0.3])
-    m = figures.rank_matrix(pred)
-    assert m.sum() == 4
-    assert m[0, 3] == 1 and m[1, 0] == 1 and m[2, 1] == 1 and m[3, 2] == 1
-    # equal predictions keep the ground-truth order (stable), as the violation count does
-    assert np.array_equal(figures.rank_matrix(np.array([0.5, 0.5, 0.5])), np.eye(3))
-
-
-# ----------------------------------------------------------------------------- the protocol, not the file
-def test_fast_equals_plain_on_another_split(ref_dir):
-    df = protocol.load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
-    sub = resplit(df, 160, 0.25, seed=1).pipe(protocol.sort_table)
-    names = protocol.BASELINE_NAMES
-    data = protocol.split(sub, protocol.FEATURE_SETS["Scheme"])
-    assert_same_runs(protocol.evaluate(names, *data), protocol.evaluate_plain(names, *data))
-    # noise (paper 2), fewer seeds, and a partial mix of names sharing fits
-    data = protocol.split(sub, protocol.FEATURE_SETS["Scheme + Quantitative 3 epochs"])
-    seeds = protocol.SEEDS[:3]
-    assert_same_runs(protocol.evaluate(names, *data, noise_std=0.004, seeds=seeds),
-                     protocol.evaluate_plain(names, *data, noise_std=0.004, seeds=seeds))
-    mix = ["AdaBoost (N=100)", "Random Forest (N=50)", "3-NN", "Gradient Boosting (N=200)", "Gradient Boosting (N=25)"]
-    assert_same_runs(protocol.evaluate(mix, *data), protocol.evaluate_plain(mix, *data))
-    # a caller's own ensemble factories are fitted as given, not replaced by the replica
-    from sklearn.ensemble import RandomForestRegressor
-    own = {"Random Forest (N=25)": lambda: RandomForestRegressor(n_estimators=25, max_depth=1)}
-    assert_same_runs(protocol.evaluate(list(own), *data, regressors=own), protocol.evaluate_plain(list(own), *data, regressors=own))
-
-
 def test_cli_on_a_small_split_pool_equals_serial(ref_dir, tmp_path, capsys):
     raw = pd.read_csv(ref_dir / "naap440.csv")
     csv = tmp_path / "small.csv"
@@ -204,31 +161,6 @@ def test_cli_on_a_small_split_pool_equals_serial(ref_dir, tmp_path, capsys):
     frame = rx.main(rx.parse_args([str(csv), "--jobs", "1", "--no-progress"]))
     assert capsys.readouterr().out == (out / "results.md").read_text()
     assert frame.to_csv(index=False) == (out / "results_extended.csv").read_text()
-
-
-# ----------------------------------------------------------------------------- small pieces
-def test_names_and_labels():
-    assert [protocol.acceleration(f) for f in protocol.FEATURE_SETS] == ["100%", "96.7%", "93.3%", "90%"]
-    assert [protocol.acceleration(f) for f in protocol.FEATURE_SETS_V2] == ["100%", "96.7%", "93.3%", "90%"]
-    assert protocol.slug("Random Forest (N=25)") == "random_forest_n_25"
-    assert protocol.model_key("Linear Regression (D=0.5)") == protocol.model_key("Linear Regression D=0.5")
-    assert protocol.model_key("Gradient Boosting (N=25)") == "Gradient Boosting N=25"
-    assert len(protocol.BASELINE_NAMES) == 24 and len(protocol.FEATURE_SETS) == 4
-    assert len(protocol.PAPER2_NAMES) == 28
-    for estimators in protocol.ESTIMATOR_SETS:
-        assert list(protocol.REGRESSORS[estimators]) == protocol.PAPER2_NAMES
-
-
-def test_plot_functions_write_pngs(tmp_path):
-    y = np.linspace(0.5, 0.8, 12)
-    pred = y + np.random.default_rng(0).normal(0, 0.02, 12)
-    pred[3] = 2.0  # far off: the scatter's limits widen
-    for plot in (figures.plot_rank_matrix, figures.plot_scatter):
-        for i in range(2):
-            path = tmp_path / f"{plot.__name__}{i}.png"
-            plot(pred if i else y, y, f"title {i}", path)
-            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert (tmp_path / f"{plot.__name__}0.png").read_bytes() != (tmp_path / f"{plot.__name__}1.png").read_bytes()
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -304,7 +236,6 @@ def test_bad_files_and_arguments(ref_dir, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.csv", "exists", "json.csv"]
 
 
-
 def test_paths_that_cannot_be_read_are_one_line(ref_dir, tmp_path, capsys):
     (tmp_path / "loop.csv").symlink_to("loop.csv")  # a symlink loop (ELOOP)
     (tmp_path / "file").write_text("x")
@@ -315,6 +246,7 @@ def test_paths_that_cannot_be_read_are_one_line(ref_dir, tmp_path, capsys):
         code, err = run_main(argv, capsys)
         assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and message in err, (argv, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "loop.csv"]
+
 
 def test_bad_input_from_the_command_line(tmp_path):
     done = run_script("run_experiments.py", tmp_path / "missing.csv", tmp_path / "out")
@@ -335,29 +267,3 @@ def test_sigterm_while_fitting_trees_with_one_job(delay, ref_dir, tmp_path):
     assert status == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and message_lines(err) == ["terminated (SIGTERM): no partial output left behind"], err
     assert list(tmp_path.iterdir()) == []  # neither OUT_DIR nor its staging directory
-
-
-def test_rank_matrix_png_puts_each_model_at_its_predicted_x_and_true_y(tmp_path):
-    # read the drawn pixels back: the axes box is the black spines' rectangle, split into n x n
-    # cells; x = predicted rank from the left, y = true rank from the bottom (origin lower).
-    # Model 0 has the lowest truth and the highest prediction: bottom-right cell.
-    from PIL import Image
-    pred = np.array([0.9, 0.1, 0.2, 0.3])
-    path = tmp_path / "rank.png"
-    figures.plot_rank_matrix(pred, np.array([0.1, 0.2, 0.3, 0.4]), "title", path)
-    dark = np.asarray(Image.open(path).convert("L")) < 64
-    cols = np.flatnonzero(dark.mean(axis=0) > 0.4)  # the two vertical spines span most rows
-    rows = np.flatnonzero(dark.mean(axis=1) > 0.4)
-    left, right, top, bottom = cols.min(), cols.max(), rows.min(), rows.max()
-    n = len(pred)
-    cell_w, cell_h = (right - left) / n, (bottom - top) / n
-    drawn = np.zeros((n, n), dtype=int)  # drawn[true rank - 1, predicted rank - 1]
-    for true_rank in range(1, n + 1):
-        for pred_rank in range(1, n + 1):
-            x = int(left + (pred_rank - 0.5) * cell_w)
-            y = int(bottom - (true_rank - 0.5) * cell_h)
-            drawn[true_rank - 1, pred_rank - 1] = dark[y, x]
-    expected = np.zeros((n, n), dtype=int)
-    for true_rank, pred_rank in [(1, 4), (2, 1), (3, 2), (4, 3)]:
-        expected[true_rank - 1, pred_rank - 1] = 1
-    assert np.array_equal(drawn, expected), drawn

@@ -1,4 +1,4 @@
-"""uncertainty.py: bootstrap intervals against their definition and hand-worked cases, the split
+"""naap.uncertainty: bootstrap intervals against their definition and hand-worked cases, the split
 rule (one test model per bin, splits that differ, deterministic), the summaries over splits, and
 --splits on the command line (bad values: one line, exit 2, nothing written).
 """
@@ -10,20 +10,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
-from conftest import run_script
+from conftest import bins_of, run_script
 
 import metrics
 import run_experiments as rx
-from naap import figures, protocol, uncertainty
+from naap import protocol, uncertainty
 from naap.cli import run_cli
+from naap.data import FEATURE_SETS, TEST_FLAG, load
 
 CASES = Path(__file__).resolve().parent / "plugin_cases.py"
-ALL_COLUMNS = list(dict.fromkeys(c for cols in protocol.FEATURE_SETS.values() for c in cols))
+ALL_COLUMNS = list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols))
 
 
 @pytest.fixture(scope="module")
 def table(ref_dir):
-    return protocol.load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
+    return load.load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
 
 
 # ----------------------------------------------------------------------------- the bootstrap
@@ -114,23 +115,6 @@ def test_bootstrap_table_uses_one_set_of_resamples_per_feature_set():
 
 
 # ----------------------------------------------------------------------------- the split rule
-def bins_of(n):
-    """The published rule written out: bins of round(n / 40) rows; a bin counts if it holds its
-    middle row (as data_dir_to_csv.py tests the middle row of each)."""
-    size = round(n / 40)
-    starts = [s for s in range(0, n, size) if s + size // 2 < n]
-    return [(s, min(s + size, n)) for s in starts]
-
-
-@pytest.mark.parametrize("n", [80, 440, 445, 459])
-def test_split_bins_are_the_published_rule(n):
-    assert [(s, e) for s, e, _ in protocol.split_bins(n)] == bins_of(n)
-    size = round(n / 40)
-    assert [m for _, _, m in protocol.split_bins(n)] == [s + size // 2 for s, _ in bins_of(n)]
-    with pytest.raises(ValueError):
-        protocol.split_bins(59)  # bins of one row: nothing to train on
-
-
 def test_every_bin_contributes_exactly_one_test_row(table):
     n = len(table)
     seen = []
@@ -142,9 +126,9 @@ def test_every_bin_contributes_exactly_one_test_row(table):
             assert ((rows >= start) & (rows < stop)).sum() == 1
         seen.append(tuple(rows))
         resplit = uncertainty.split_table(table, split)
-        assert np.array_equal(np.flatnonzero(resplit[protocol.TEST_FLAG].to_numpy()), np.sort(rows))
-        assert resplit.drop(columns=protocol.TEST_FLAG).equals(table.drop(columns=protocol.TEST_FLAG))
-    published = tuple(np.flatnonzero(table[protocol.TEST_FLAG].to_numpy()))
+        assert np.array_equal(np.flatnonzero(resplit[TEST_FLAG].to_numpy()), np.sort(rows))
+        assert resplit.drop(columns=TEST_FLAG).equals(table.drop(columns=TEST_FLAG))
+    published = tuple(np.flatnonzero(table[TEST_FLAG].to_numpy()))
     assert len(set(seen + [published])) == 21  # split 0 (the table's own) and 1..20 all differ
     assert uncertainty.split_table(table, 0) is table
     # random members, not the middle: bin 0's test row takes many of its 11 positions
@@ -154,7 +138,7 @@ def test_every_bin_contributes_exactly_one_test_row(table):
 
 
 def test_the_published_split_has_one_test_row_per_bin(table):
-    is_test = table[protocol.TEST_FLAG].to_numpy()
+    is_test = table[TEST_FLAG].to_numpy()
     assert [int(is_test[s:e].sum()) for s, e in bins_of(len(table))] == [1] * 40
 
 
@@ -211,27 +195,8 @@ def test_run_splits_is_deterministic_and_independent_of_jobs(table):
     for features, runs in expected.items():
         row = serial[(serial["Split"] == 2) & (serial["Features"] == features)].iloc[0]
         assert row["MAE"] == runs["Ridge"]["mae"] and row["NumViolations"] == runs["Ridge"]["violations"]
-        y_test = protocol.split(resplit, protocol.FEATURE_SETS[features])[3]
+        y_test = load.split(resplit, FEATURE_SETS[features])[3]
         assert row["KendallTau"] == metrics.kendall_tau(runs["Ridge"]["pred"], y_test)
-
-
-def test_figures_with_intervals(tmp_path):
-    rng = np.random.default_rng(1)
-    rows = []
-    for name in ("a", "b (N=2)"):
-        for features in protocol.FEATURE_SETS:
-            mae, v = rng.uniform(0.01, 0.02), int(rng.integers(10, 40))
-            rows.append([name, features, mae, v, 780, 1 - v / 780] + [0.5] * len(protocol.RANK_COLUMNS)
-                        + [mae - 0.003, mae + 0.004, 0.4, 0.6, v - 5, v + 7])
-    frame = pd.DataFrame(rows, columns=protocol.RESULT_COLUMNS + protocol.EXTRA_COLUMNS)
-    figures.plot_summary(frame, tmp_path / "plain.png")
-    figures.plot_summary(frame, tmp_path / "bars.png", intervals=True)
-    assert (tmp_path / "plain.png").read_bytes() != (tmp_path / "bars.png").read_bytes()
-    runs = pd.DataFrame([[s, r[0], r[1], r[2] + s / 1000, r[3] + s, 780, 0.5] for s in (1, 2, 3) for r in rows],
-                        columns=uncertainty.RUN_COLUMNS)
-    frame["KendallTau"] = 0.5
-    figures.plot_splits(uncertainty.splits_summary(runs, frame), tmp_path / "splits.png")
-    assert (tmp_path / "splits.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # ----------------------------------------------------------------------------- --splits on the command line
@@ -248,7 +213,7 @@ def test_splits_outputs_and_results_csv_unchanged(ref_dir, tmp_path, capsys):
     assert frame[protocol.RESULT_COLUMNS].to_csv(index=False) == (out / "results.csv").read_text()
     assert frame.to_csv(index=False) == (out / "results_extended.csv").read_text()
     runs = pd.read_csv(out / "results_splits_runs.csv")
-    assert list(runs.columns) == uncertainty.RUN_COLUMNS and len(runs) == 2 * 2 * len(protocol.FEATURE_SETS)
+    assert list(runs.columns) == uncertainty.RUN_COLUMNS and len(runs) == 2 * 2 * len(FEATURE_SETS)
     assert sorted(set(runs["Split"])) == [1, 2] and (runs["MaxViolations"] == 780).all()
     summary = pd.read_csv(out / "results_splits.csv")
     assert list(summary.columns) == uncertainty.SUMMARY_COLUMNS and (summary["Splits"] == 2).all()
@@ -257,10 +222,11 @@ def test_splits_outputs_and_results_csv_unchanged(ref_dir, tmp_path, capsys):
     # every split has a best regressor: a feature set's shares add up to 1
     assert np.allclose(summary.groupby("Features")["BestShare"].sum(), 1.0)
     md = (out / "results_splits.md").read_text()
-    rows = [line.split(" | ")[0] for line in md.splitlines() if line.startswith("| Ridge | ") or line.startswith("| Noise | ")]
+    rows = [line.split(" | ")[0] for line in md.splitlines()
+            if line.startswith("| Ridge | ") or line.startswith("| Noise | ")]
     assert len(rows) == 8
     pairs = pd.read_csv(out / "results_splits_pairs.csv")
-    assert list(pairs.columns) == uncertainty.PAIR_COLUMNS and len(pairs) == len(protocol.FEATURE_SETS)
+    assert list(pairs.columns) == uncertainty.PAIR_COLUMNS and len(pairs) == len(FEATURE_SETS)
     assert (out / "splits.png").stat().st_size > 10000
 
 

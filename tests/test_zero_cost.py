@@ -1,8 +1,7 @@
-"""zero_cost.py and zero_cost_proxies.py: columns, determinism, the counts of naap440.csv, proxies
-checked by hand on tiny models, resume after SIGTERM, bad input is one line and exit 2 with nothing
-written."""
+"""zero_cost.py: columns, determinism, the counts of naap440.csv, the data proxies' minibatch,
+resume after SIGTERM, bad input is one line and exit 2 with nothing written (the proxies themselves:
+tests/test_zero_cost_proxies.py)."""
 import json
-import math
 import os
 import signal
 import subprocess
@@ -13,15 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import torch.nn as nn
 from conftest import ROOT, run_script
+from synthetic_cifar import synthetic_cifar, write_cifar
 
-import create_dataset as cd  # noqa: E402  (only for the recipe's initial model it checks against)
-import models  # noqa: E402
-import zero_cost  # noqa: E402
-from naap import zero_cost_proxies as zcp  # noqa: E402
+import models
+import zero_cost
+from naap import zero_cost_proxies as zcp
 from naap.cli import InputError
-from naap.training import cifar10  # noqa: E402
+from naap.training import cifar10
 
 PUBLISHED_IDS = [1, 10, 432]  # smallest, a residual one, the most MACs
 DATA_FREE = ["MACs", "#params", "synflow", "logsynflow", "zen", "l2_norm"]
@@ -52,7 +50,7 @@ def schemes_json(tmp_path_factory, published_schemes):
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("cifar")
-    cifar10.write_cifar(root, **cifar10.synthetic_cifar(2 * zero_cost.DATA_BATCH, 16))
+    write_cifar(root, **synthetic_cifar(2 * zero_cost.DATA_BATCH, 16))
     return root
 
 
@@ -208,70 +206,3 @@ def test_bad_input(tmp_path, schemes_json, data_root, published_schemes):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {cases[-1][1]}"), lines
     assert sorted(os.listdir(tmp_path)) == before
-
-
-# ---------------------------------------------------------------- the model and the proxies
-
-def test_seeded_net_is_the_recipes_initial_model(published_schemes):
-    for model_id in PUBLISHED_IDS:
-        scheme = published_schemes[model_id - 1]
-        recipe_model = cd.init_training(scheme, torch.device("cpu"))[0].state_dict()
-        ours = models.seeded_net(scheme).state_dict()
-        assert recipe_model.keys() == ours.keys()
-        assert all(torch.equal(recipe_model[k], ours[k]) for k in ours)
-
-
-def test_params_and_l2_norm_by_hand(published_schemes):
-    model = models.seeded_net(published_schemes[9])
-    arrays = [p.detach().numpy().astype(np.float64) for p in model.parameters()]
-    assert zcp.num_params(model) == sum(a.size for a in arrays) == models.count_params_and_macs(published_schemes[9])[0]
-    assert zcp.l2_norm(model) == pytest.approx(math.sqrt(sum(float((a ** 2).sum()) for a in arrays)), rel=1e-12)
-
-
-def test_synflow_by_hand():
-    torch.manual_seed(0)
-    one = nn.Linear(3, 2)  # R = sum_j (sum_i |W_ji| + |b_j|): dR/dW = 1, so synflow = sum |W|
-    w = one.weight.detach().double().numpy()
-    assert zcp.synflow(one, (1, 3)) == pytest.approx(np.abs(w).sum(), rel=1e-12)
-    assert zcp.logsynflow(one, (1, 3)) == pytest.approx(np.abs(w).sum() * math.log(2), rel=1e-12)
-    two = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
-    w1, w2 = (np.abs(m.weight.detach().double().numpy()) for m in (two[0], two[3]))
-    b1 = np.abs(two[0].bias.detach().double().numpy())
-    # R = 1^T |W2| (|W1| 1 + |b1|) + sum |b2| (BatchNorm bypassed, everything positive: ReLU passes all)
-    grad_w1 = np.outer(w2.sum(0), np.ones(3))  # dR/dW1_ji = sum_k |W2_kj|
-    grad_w2 = np.outer(np.ones(2), w1.sum(1) + b1)  # dR/dW2_kj = sum_i |W1_ji| + |b1_j|
-    assert zcp.synflow(two, (1, 3)) == pytest.approx((w1 * grad_w1).sum() + (w2 * grad_w2).sum(), rel=1e-12)
-    assert zcp.logsynflow(two, (1, 3)) == pytest.approx(
-        (w1 * np.log1p(grad_w1)).sum() + (w2 * np.log1p(grad_w2)).sum(), rel=1e-12)
-
-
-def test_nwot_and_snip_by_hand():
-    torch.manual_seed(0)
-    x = torch.randn(6, 5)
-    relu_only = nn.Sequential(nn.ReLU())
-    c = (x.numpy() > 0).astype(np.float64)
-    kernel = c @ c.T + (1 - c) @ (1 - c).T
-    assert zcp.nwot(relu_only, x) == pytest.approx(np.linalg.slogdet(kernel)[1], rel=1e-12)
-    linear = nn.Linear(5, 3)
-    y = torch.tensor([0, 1, 2, 0, 1, 2])
-    logits = x.double().numpy() @ linear.weight.detach().double().numpy().T + linear.bias.detach().double().numpy()
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    dlogits = (p - np.eye(3)[y.numpy()]) / len(y)  # mean cross-entropy
-    grad_w = dlogits.T @ x.double().numpy()
-    w = linear.weight.detach().double().numpy()
-    assert zcp.snip(linear, x, y) == pytest.approx(np.abs(w * grad_w).sum(), rel=1e-5)
-    assert zcp.grad_norm(linear, x, y) == pytest.approx(np.linalg.norm(grad_w), rel=1e-5)
-
-
-def test_proxies_leave_the_model_alone_and_repeat(published_schemes, as_the_script):
-    model = models.seeded_net(published_schemes[9])
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    torch.manual_seed(1)
-    x, y = torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,))
-    first = {n: f(model) for n, f in zcp.DATA_FREE.items()} | {n: f(model, x, y) for n, f in zcp.WITH_DATA.items()}
-    torch.manual_seed(2)  # zen draws from its own generator: the global one does not matter
-    again = {n: f(model) for n, f in zcp.DATA_FREE.items()} | {n: f(model, x, y) for n, f in zcp.WITH_DATA.items()}
-    assert first == again
-    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
-    assert model.training

@@ -39,7 +39,7 @@ features every scikit-learn tree fits and predicts on):
                      beta ** (1 - error) in the C library's math (math.log, math.pow), never
                      numpy's SIMD log/power (they differ in the last bit on AVX-512); the
                      weighted median sorts with numpy 1.15.4's argsort order by default
-                     (emulate2022.argsort_1_15_rows), which is the same on every CPU.
+                     (numpy_1_15_quicksort.argsort_1_15_rows), the same on every CPU.
   Decision Tree      DecisionTreeRegressor() with random_state=None: fit_decision_tree draws
                      its splitter seed from the global generator as the fit does.
 
@@ -83,27 +83,29 @@ _ARGSORTS = {}
 
 
 def _emulated_argsort(name):
-    """emulate2022's numpy-1.15.4 argsort `name`, or None when it cannot be imported."""
+    """numpy_1_15_quicksort's numpy-1.15.4 argsort `name`, or None when it cannot be imported."""
     if name not in _ARGSORTS:
         try:
-            from naap.replica import emulate2022
-            _ARGSORTS[name] = getattr(emulate2022, name)
+            from naap.replica import numpy_1_15_quicksort
+            _ARGSORTS[name] = getattr(numpy_1_15_quicksort, name)
         except (ImportError, AttributeError):
             _ARGSORTS[name] = None
     return _ARGSORTS[name]
 
 
 def default_argsort_rows(a2d):
-    """np.argsort(a2d, axis=1) in numpy 1.15.4's quicksort order (emulate2022.argsort_1_15_rows,
-    the same on every CPU); today's np.argsort when emulate2022 cannot be imported."""
+    """np.argsort(a2d, axis=1) in numpy 1.15.4's quicksort order
+    (numpy_1_15_quicksort.argsort_1_15_rows, the same on every CPU); today's np.argsort when
+    numpy_1_15_quicksort cannot be imported."""
     f = _emulated_argsort("argsort_1_15_rows")
     return f(a2d) if f is not None else np.argsort(a2d, axis=1)
 
 
 def default_argsort_columns(a2d):
-    """np.argsort(a2d, axis=0) in numpy 1.15.4's quicksort order (emulate2022.argsort_1_15_columns),
-    what 0.20.1's GradientBoostingRegressor presorts with; today's np.argsort when emulate2022
-    cannot be imported (its order of ties depends on the CPU)."""
+    """np.argsort(a2d, axis=0) in numpy 1.15.4's quicksort order
+    (numpy_1_15_quicksort.argsort_1_15_columns), what 0.20.1's GradientBoostingRegressor presorts
+    with; today's np.argsort when numpy_1_15_quicksort cannot be imported (its order of ties depends
+    on the CPU)."""
     f = _emulated_argsort("argsort_1_15_columns")
     return f(a2d) if f is not None else np.argsort(a2d, axis=0)
 
@@ -131,7 +133,8 @@ def draws(family, size, n_train):
         for _ in range(size):
             seeds.append(rng.randint(MAX_INT))
             uniforms.append(rng.random_sample(n_train))  # RandomState.choice(p=...) draws these
-        return {"uniforms": np.array(uniforms), "splitter": np.array([_splitter_seed(s) for s in seeds], dtype=np.int64)}
+        splitter = np.array([_splitter_seed(s) for s in seeds], dtype=np.int64)
+        return {"uniforms": np.array(uniforms), "splitter": splitter}
     raise ValueError(family)
 
 

@@ -1,10 +1,12 @@
 """CIFAR-10 as the NAAP-440 recipe reads it: the cifar-10-batches-py files, read and checked,
-normalized on a device; and synthetic files in the same layout for tests and benchmarks.
+normalized on a device.
 
 Library module (no command line, no work at import). create_dataset.py trains on what it reads,
-zero_cost.py takes the data proxies' minibatch from it, bench/ and tests write synthetic copies.
+zero_cost.py takes the data proxies' minibatch from it; tests/synthetic_cifar.py writes synthetic
+files in the same layout for the tests and benchmarks.
 
-Example: python -c "import cifar10; print({s: d.shape for s, (d, l) in cifar10.read_cifar('data').items()})"
+Example: python -c "from naap.training import cifar10; \
+print({s: d.shape for s, (d, l) in cifar10.read_cifar('data').items()})"
 """
 import os
 import pickle
@@ -16,14 +18,12 @@ import numpy as np
 import torch
 
 from naap.cli import InputError
-from naap.files import atomic_write_bytes
+from naap.training.recipe import IMAGE_SHAPE, NUM_CLASSES
 
 CIFAR_DIR = "cifar-10-batches-py"
 TRAIN_FILES = [f"data_batch_{i}" for i in range(1, 6)]
 TEST_FILES = ["test_batch"]
 META_FILE = "batches.meta"
-IMAGE_SHAPE = (3, 32, 32)
-NUM_CLASSES = 10
 NORM_MEAN = (0.5, 0.5, 0.5)  # the recipe's transforms.Normalize after ToTensor's /255
 NORM_STD = (0.5, 0.5, 0.5)
 
@@ -100,41 +100,6 @@ def read_cifar(data_root):
         if not len(out[split][1]):
             raise InputError(f"{folder}: the {split} set is empty")
     return out
-
-
-def write_cifar(data_root, train, test):
-    """Write (uint8 N x 3072, labels) pairs in the cifar-10-batches-py layout (tests, benchmarks).
-
-    Keys are str: the real files are Python 2 pickles whose keys load as str under
-    encoding='latin1' (torchvision) and as bytes under encoding='bytes'.
-    """
-    folder = Path(data_root) / CIFAR_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    parts = [(name, d, l) for name, (d, l) in zip(
-        TRAIN_FILES, zip(np.array_split(train[0], len(TRAIN_FILES)), np.array_split(train[1], len(TRAIN_FILES))))]
-    parts.append((TEST_FILES[0], test[0], test[1]))
-    for name, data, labels in parts:
-        entry = {"batch_label": name, "labels": [int(v) for v in labels],
-                 "data": np.ascontiguousarray(data, dtype=np.uint8),
-                 "filenames": [f"{name}_{i}.png" for i in range(len(labels))]}
-        atomic_write_bytes(folder / name, pickle.dumps(entry, protocol=2))
-    meta = {"num_cases_per_batch": len(parts[0][2]), "num_vis": int(np.prod(IMAGE_SHAPE)),
-            "label_names": ["airplane", "automobile", "bird", "cat", "deer",
-                            "dog", "frog", "horse", "ship", "truck"]}
-    atomic_write_bytes(folder / META_FILE, pickle.dumps(meta, protocol=2))
-
-
-def synthetic_cifar(n_train, n_test, seed=0):
-    """Random images with a learnable hint (the red channel's level follows the label)."""
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        labels = rng.integers(0, NUM_CLASSES, n)
-        data = rng.integers(0, 256, (n, int(np.prod(IMAGE_SHAPE))), dtype=np.uint8)
-        data[:, :1024] = np.clip(labels[:, None] * 25 + rng.integers(0, 40, (n, 1024)), 0, 255)
-        return data, labels
-
-    return {"train": split(n_train), "test": split(n_test)}
 
 
 def to_device_data(cifar, device):

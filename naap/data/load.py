@@ -1,0 +1,84 @@
+"""The 2022 data path: a NAAP-440 CSV read, checked, log-transformed and sorted as the paper's
+run did, and the sorted table split into train and test arrays.
+
+Needs numpy and pandas (naap.data's other modules do not): import it by name,
+`from naap.data import load` or `from naap.data.load import load_dataset`.
+"""
+import numpy as np
+import pandas as pd
+
+from naap.cli import InputError
+from naap.data.columns import LOG_COLUMNS, MAX_VALUE, MODEL_ID, TARGET, TEST_FLAG
+from naap.files import read_csv_input
+from naap.replica.fixedmath import c_log
+from naap.replica.numpy_1_15_quicksort import argsort_1_15
+from naap.replica.pandas_0_23_parser import read_csv_2022
+from naap.replica.rules import DATA_PARTS
+
+
+def read_table(path, data_rules=DATA_PARTS):
+    """The CSV parsed as pandas 0.23.4 parsed it (today's pandas parser without the "parser"
+    rule), with a missing, unreadable or non-CSV file as one InputError line."""
+    return read_csv_input(path, read_csv_2022 if "parser" in data_rules else pd.read_csv)
+
+
+def sort_table(df, data_rules=DATA_PARTS):
+    """The table in the order pandas 0.23.4's sort_values(TARGET) gave with numpy 1.15.4
+    (without the "order" rule: today's sort_values, whose tie order depends on the CPU)."""
+    if "order" not in data_rules:
+        return df.sort_values(TARGET)
+    order = argsort_1_15(df[TARGET].to_numpy(np.float64))
+    return df.iloc[order]
+
+
+def load_dataset(path, columns, data_rules=DATA_PARTS):
+    """Read a NAAP-440 CSV, check `columns` (+ IsTest, MaxAccuracy), log-transform, sort.
+
+    Returns the table sorted as the protocol sorts it. Raises InputError (one line naming the
+    file) for a missing or unreadable file, missing, non-numeric, NaN or too large values,
+    duplicated ModelIds, a bad IsTest, fewer than 2 test rows, or fewer train rows than the
+    largest k of k-NN.
+    """
+    # the protocol's k-NN sizes, imported here: naap.protocol imports this module at its top
+    from naap.protocol.settings import KNN_KS
+
+    df = read_table(path, data_rules)
+    needed = list(dict.fromkeys([TEST_FLAG, TARGET, *columns]))
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+    if MODEL_ID in df.columns and df[MODEL_ID].duplicated().any():
+        dup = df[MODEL_ID][df[MODEL_ID].duplicated()].iloc[0]
+        raise InputError(f"{path}: ModelId {dup} appears more than once")
+    for c in needed:
+        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+            raise InputError(f"{path}: column {c} is not numeric")
+        if df[c].isna().any():
+            raise InputError(f"{path}: column {c} has missing values (row {int(df[c].isna().to_numpy().argmax()) + 2})")
+        values = df[c].to_numpy(float)
+        if not np.isfinite(values).all():
+            raise InputError(f"{path}: column {c} has infinite values")
+        # squares of the scaled values and the scaler's sums must stay finite
+        if np.abs(values).max(initial=0.0) > MAX_VALUE:
+            raise InputError(f"{path}: column {c} has values too large to scale (|x| > {MAX_VALUE:g})")
+    for c in LOG_COLUMNS:
+        if c in needed:
+            if (df[c] <= 0).any():
+                raise InputError(f"{path}: column {c} must be positive (its log is a feature)")
+            df[c] = c_log(df[c].to_numpy(float))
+    if not df[TEST_FLAG].isin([0, 1]).all():
+        raise InputError(f"{path}: column {TEST_FLAG} must be 0 or 1")
+    num_test = int((df[TEST_FLAG] == 1).sum())
+    if num_test < 2:
+        raise InputError(f"{path}: {num_test} test row(s); the monotonicity score needs at least 2")
+    num_train = len(df) - num_test
+    if num_train < max(KNN_KS):
+        raise InputError(f"{path}: {num_train} train row(s); {max(KNN_KS)}-NN needs at least {max(KNN_KS)}")
+    return sort_table(df, data_rules)
+
+
+def split(df, columns):
+    """(X_train, y_train, X_test, y_test) as float arrays, rows in the table's (sorted) order."""
+    train, test = df[df[TEST_FLAG] == 0], df[df[TEST_FLAG] == 1]
+    return (train[columns].to_numpy(float), train[TARGET].to_numpy(float),
+            test[columns].to_numpy(float), test[TARGET].to_numpy(float))

@@ -1,0 +1,218 @@
+"""The NAAP-440 training log: the lines a log holds, written by the training and read back here.
+
+A log RAW_DIR/scheme_<ModelId>.txt is one line per event, each "<timestamp> <message>\\n", the
+timestamp time.strftime(STAMP_FORMAT) (14 digits). The messages, in order:
+
+    Network scheme: <the scheme as json.dumps writes it>           SCHEME_LINE
+    Network has been init on device <device>                        DEVICE_LINE
+    Network #params: <params>, #MACs: <MACs>                        COUNTS_LINE
+    Training set is ready                                           READY_LINES
+    Ready to start training
+    then per epoch K = 1, 2, ...:
+    Epoch K, LR: <lr, %g>                                           EPOCH_LINE
+    Loss mean, median: <mean>, <median> (rounded to 5 decimals)     LOSS_LINE
+    Test accuracy: <correct / test images>                          ACCURACY_LINE
+
+The writer (stamp, header_lines, epoch_lines, log_text) is what naap.training writes; the reader
+(read_log) is what data_dir_to_csv.py distils the dataset from. The published logs are in this
+format with CRLF line endings, which the reader takes too; the writer writes LF. Light on purpose
+(no numpy or torch): data_dir_to_csv.py imports it.
+
+Example: python -c "from naap.data import log_format as f; print(f.read_log('raw_data/scheme_1.txt')['counts'])"
+"""
+import json
+import math
+import re
+import time
+from pathlib import Path
+
+from naap.cli import InputError
+from naap.data.schemes import validate_scheme
+
+LOG_FILE = "scheme_{}.txt"  # the complete log of a ModelId
+LOG_NAME = re.compile(r"scheme_([0-9]+)\.txt")
+STAMP_FORMAT = "%Y%m%d%H%M%S"
+STAMP = re.compile(r"[0-9]+")  # what the reader takes as a timestamp
+
+# The lines: each prefix tells the reader which line it has, each format is what the writer fills in.
+SCHEME_PREFIX = "Network scheme: "
+COUNTS_PREFIX = "Network #params"
+EPOCH_PREFIX = "Epoch "
+LOSS_PREFIX = "Loss mean, median: "
+ACCURACY_PREFIX = "Test accuracy: "
+SCHEME_LINE = SCHEME_PREFIX + "{}"
+DEVICE_LINE = "Network has been init on device {}"
+COUNTS_LINE = COUNTS_PREFIX + ": {}, #MACs: {}"
+READY_LINES = ("Training set is ready", "Ready to start training")
+EPOCH_LINE = EPOCH_PREFIX + "{}, LR: {:g}"
+LOSS_LINE = LOSS_PREFIX + "{}, {}"
+ACCURACY_LINE = ACCURACY_PREFIX + "{}"
+LOGGED_LOSS_DECIMALS = 5
+
+# How the reader takes the numbers back (bounded, so a hostile log cannot make it parse huge ints).
+COUNTS_PATTERN = re.compile(r"Network #params: ([0-9]{1,30}), #MACs: ([0-9]{1,30})")
+EPOCH_PATTERN = re.compile(r"Epoch ([0-9]{1,9}), LR: (\S+)")
+# a plain decimal as Python writes floats; float() alone would also take "1_0", " 1", "infinity"
+NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+NON_FINITE = re.compile(r"[-+]?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- the writer
+
+def stamp(message):
+    """The line of a message: the local time now, then the message."""
+    return f"{time.strftime(STAMP_FORMAT)} {message}"
+
+
+def unstamped(line):
+    """The message of a line (its timestamp cut off)."""
+    return line.partition(" ")[2]
+
+
+def scheme_line(scheme):
+    return SCHEME_LINE.format(json.dumps(scheme))
+
+
+def header_lines(scheme, device, params, macs):
+    """The messages before the first epoch."""
+    return [scheme_line(scheme), DEVICE_LINE.format(device), COUNTS_LINE.format(params, macs), *READY_LINES]
+
+
+def epoch_lines(epoch, lr, mean, median, accuracy):
+    """The messages of one epoch: its learning rate, the mean and median batch loss, the test accuracy."""
+    return [EPOCH_LINE.format(epoch, lr),
+            LOSS_LINE.format(round(mean, LOGGED_LOSS_DECIMALS), round(median, LOGGED_LOSS_DECIMALS)),
+            ACCURACY_LINE.format(accuracy)]
+
+
+def log_text(lines):
+    """The file text of stamped lines: every line ends with a newline, the last one too."""
+    return "".join(f"{line}\n" for line in lines)
+
+
+def logged_epochs(lines):
+    """How many epoch lines the stamped lines hold."""
+    return sum(line.split(" ")[1:2] == [EPOCH_PREFIX.strip()] for line in lines)
+
+
+# ---------------------------------------------------------------- the reader
+
+def _number(text, path, line_no, what, low, high=math.inf, low_open=False):
+    """float(text), which must be a plain decimal in low..high (above low if low_open)."""
+    if NON_FINITE.fullmatch(text):
+        raise InputError(f"{path}: line {line_no}: {what} {text[:30]!r} is not a finite number")
+    if not NUMBER.fullmatch(text):
+        raise InputError(f"{path}: line {line_no}: malformed number {text[:30]!r}")
+    value = float(text)
+    if not math.isfinite(value):
+        raise InputError(f"{path}: line {line_no}: {what} {text[:30]!r} is not a finite number")
+    if value < low or value > high or (low_open and value == low):
+        bounds = f"{'above' if low_open else 'at least'} {low:g}" if high == math.inf else f"in {low:g}..{high:g}"
+        raise InputError(f"{path}: line {line_no}: {what} {text[:30]} is out of range (must be {bounds})")
+    return value
+
+
+def read_lines(path):
+    """The lines of a whole log (without their line endings); InputError if it cannot be read or its
+    last line was cut short."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text log") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    # split on newlines only: str.splitlines would also split inside a line at \x0c, \x1c, \u2028, ...
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    if lines[-1]:
+        # every line a training writes ends with a newline: this one was cut short, maybe mid-number
+        raise InputError(f"{path}: line {len(lines)}: cut short (no newline at the end of the file): "
+                         f"{lines[-1][-60:]!r}")
+    return lines[:-1]
+
+
+def _read_scheme(log, msg, path, line_no):
+    if log["scheme"] is not None:
+        raise InputError(f"{path}: line {line_no}: a second 'Network scheme:' line")
+    try:
+        scheme = json.loads(msg[len(SCHEME_PREFIX):])
+    except RecursionError:
+        raise InputError(f"{path}: line {line_no}: malformed network scheme (nested too deep)") from None
+    except ValueError as e:  # JSONDecodeError, or an integer of more than 4300 digits
+        raise InputError(f"{path}: line {line_no}: malformed network scheme ({e})") from None
+    try:
+        validate_scheme(scheme, where=f"{path}: network scheme")
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    log["scheme"] = scheme
+
+
+def _read_counts(log, msg, path, line_no):
+    m = COUNTS_PATTERN.fullmatch(msg)
+    if not m:
+        raise InputError(f"{path}: line {line_no}: malformed #params line: {msg[:60]!r}")
+    if log["counts"] is not None:
+        raise InputError(f"{path}: line {line_no}: a second '#params' line")
+    log["counts"] = int(m[1]), int(m[2])
+
+
+def _read_epoch(epochs, msg, path, line_no):
+    if epochs and epochs[-1][2] is None:
+        raise InputError(f"{path}: line {line_no}: epoch {len(epochs)} has no test accuracy line")
+    m = EPOCH_PATTERN.fullmatch(msg)
+    if not m or int(m[1]) != len(epochs) + 1:
+        raise InputError(f"{path}: line {line_no}: expected 'Epoch {len(epochs) + 1}, LR: ...', got {msg[:60]!r}")
+    _number(m[2], path, line_no, "learning rate", 0, low_open=True)
+    epochs.append([None, None, None])
+
+
+def _read_losses(epochs, msg, path, line_no):
+    parts = msg[len(LOSS_PREFIX):].split(", ")
+    if not epochs or epochs[-1][0] is not None or len(parts) != 2:
+        raise InputError(f"{path}: line {line_no}: unexpected or malformed loss line: {msg[:60]!r}")
+    epochs[-1][0] = _number(parts[0], path, line_no, "loss", 0)
+    epochs[-1][1] = _number(parts[1], path, line_no, "loss", 0)
+
+
+def _read_accuracy(epochs, msg, path, line_no):
+    if not epochs or epochs[-1][0] is None or epochs[-1][2] is not None:
+        raise InputError(f"{path}: line {line_no}: test accuracy line without a loss line before it")
+    epochs[-1][2] = _number(msg[len(ACCURACY_PREFIX):], path, line_no, "test accuracy", 0, 1)
+
+
+def _check_whole(log, path):
+    if log["scheme"] is None:
+        raise InputError(f"{path}: no 'Network scheme:' line")
+    if log["counts"] is None:
+        raise InputError(f"{path}: no 'Network #params: ..., #MACs: ...' line")
+    if not log["epochs"]:
+        raise InputError(f"{path}: no epochs logged")
+    if log["epochs"][-1][2] is None:
+        # a log cut off mid-epoch: the training was interrupted or is still running
+        raise InputError(f"{path}: epoch {len(log['epochs'])} is incomplete (no test accuracy line)")
+
+
+def read_log(path):
+    """What one whole log holds: {'scheme', 'counts': (params, MACs), 'epochs': [[loss mean, loss
+    median, test accuracy] per epoch]}, the numbers as logged; InputError naming the file and line
+    for anything missing, repeated, out of order or malformed."""
+    path = Path(path)
+    log = {"scheme": None, "counts": None, "epochs": []}
+    for line_no, line in enumerate(read_lines(path), 1):
+        if not line.strip():
+            continue
+        when, _, msg = line.partition(" ")
+        if not STAMP.fullmatch(when):
+            raise InputError(f"{path}: line {line_no}: malformed line (no timestamp): {line[:60]!r}")
+        if msg.startswith(SCHEME_PREFIX):
+            _read_scheme(log, msg, path, line_no)
+        elif msg.startswith(COUNTS_PREFIX):
+            _read_counts(log, msg, path, line_no)
+        elif msg.startswith(EPOCH_PREFIX):
+            _read_epoch(log["epochs"], msg, path, line_no)
+        elif msg.startswith(LOSS_PREFIX):
+            _read_losses(log["epochs"], msg, path, line_no)
+        elif msg.startswith(ACCURACY_PREFIX):
+            _read_accuracy(log["epochs"], msg, path, line_no)
+        # other lines ("Network has been init on device ...", "Training set is ready") carry no data
+    _check_whole(log, path)
+    return log

@@ -1,0 +1,305 @@
+"""Running the protocol: scaling, seeding, scoring and keeping the median run of each regressor
+on one feature matrix (evaluate, and evaluate_plain, its literal form), paper 2's noise and final
+score, any predictor under the protocol (evaluate_predictor), and paper 1's whole table
+(run_table) dealt to worker processes."""
+import functools
+import math
+import random
+
+import numpy as np
+import sklearn
+from sklearn.preprocessing import StandardScaler
+
+import metrics
+from naap.cli import check_terminated
+from naap.data.columns import FEATURE_SETS
+from naap.data.load import split
+from naap.protocol.registry import (
+    BASELINE_NAMES,
+    DETERMINISTIC,
+    ENSEMBLE_OF,
+    FIT_COST,
+    family_of,
+    own_regressors,
+    paper_rules,
+    tree_rules,
+)
+from naap.protocol.settings import DEFAULT_ESTIMATORS, ENSEMBLE_SIZES, NOISE_STD, SEEDS
+from naap.replica import ensembles
+from naap.replica.rules import REPLICA_VERSION
+from naap.workers import process_pool
+
+
+def scale(X_train, X_test, estimators=DEFAULT_ESTIMATORS):
+    """(X_train, X_test) standardised by the train rows' mean and standard deviation, as the
+    estimator set's StandardScaler computes them."""
+    if "scaler" in paper_rules(estimators):
+        # scikit-learn 0.20.1's _incremental_mean_and_var from zero: var = (nanvar * n) / n
+        n = X_train.shape[0]
+        mean = X_train.sum(axis=0) / n
+        deviation = X_train - mean
+        variance = (deviation * deviation).sum(axis=0) / n
+        variance = (variance * n) / n
+        std = np.sqrt(variance)
+        std[std == 0.0] = 1.0
+        return (X_train - mean) / std, (X_test - mean) / std
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test)
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def score_run(pred, y_test, seed, estimators=DEFAULT_ESTIMATORS):
+    """A run's scores; the MAE summed left to right under the paper's "mae" rule."""
+    violations, max_violations, score = metrics.monotonicity(pred)
+    mae = metrics.mae(pred, y_test, sequential="mae" in paper_rules(estimators))
+    return dict(pred=pred, mae=mae, violations=violations, max_violations=max_violations, score=score, seed=seed)
+
+
+def median_run(runs):
+    """The run whose violation count is the median: stable sort by violations, index 2 of 5."""
+    return sorted(runs, key=lambda r: r["violations"])[len(runs) // 2]
+
+
+def prediction_noise(noise_std, n):
+    """Paper 2's noise on a run's predictions, N(0, noise_std) from the global NumPy generator,
+    drawn where the authors drew it: after the fit and the predict (their run_experiment adds
+    np.random.normal(0, 1e-5, size=Y_test.shape) to model.predict's output), so it comes after
+    whatever the fit drew. 0.0 without noise."""
+    return np.random.normal(0.0, noise_std, n) if noise_std > 0 else 0.0
+
+
+def _libsvm_seed_draw():
+    # BaseLibSVM.fit draws libsvm's seed from the global generator whether libsvm uses it or not
+    # (0.20.1 svm/base.py 211, 1.9.1 svm/_base.py 289): a cached SVR prediction must draw it too
+    np.random.randint(np.iinfo("i").max)
+
+
+# what each deterministic family's fit draws from the global generator (k-NN and the linear
+# regressions draw nothing): replayed when evaluate() reuses a prediction instead of refitting
+FIT_DRAWS = {"SVR": _libsvm_seed_draw}
+
+
+@functools.lru_cache(maxsize=64)
+def _family_draws(family, seed, n_train):
+    """What a fit of `family` draws after seeding (ensembles.draws), for the largest size: a
+    smaller size draws the same numbers, fewer of them."""
+    seed_everything(seed)
+    return ensembles.draws(family, max(ENSEMBLE_SIZES), n_train)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ensemble_noise(family, seed, noise_std, n_train, n_test, rounds):
+    """prediction_noise after seeding and the draws of a fit of `rounds` members (AdaBoost may
+    stop early: ensembles.rounds_drawn)."""
+    seed_everything(seed)
+    ensembles.draws(family, rounds, n_train)
+    return prediction_noise(noise_std, n_test)
+
+
+def _check_arrays(X_train, y_train, X_test, y_test):
+    X_train, X_test = np.asarray(X_train, dtype=float), np.asarray(X_test, dtype=float)
+    if not (np.isfinite(X_train).all() and np.isfinite(X_test).all()):
+        raise ValueError("evaluate: features must be finite")
+    return X_train, np.asarray(y_train, dtype=float), X_test, np.asarray(y_test, dtype=float)
+
+
+def evaluate_plain(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMATORS, noise_std=0.0,
+                   seeds=SEEDS, regressors=None):
+    """The protocol written out literally: one estimator per name, refitted for every seed.
+
+    Same contract and results as evaluate(); kept as the definition that evaluate() is tested
+    against, and as the straightforward baseline of bench/bench_experiments.py.
+    """
+    regressors = own_regressors(estimators) if regressors is None else regressors
+    X_train, y_train, X_test, y_test = _check_arrays(X_train, y_train, X_test, y_test)
+    results = {}
+    for name in names:
+        estimator = regressors[name]()
+        runs = []
+        for seed in seeds:
+            check_terminated()  # a SIGTERM noted inside numba (emulated estimators) stops the run here
+            seed_everything(seed)
+            X_train_s, X_test_s = scale(X_train, X_test, estimators)
+            estimator.fit(X_train_s, y_train)
+            pred = np.asarray(estimator.predict(X_test_s), dtype=float) + prediction_noise(noise_std, len(y_test))
+            runs.append(score_run(pred, y_test, seed, estimators))
+        results[name] = median_run(runs)
+    return results
+
+
+def _grown_families(names, regressors, own, rules):
+    """{family: {n: name}} of the protocol's own ensembles among names, which the replica grows
+    (one fit per family and seed serves every size)."""
+    families = {}
+    replica_grows = rules != REPLICA_VERSION or ensembles.SUPPORTED
+    for name in names:
+        if name in ENSEMBLE_OF and regressors[name] is own.get(name) and replica_grows:
+            family, n = ENSEMBLE_OF[name]
+            families.setdefault(family, {})[n] = name
+    return families
+
+
+def evaluate(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMATORS, noise_std=0.0,
+             seeds=SEEDS, regressors=None, states=None):
+    """Run the protocol for each regressor in `names` on one feature matrix.
+
+    Test rows must be in ground-truth order. With noise_std > 0 (paper 2), Gaussian noise
+    N(0, noise_std) is added to the predictions, drawn from the global NumPy generator after the
+    fit (prediction_noise), as the authors drew it. Returns {name: result of the median run},
+    each result a dict with pred, mae, violations, max_violations, score (unrounded) and seed.
+
+    `regressors` maps names to factories (default: the estimator set's own). `states` (optional,
+    a dict the caller keeps between calls on the SAME arrays) holds the grown ensembles per
+    (family, seed): a later call asking for a larger N grows them on (paper 2).
+    Identical to evaluate_plain(), faster: the scaling is done once (it is deterministic), the
+    deterministic regressors are fitted once for all seeds (what their fit draws from the global
+    generator is drawn again, FIT_DRAWS, so the noise after it is the same), and the ensembles of
+    one family share their fits (the first n members of an N-member fit are the n-member fit).
+    """
+    own = own_regressors(estimators)
+    regressors = own if regressors is None else regressors
+    names = list(dict.fromkeys(names))
+    unknown = [n for n in names if n not in regressors]
+    if unknown:
+        raise KeyError(f"unknown regressor(s): {', '.join(unknown)}")
+    X_train, y_train, X_test, y_test = _check_arrays(X_train, y_train, X_test, y_test)
+    X_train_s, X_test_s = scale(X_train, X_test, estimators)
+    rules = tree_rules(estimators)
+    families = _grown_families(names, regressors, own, rules)
+    grown = {name for members in families.values() for name in members.values()}
+    singles = [n for n in names if n not in grown]
+    fixed = {}  # deterministic name -> its one prediction
+    states = {} if states is None else states
+    X32_train, X32_test = (np.ascontiguousarray(a, dtype=np.float32) for a in (X_train_s, X_test_s))
+    runs = {name: [] for name in names}
+    with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+        for seed in seeds:
+            check_terminated()  # a SIGTERM noted inside numba (trees, emulated estimators) stops the run here
+            for family, members in families.items():
+                draws = _family_draws(family, seed, len(y_train))
+                state = states.get((family, seed))
+                if state is None:
+                    state = states[(family, seed)] = ensembles.new_state(
+                        family, y_train, len(y_test), ENSEMBLE_SIZES, rules)
+                ensembles.grow(state, max(members), X32_train, y_train, X32_test, draws)
+                for n, name in members.items():
+                    noise = 0.0 if noise_std <= 0 else _ensemble_noise(
+                        family, seed, noise_std, len(y_train), len(y_test), ensembles.rounds_drawn(state, n))
+                    runs[name].append(score_run(ensembles.predict(state, n) + noise, y_test, seed, estimators))
+            for name in singles:
+                seed_everything(seed)
+                if name in fixed:
+                    pred = fixed[name]
+                    FIT_DRAWS.get(family_of(name), lambda: None)()
+                else:
+                    pred = np.asarray(regressors[name]().fit(X_train_s, y_train).predict(X_test_s), dtype=float)
+                    if name in DETERMINISTIC and regressors[name] is own.get(name):
+                        fixed[name] = pred
+                runs[name].append(score_run(pred + prediction_noise(noise_std, len(y_test)), y_test, seed, estimators))
+    return {name: median_run(runs[name]) for name in names}
+
+
+def final_score(mae, monotonicity_score):
+    """Paper 2: round(MAE, 3) * sqrt(1 - monotonicity score); +inf if not a finite number."""
+    value = round(mae, 3) * math.sqrt(max(0.0, 1.0 - monotonicity_score)) if math.isfinite(mae) else math.inf
+    return value if math.isfinite(value) else math.inf
+
+
+def best_key(result):
+    """Sort key of a scored subset: the lowest final score wins; a tie goes to the subset visited
+    first (sort and min are stable), as the authors' `min(results.values(), key=...)` did."""
+    return result["final"]
+
+
+def evaluate_paper2(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMATORS, plain=False,
+                    states=None):
+    """The protocol with paper 2's noise: {name: median run + "final" (the final score)}.
+    plain=True uses evaluate_plain (the literal protocol), else evaluate (with `states`)."""
+    with np.errstate(all="ignore"):  # Log/Exp may leave their domain; such a subset scores inf
+        if plain:
+            results = evaluate_plain(names, X_train, y_train, X_test, y_test, estimators, noise_std=NOISE_STD)
+        else:
+            results = evaluate(names, X_train, y_train, X_test, y_test, estimators, noise_std=NOISE_STD,
+                               states=states)
+    for r in results.values():
+        r["final"] = final_score(r["mae"], r["score"])
+    return results
+
+
+def evaluate_predictor(factory, table, feature_set, estimators=DEFAULT_ESTIMATORS, seeds=SEEDS):
+    """Any predictor under the protocol on one of paper 1's feature sets, every seed's run kept.
+
+    factory() returns a fresh object with fit(X, y) (returning itself) and predict(X), as in
+    scikit-learn; it is called after each seed is set, and sees what the baselines see: the
+    StandardScaler-scaled features of FEATURE_SETS[feature_set]. table: the sorted table of
+    load_dataset (test rows IsTest == 1). Returns {"runs": one run per seed (dicts as evaluate()
+    gives: pred, mae, violations, max_violations, score, seed), "median": the kept run (the
+    protocol's median by violations), "y_test": the test rows' MaxAccuracy in ground-truth order}.
+    """
+    if feature_set not in FEATURE_SETS:
+        raise KeyError(f"unknown feature set {feature_set!r} (choose from {', '.join(FEATURE_SETS)})")
+    data = split(table, FEATURE_SETS[feature_set])
+    own = {"predictor": factory}
+    # evaluate() with one seed at a time is the protocol's own loop, and keeps every seed's run
+    runs = [evaluate(list(own), *data, estimators=estimators, seeds=(seed,), regressors=own)["predictor"]
+            for seed in seeds]
+    return {"runs": runs, "median": median_run(runs), "y_test": data[3]}
+
+
+# ----------------------------------------------------------------------------- the whole table
+def regressor_tasks(df, feature_sets, names):
+    """The protocol's units of work: [(cost, (feature set key, family, names, data))], one per
+    feature set of feature_sets ({key: columns}) and regressor family, longest first (cost:
+    FIT_COST x the number of columns; ties in the given order). names: in table order, grouped by
+    family_of; data: split(df, columns), shared by the family's regressors. run_table runs
+    FEATURE_SETS' tasks, baselines.py those of its epoch counts."""
+    groups = {}
+    for name in names:
+        groups.setdefault(family_of(name), []).append(name)
+    tasks = []
+    for key, columns in feature_sets.items():
+        data = split(df, columns)
+        for family, group in groups.items():
+            tasks.append((FIT_COST.get(family, 1) * len(columns), (key, family, group, data)))
+    return sorted(tasks, key=lambda t: -t[0])
+
+
+_TABLE_TASKS = []  # run_table's tasks, inherited by forked workers (factories need not pickle)
+
+
+def _run_table_task(index):
+    features, names, data, estimators, regressors, on_result = _TABLE_TASKS[index]
+    results = evaluate(names, *data, estimators=estimators, regressors=regressors)
+    if on_result is not None:
+        on_result(features, results, data[3])
+    return features, results
+
+
+def run_table(df, estimators=DEFAULT_ESTIMATORS, jobs=1, names=None, regressors=None, on_result=None,
+              progress=True):
+    """Every regressor on every paper-1 feature set: {features: {name: median run}}.
+
+    names: the regressors, in table order (default the 24 baselines); regressors: {name: factory}
+    for names that are not the protocol's own. on_result(features, results, y_test) is called in
+    the worker once per finished task (figures). With jobs > 1 the tasks run in forked worker
+    processes; results do not depend on jobs.
+    """
+    from tqdm import tqdm
+    names = list(BASELINE_NAMES if names is None else names)
+    table = dict(own_regressors(estimators))
+    table.update(regressors or {})
+    _TABLE_TASKS[:] = [(features, group, data, estimators, table, on_result)
+                       for _, (features, _, group, data) in regressor_tasks(df, FEATURE_SETS, names)]
+    tasks = range(len(_TABLE_TASKS))
+    results = {}
+    with (tqdm(total=len(FEATURE_SETS) * len(names), desc="runs", unit="run", disable=not progress) as bar,
+          process_pool(min(jobs, len(tasks)) if jobs > 1 and len(tasks) > 1 else 0) as pool):
+        for features, runs in (pool.map if pool else map)(_run_table_task, tasks):
+            results.setdefault(features, {}).update(runs)
+            bar.update(len(runs))
+    return {features: {name: results[features][name] for name in names} for features in FEATURE_SETS}
+

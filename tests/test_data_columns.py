@@ -1,0 +1,14 @@
+"""naap/data/columns.py: paper 1's feature sets and the acceleration labels of both papers'
+sets. (Paper 2's feature sets: test_paper2_protocol.test_feature_sets_and_regressors.)"""
+from naap.data import FEATURE_SETS, FEATURE_SETS_V2, acceleration
+
+
+def test_acceleration_labels():
+    assert [acceleration(f) for f in FEATURE_SETS] == ["100%", "96.7%", "93.3%", "90%"]
+    assert [acceleration(f) for f in FEATURE_SETS_V2] == ["100%", "96.7%", "93.3%", "90%"]
+
+
+def test_feature_sets():
+    assert len(FEATURE_SETS) == 4
+    assert FEATURE_SETS["Scheme"] == ["NumParams", "NumStages"]
+    assert [len(FEATURE_SETS[f"Scheme + Quantitative {k} epochs"]) for k in (3, 6, 9)] == [15, 24, 33]

@@ -1,0 +1,90 @@
+"""naap.data.log_format: every published log is what the writer writes from the numbers the reader
+takes back from it, the reader takes back what the writer wrote, and a log that is not whole is an
+InputError naming the file and line (data_dir_to_csv.py's tests run the same through the script)."""
+import re
+
+import pytest
+from conftest import ROOT
+
+from naap.cli import InputError
+from naap.data import log_format as lf
+from naap.data.schemes import load_schemes
+
+SCHEMES = load_schemes(ROOT / "generated_schemes.json")
+EPOCHS = [(0.1, 2.1234567, 2.0, 0.25), (0.01, 1.5, 1.4999999, 0.5)]  # lr, loss mean, loss median, accuracy
+
+
+def write_log(path, scheme=SCHEMES[9], epochs=EPOCHS):
+    messages = lf.header_lines(scheme, "cpu", 2566, 231600)
+    for k, epoch in enumerate(epochs, 1):
+        messages += lf.epoch_lines(k, *epoch)
+    path.write_text(lf.log_text([lf.stamp(m) for m in messages]))
+    return path
+
+
+def test_the_reader_takes_back_what_the_writer_wrote(tmp_path):
+    path = write_log(tmp_path / lf.LOG_FILE.format(10))
+    assert lf.read_log(path) == {"scheme": SCHEMES[9], "counts": (2566, 231600),
+                                 "epochs": [[2.12346, 2.0, 0.25], [1.5, 1.5, 0.5]]}
+    text = path.read_text()
+    assert text.endswith("\n") and all(re.fullmatch(r"\d{14} \S.*", line) for line in text.splitlines())
+    assert lf.logged_epochs(text.splitlines()) == 2
+    assert lf.LOG_NAME.fullmatch(path.name)[1] == "10"
+
+
+def test_every_published_log_is_what_the_writer_writes(ref_dir):
+    paths = sorted((ref_dir / "raw_data").glob("scheme_*.txt"))
+    assert len(paths) == 440
+    for path in paths:
+        lines = lf.read_lines(path)
+        assert all(re.fullmatch(r"\d{14}", line.partition(" ")[0]) for line in lines), path
+        messages = [lf.unstamped(line) for line in lines]
+        log = lf.read_log(path)
+        lrs = [float(lf.EPOCH_PATTERN.fullmatch(m)[2]) for m in messages if m.startswith(lf.EPOCH_PREFIX)]
+        device = messages[1].removeprefix(lf.DEVICE_LINE.format(""))
+        expected = lf.header_lines(log["scheme"], device, *log["counts"])
+        for k, (lr, epoch) in enumerate(zip(lrs, log["epochs"]), 1):
+            expected += lf.epoch_lines(k, lr, *epoch)
+        assert messages == expected, path
+
+
+BROKEN = {  # an edit of a written log -> what the error says
+    "cut short": (lambda t: t[:-1], "line 11: cut short (no newline at the end of the file)"),
+    "no timestamp": (lambda t: "hello\n" + t, "line 1: malformed line (no timestamp)"),
+    "second scheme line": (lambda t: t.splitlines(True)[0] + t, "line 2: a second 'Network scheme:' line"),
+    "no scheme line": (lambda t: "".join(t.splitlines(True)[1:]), "no 'Network scheme:' line"),
+    "bad scheme": (lambda t: t.replace('"width": 12', '"width": 0', 1),
+                   "network scheme, layer 1: width must be positive"),
+    "bad #params": (lambda t: t.replace("#params: 2566", "#params: x", 1), "line 3: malformed #params line"),
+    "no #params": (lambda t: t.replace(" Network #params", " Network params", 1), "no 'Network #params: ..., #MACs"),
+    "epoch skipped": (lambda t: t.replace("Epoch 2,", "Epoch 3,", 1), "line 9: expected 'Epoch 2, LR: ...'"),
+    "no accuracy": (lambda t: t.replace("Test accuracy: 0.25", "Accuracy: 0.25", 1),
+                    "line 9: epoch 1 has no test accuracy line"),
+    "last epoch unfinished": (lambda t: "".join(t.splitlines(True)[:-1]), "epoch 2 is incomplete"),
+    "no epochs": (lambda t: "".join(t.splitlines(True)[:5]), "no epochs logged"),
+    "loss twice": (lambda t: t.replace("Test accuracy: 0.25", "Loss mean, median: 1, 1", 1),
+                   "line 8: unexpected or malformed loss line"),
+    "accuracy above 1": (lambda t: t.replace("accuracy: 0.25", "accuracy: 1.25", 1),
+                         "line 8: test accuracy 1.25 is out of range (must be in 0..1)"),
+    "negative learning rate": (lambda t: t.replace("LR: 0.1", "LR: -0.1", 1),
+                               "learning rate -0.1 is out of range (must be above 0)"),
+    "not a number": (lambda t: t.replace("median: 2.12346", "median: nan", 1), "loss 'nan' is not a finite number"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_a_log_that_is_not_whole_is_refused(tmp_path, name):
+    edit, message = BROKEN[name]
+    path = write_log(tmp_path / "scheme_1.txt", scheme=SCHEMES[0])
+    text = path.read_text()
+    assert edit(text) != text
+    path.write_text(edit(text))
+    with pytest.raises(InputError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
+        lf.read_log(path)
+
+
+def test_a_log_that_is_not_text(tmp_path):
+    path = tmp_path / "scheme_1.txt"
+    path.write_bytes(b"\xff\xfe")
+    with pytest.raises(InputError, match="not a text log"):
+        lf.read_log(path)

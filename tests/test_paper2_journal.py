@@ -1,0 +1,60 @@
+"""naap/paper2/journal.py: a job's journal reads back what was appended (a torn tail cut off: see
+test_paper2_run), another process's journal is refused, and the journal's key separates what
+must not share scores (the selecting models, the code that decides a subset's scores)."""
+import fcntl
+
+import pytest
+
+from naap import paper2
+from naap.cli import InputError
+from naap.data import FEATURE_SETS_V2
+from naap.data.load import load_dataset
+from naap.data.modes import mode_split
+from naap.paper2 import journal
+
+
+@pytest.fixture(scope="module")
+def table(ref_dir):
+    return load_dataset(ref_dir / "naap440v2.csv", FEATURE_SETS_V2["Scheme"])
+
+
+def test_a_journal_another_process_runs_is_refused(table, tmp_path):
+    job = ("interpolation", "Scheme", ("Linear Regression",))
+    data = {job[:2]: mode_split(table, FEATURE_SETS_V2["Scheme"][:2], "interpolation")}
+    with open(tmp_path / paper2.journal_name(job), "ab") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another open file: to flock, another process
+        with pytest.raises(InputError, match="another process"):
+            paper2.run_jobs([job], data, 1, journal_dir=tmp_path)
+    assert paper2.run_jobs([job], data, 1, journal_dir=tmp_path)[("interpolation", "Scheme", "Linear Regression")]
+
+
+def test_the_journal_key_separates_the_selecting_models_and_follows_the_code(ref_dir, monkeypatch):
+    dataset = (ref_dir / "naap440v2.csv").read_bytes()
+    assert paper2.journal_key(dataset, "paper", "test") != paper2.journal_key(dataset, "paper", "validation")
+    assert paper2.journal_key(dataset, "paper") != paper2.journal_key(dataset, "sklearn")
+    assert paper2.journal_key(dataset, "paper") != paper2.journal_key(dataset + b"\n", "paper")
+    key = paper2.journal_key(dataset, "paper")
+    monkeypatch.setattr(journal, "code_hash", lambda: "another version")
+    assert paper2.journal_key(dataset, "paper") != key
+
+
+def test_the_code_hash_covers_the_sources_that_decide_a_subsets_scores():
+    files = paper2.protocol_files()
+    assert {"metrics.py", "naap/paper2/run.py", "naap/paper2/journal.py", "naap/replica/trees.py",
+            "naap/data/split.py"} <= set(files)
+    assert any(f == "naap/protocol.py" or f.startswith("naap/protocol/") for f in files)
+    assert not any(f.startswith(("tests/", "bench/")) or f == "feature_selection.py" for f in files)
+    assert files == sorted(files) and len(paper2.code_hash()) == 16
+
+
+def test_append_and_read_back_and_nothing_appended_for_nothing_new(tmp_path):
+    path = tmp_path / "job.pkl"
+    assert paper2.read_journal(path) == {}
+    paper2.append_journal(path, {((1, 0), "1-NN"): {"final": 1.0}})
+    paper2.append_journal(path, {})
+    size = path.stat().st_size
+    paper2.append_journal(path, {((0, 1), "1-NN"): {"final": 2.0}})
+    assert path.stat().st_size > size
+    assert paper2.read_journal(path) == {((1, 0), "1-NN"): {"final": 1.0}, ((0, 1), "1-NN"): {"final": 2.0}}
+    assert paper2.journal_name(("dual_extrapolation", "Scheme+Quant.3", ("AdaBoost (N=25)", "AdaBoost (N=50)"))) == \
+        "dual_extrapolation_scheme_quant_3_adaboost.pkl"
