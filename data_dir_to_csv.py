@@ -40,7 +40,7 @@ from naap.data.columns import (
 )
 from naap.data.log_format import LOG_FILE, LOG_NAME, read_log
 from naap.data.split import NUM_TEST_BINS, split_bins
-from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs
+from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs, input_error
 
 LOSS_DECIMALS = 4
 FEATURES = {1: FULL_SCHEME_FEATURES, 2: SCHEME_V2_FEATURES}  # per --version
@@ -79,12 +79,8 @@ def list_logs(raw_dir):
     raw_dir = Path(raw_dir)
     try:
         names = sorted(os.listdir(raw_dir))
-    except FileNotFoundError:
-        raise InputError(f"{raw_dir}: no such directory") from None
-    except NotADirectoryError:
-        raise InputError(f"{raw_dir}: not a directory") from None
     except OSError as e:
-        raise InputError(f"{raw_dir}: cannot read the directory ({e.strerror or e})") from None
+        raise input_error(raw_dir, e, "directory") from None
     logs = {}
     for name in names:
         m = LOG_NAME.fullmatch(name)
@@ -101,7 +97,7 @@ def list_logs(raw_dir):
         except FileNotFoundError:
             raise InputError(f"{path}: dangling symbolic link (its target does not exist)") from None
         except OSError as e:  # a symlink loop, ...
-            raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+            raise input_error(path, e, "training log") from None
         if stat.S_ISDIR(st.st_mode):
             raise InputError(f"{path}: is a directory, expected a training log")
         if not stat.S_ISREG(st.st_mode):

@@ -33,6 +33,7 @@ from naap.cli import InputError, OneLineArgumentParser, run_cli
 from naap.files import (
     atomic_write_bytes,
     check_outputs_not_inputs,
+    input_error,
     make_parents,
     read_json,
     remove_dirs,
@@ -88,10 +89,8 @@ def fetch(source, name):
         path = Path(source) / name
         try:
             return path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
         except OSError as e:
-            raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+            raise input_error(path, e) from None
     url = where(source, name)
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
@@ -130,7 +129,7 @@ def files_to_fetch(dest, names, checksums, force):
         try:
             data = target.read_bytes()
         except OSError as e:
-            raise InputError(f"{target}: cannot read ({e.strerror or e})") from None
+            raise input_error(target, e) from None
         if sha256(data) != checksums[name]:
             if not force:
                 raise InputError(f"{target}: exists with a different checksum (use --force to replace it)")

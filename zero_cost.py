@@ -36,7 +36,7 @@ import models
 from naap import zero_cost_proxies as zcp
 from naap.cli import InputError, OneLineArgumentParser, run_cli
 from naap.data.schemes import load_schemes
-from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs
+from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs, input_error
 from naap.training.cifar10 import CIFAR_DIR, read_cifar, to_device_data
 
 DATA_BATCH = 64  # the data proxies' minibatch: the first DATA_BATCH training images, in file order
@@ -118,7 +118,7 @@ def read_journal(path, key, schemes):
     except FileNotFoundError:
         return {}
     except OSError as e:
-        raise InputError(f"{path}: cannot read the journal ({e.strerror or e})") from None
+        raise input_error(path, e, "journal") from None
     if not raw:  # killed before its first record
         path.unlink()
         return {}

@@ -1,12 +1,16 @@
 """Benchmark: feature_selection.py's shared, parallel search against the plain per-regressor search.
 
 The plain way runs every regressor's search on its own, serially, with the protocol written out
-literally for every visited subset (protocol.evaluate_plain: 5 scikit-learn fits). The fast way
+literally for every visited subset (protocol.evaluate_plain: 5 fits per subset of the set's own
+estimators, the project's tree replica for the trees and ensembles, the same code as the fast
+way's, so the ratio is what sharing and workers save). The fast way
 runs paper2.run_jobs as feature_selection.py does: protocol.evaluate (deterministic regressors
 fitted once, ensembles replicated by ensembles.py/trees.py and grown on demand), the
 searches of an ensemble family sharing their grown ensembles, each search round's subsets
 spread over worker processes; it is timed with one worker (the algorithmic savings alone) and
-with --jobs workers. All results must be identical (every visited subset, every number and
+with --jobs workers. Both sides are timed warm: one search of each kind runs untimed first, so
+that numba's compilation (or the loading of its cache) is counted on neither side. All results
+must be identical (every visited subset, every number and
 prediction); the script checks that and prints the times and ratios.
 
 Example (interpolation, 3 regressors, two feature sets; a few minutes on 2 cores):
@@ -62,6 +66,12 @@ def main(args):
     jobs = paper2.plan_jobs(modes, feature_sets, models)
     if not jobs:
         raise InputError("nothing to run")
+
+    # warm both sides: numba compiles (or loads its cache) on first use, which is not what is timed;
+    # one untimed evaluation of every regressor, plain and shared, on its whole start set
+    for mode, fset, names in jobs:
+        for plain in (True, False):
+            protocol.evaluate_paper2(names, *data[(mode, fset)], args.estimators, plain=plain, states={})
 
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())  # other work on the machine skews the times
     t = time.perf_counter()

@@ -46,7 +46,7 @@ from bench.docs_blocks import (
     split_body,
 )
 from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
-from naap.files import atomic_write_text
+from naap.files import atomic_write_text, input_error
 from naap.paths import reference_data_dir
 from naap.workers import available_cores
 
@@ -160,7 +160,7 @@ def render_paper2(name, tables, dirs):
         try:
             return (dirs["q3"] / "best.md").read_text()
         except OSError as e:
-            raise InputError(f"{dirs['q3'] / 'best.md'}: cannot read ({e.strerror or e})") from None
+            raise input_error(dirs["q3"] / "best.md", e) from None
     if name == "paper2-extrapolation":
         return paper2_leaders.markdown(paper2_leaders.leaders(tables["extrapolation"]))
     if name == "paper2-heldout-q3":

@@ -8,6 +8,8 @@
 - check_output_file(path, replace) and check_output_dir(out_dir, force) refuse early, before a
   long run; read_json(path) and read_csv_input(path) read a JSON / CSV input or refuse it in one
   line.
+- input_error(path, error, kind): the one line (an InputError) for an OSError met reading an input,
+  for every reader of the project.
 """
 import contextlib
 import ctypes
@@ -233,8 +235,8 @@ def atomic_write_bytes(path, data, replace=True):
     is refused instead of silently replacing the first one's output. Nothing is left behind on
     failure, not even the parent directories created for the file.
     """
+    check_output_file(os.fspath(path), replace)  # before Path(), which drops a trailing slash
     path = Path(path)
-    check_output_file(path, replace)
     try:
         created = make_parents(path)
     except OSError as e:
@@ -345,19 +347,31 @@ def _move_into_place(tmp, out_dir, shown, force):
     _remove(old)
 
 
+# ---------------------------------------------------------------- inputs
+
+def input_error(path, error, kind="file"):
+    """The InputError for the OSError `error` met reading the input at path: one line naming it.
+    kind is what the path should be: "directory", or the kind of file ("file", "JSON file",
+    "training log", ...), named when a directory stands there instead."""
+    if isinstance(error, FileNotFoundError):
+        return InputError(f"{path}: no such {'directory' if kind == 'directory' else 'file'}")
+    if isinstance(error, NotADirectoryError) and kind == "directory":
+        return InputError(f"{path}: not a directory")
+    if isinstance(error, IsADirectoryError) and kind != "directory":
+        return InputError(f"{path}: is a directory, expected a {kind}")
+    # no permission, a symlink loop, a regular file in the path (ENOTDIR), an I/O error, ...
+    return InputError(f"{path}: cannot read ({error.strerror or error})")
+
+
 def read_json(path):
     """Parse a JSON file or raise InputError naming it."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a JSON file") from None
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not valid JSON ({e})") from None
-    except OSError as e:  # no permission, a symlink loop, ...
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    except OSError as e:
+        raise input_error(path, e, "JSON file") from None
     try:
         return json.loads(text)
     except RecursionError:
@@ -368,21 +382,15 @@ def read_json(path):
 
 def read_csv_input(path, read=None, **options):
     """The table read(path, **options) returns (read: pandas.read_csv unless given, e.g.
-    pandas_0_23_parser.read_csv_2022), or InputError naming the file in one line: missing, a directory,
-    not readable, or not a CSV (pandas' parser and empty-data errors, bad UTF-8)."""
+    pandas_0_23_parser.read_csv_2022), or InputError naming the file in one line: unreadable
+    (input_error), or not a CSV (pandas' parser and empty-data errors, bad UTF-8)."""
     if read is None:
         import pandas as pd  # here, not at the top: most importers of this module read no CSV
         read = pd.read_csv
     try:
         return read(path, **options)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a CSV file") from None
-    except PermissionError:
-        raise InputError(f"{path}: not readable (permission denied)") from None
-    except OSError as e:  # a symlink loop, a path under a regular file, an I/O error
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    except OSError as e:
+        raise input_error(path, e, "CSV file") from None
     except ValueError as e:  # pandas.errors.ParserError and EmptyDataError, UnicodeDecodeError
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"{path}: not a readable CSV ({reason})") from None

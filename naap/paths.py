@@ -23,7 +23,3 @@ def reference_data_dir(required=("naap440.csv",)):
             return c
     raise InputError(f"{', '.join(required)} not found in {', '.join(map(str, candidates))}: "
                      "run download_naap440.py")
-
-
-# Tables in the docs that a script writes (bench/update_docs.py) and the tests compare with what
-# the code produces: the text between these two markers is generated, never edited by hand.

@@ -1,5 +1,7 @@
 """Shared test fixtures: where the published data is, how to run a top-level script, and the
 small tables and reference rules that several test modules use."""
+import csv
+import json
 import os
 import signal
 import subprocess
@@ -11,9 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from naap.data.schemes import load_schemes
 from naap.paths import reference_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
+# the repository's schemes file, the scripts' default (scheme i is ModelId i + 1)
+SCHEMES = load_schemes(ROOT / "generated_schemes.json")
 
 REFERENCE_FILES = ("naap440.csv", "naap440v2.csv", "generated_schemes.json", "raw_data",
                    "published_results.csv", "sklearn_results.csv")
@@ -23,6 +28,47 @@ REFERENCE_FILES = ("naap440.csv", "naap440v2.csv", "generated_schemes.json", "ra
 def ref_dir():
     """The published NAAP-440 release (../shared/naap440 in CI). Never skipped: CI always has it."""
     return reference_data_dir(REFERENCE_FILES)
+
+
+def published_schemes_text(ref_dir):
+    """The release's generated_schemes.json as scheme_generator.py writes it: the release has CRLF
+    line endings, the generator writes LF."""
+    return (ref_dir / "generated_schemes.json").read_bytes().replace(b"\r\n", b"\n")
+
+
+@pytest.fixture(scope="session")
+def schemes(ref_dir):
+    """The 440 published schemes (test_models.py, test_schemes.py)."""
+    return json.loads(published_schemes_text(ref_dir))
+
+
+@pytest.fixture(scope="session")
+def published_rows(ref_dir):
+    """naap440.csv's rows as dicts of strings (test_models.py, test_schemes.py)."""
+    with open(ref_dir / "naap440.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory):
+    """A synthetic CIFAR-10 data root of N_TRAIN training and N_TEST test images (synthetic_cifar.py):
+    the training loop's tests and create_dataset.py's."""
+    from synthetic_cifar import N_TEST, N_TRAIN, synthetic_cifar, write_cifar  # torch: only where used
+    root = tmp_path_factory.mktemp("cifar")
+    write_cifar(root, **synthetic_cifar(N_TRAIN, N_TEST))
+    return root
+
+
+@pytest.fixture
+def as_zero_cost():
+    """zero_cost.py's torch setting (one thread), restored afterwards (test_zero_cost*.py)."""
+    import torch
+
+    import zero_cost
+    threads = torch.get_num_threads()
+    torch.set_num_threads(zero_cost.THREADS)
+    yield
+    torch.set_num_threads(threads)
 
 
 def run_script(script, *args, cwd=None, timeout=600, env=None):

@@ -15,6 +15,8 @@ from naap.files import atomic_write_bytes
 from naap.training.cifar10 import CIFAR_DIR, META_FILE, TEST_FILES, TRAIN_FILES
 from naap.training.recipe import IMAGE_SHAPE, NUM_CLASSES
 
+N_TRAIN, N_TEST = 512, 256  # two full batches and a 256-image test set: small, still batch-shaped
+
 
 def write_cifar(data_root, train, test):
     """Write (uint8 N x 3072, labels) pairs in the cifar-10-batches-py layout.

@@ -168,3 +168,25 @@ def test_library_versions_are_named_not_written():
             if isinstance(node, ast.Constant) and node.value in ("1.9.1", "0.20.1"):
                 found.append(f"{name}:{node.lineno}")
     assert len(found) <= 2, found  # the two definitions in naap/replica/rules.py
+
+
+# Modules that hold only constants: the tests of the modules that use them check their values.
+CONSTANTS_ONLY = ("naap/protocol/settings.py", "naap/training/recipe.py")
+
+
+def test_every_library_module_has_its_test_module():
+    # tests mirror the package: naap/X.py -> tests/test_X.py, naap/SUB/X.py -> tests/test_X.py or test_SUB_X.py
+    missing = []
+    for path in sorted((ROOT / "naap").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if path.name == "__init__.py":
+            continue
+        if name in CONSTANTS_ONLY:  # constants only: a function or class here needs its own tests
+            tree = ast.parse(path.read_text())
+            assert not any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                           for node in ast.walk(tree)), name
+            continue
+        candidates = (f"test_{path.stem}.py", f"test_{path.parent.name}_{path.stem}.py")
+        if not any((ROOT / "tests" / candidate).exists() for candidate in candidates):
+            missing.append(name)
+    assert missing == []

@@ -13,26 +13,16 @@ import urllib.error
 
 import pytest
 import torch
-from conftest import ROOT, live_processes, run_script
+from conftest import ROOT, SCHEMES, live_processes, run_script
 from synthetic_cifar import synthetic_cifar, write_cifar
 
 import create_dataset as cd
 from models import count_params_and_macs
 from naap.cli import InputError
-from naap.data.schemes import load_schemes
 from naap.training import cifar10, loop
 from naap.training.checkpoints import CKPT_DIR
 
-N_TRAIN, N_TEST = 512, 256  # two full batches and a 256-image test set: small, still batch-shaped
 TIMESTAMP = re.compile(r"\d{14} ")
-SCHEMES = load_schemes(ROOT / "generated_schemes.json")
-
-
-@pytest.fixture(scope="module")
-def data_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cifar")
-    write_cifar(root, **synthetic_cifar(N_TRAIN, N_TEST))
-    return root
 
 
 @pytest.fixture(scope="module")

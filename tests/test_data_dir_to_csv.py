@@ -83,9 +83,11 @@ def cut_after_epoch(text, epoch):
     return "".join(lines[:end + 1])
 
 
-def test_missing_dir(capsys, tmp_path):
+def test_missing_dir_or_a_file(capsys, tmp_path):
     out = tmp_path / "out.csv"
     assert_refused(capsys, out, [tmp_path / "nowhere", out], "nowhere", "no such directory")
+    (tmp_path / "a_file").write_text("")
+    assert_refused(capsys, out, [tmp_path / "a_file", out], f"{tmp_path / 'a_file'}: not a directory")
 
 
 def test_empty_dir_and_partial_logs_only(capsys, tmp_path):

@@ -4,13 +4,11 @@ InputError naming the file and line (data_dir_to_csv.py's tests run the same thr
 import re
 
 import pytest
-from conftest import ROOT
+from conftest import SCHEMES
 
 from naap.cli import InputError
 from naap.data import log_format as lf
-from naap.data.schemes import load_schemes
 
-SCHEMES = load_schemes(ROOT / "generated_schemes.json")
 EPOCHS = [(0.1, 2.1234567, 2.0, 0.25), (0.01, 1.5, 1.4999999, 0.5)]  # lr, loss mean, loss median, accuracy
 
 
@@ -81,6 +79,18 @@ def test_a_log_that_is_not_whole_is_refused(tmp_path, name):
     path.write_text(edit(text))
     with pytest.raises(InputError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
         lf.read_log(path)
+
+
+def test_a_log_that_cannot_be_read(tmp_path):
+    """One line naming the log and the problem (naap.files.input_error), never an OSError."""
+    loop = tmp_path / "scheme_2.txt"
+    loop.symlink_to(loop.name)
+    (tmp_path / "scheme_3.txt").mkdir()
+    for name, message in [("scheme_1.txt", "no such file"),
+                          ("scheme_2.txt", "cannot read (Too many levels of symbolic links)"),
+                          ("scheme_3.txt", "is a directory, expected a training log")]:
+        with pytest.raises(InputError, match=re.escape(f"{tmp_path / name}: {message}")):
+            lf.read_log(tmp_path / name)
 
 
 def test_a_log_that_is_not_text(tmp_path):

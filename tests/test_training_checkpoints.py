@@ -5,14 +5,11 @@ import random
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
+from conftest import SCHEMES
 
 from naap.cli import InputError
 from naap.data.log_format import epoch_lines, header_lines, log_text, stamp
-from naap.data.schemes import load_schemes
 from naap.training import checkpoints, loop
-
-SCHEMES = load_schemes(ROOT / "generated_schemes.json")
 
 
 def test_scheme_lock_is_removed_and_not_shared_with_a_stale_file(tmp_path):

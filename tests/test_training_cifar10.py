@@ -7,19 +7,10 @@ import numpy as np
 import pytest
 import reference_training
 import torch
-from synthetic_cifar import synthetic_cifar, write_cifar
+from synthetic_cifar import N_TEST, synthetic_cifar, write_cifar
 
 from naap.cli import InputError
 from naap.training import cifar10
-
-N_TRAIN, N_TEST = 512, 256
-
-
-@pytest.fixture(scope="module")
-def data_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cifar")
-    write_cifar(root, **synthetic_cifar(N_TRAIN, N_TEST))
-    return root
 
 
 def test_normalization_is_totensor_then_normalize(data_root):

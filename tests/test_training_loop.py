@@ -6,22 +6,12 @@ import ast
 import pytest
 import reference_training
 import torch
-from conftest import ROOT, run_script
+from conftest import ROOT, SCHEMES, run_script
 from synthetic_cifar import synthetic_cifar, write_cifar
 
 import models
 from naap.data.schemes import load_schemes
 from naap.training import cifar10, loop, recipe
-
-N_TRAIN, N_TEST = 512, 256  # two full batches and a 256-image test set: small, still batch-shaped
-SCHEMES = load_schemes(ROOT / "generated_schemes.json")
-
-
-@pytest.fixture(scope="module")
-def data_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cifar")
-    write_cifar(root, **synthetic_cifar(N_TRAIN, N_TEST))
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -10,21 +10,29 @@ from sklearn.utils._sorting import _py_simultaneous_sort
 from naap.replica import tree_sort
 
 
-def test_introsort_matches_sklearn_simultaneous_sort():
-    rs = np.random.RandomState(0)
+def random_sorts(seed, max_n, max_levels, max_lo, full):
+    """300 random sorts by tree_sort.introsort: (values, lo, the order it left at lo:). Odd ones of
+    float32 integers below a random level count (many ties), even ones of normals; every fifth has
+    -0.0 mixed in; lo zeros stand before the sorted range."""
+    rs = np.random.RandomState(seed)
     stack = np.empty((500, 3), np.intp)
     for k in range(300):
-        n = rs.randint(0, 400)
-        vals = (rs.randint(0, rs.randint(1, 50), n) if k % 2 else rs.randn(n)).astype(np.float32)
+        n = rs.randint(0, max_n)
+        vals = (rs.randint(0, rs.randint(1, max_levels), n) if k % 2 else rs.randn(n)).astype(np.float32)
         if k % 5 == 0:
             vals[rs.rand(n) < 0.3] = -0.0
-        lo = rs.randint(0, 50)
-        XT = np.concatenate([np.zeros(lo, np.float32), vals])[None, :]
-        packed = tree_sort.packed_keys(XT)[0]
-        tree_sort.introsort(packed, lo, n, stack, False)
+        lo = rs.randint(0, max_lo)
+        packed = tree_sort.packed_keys(np.concatenate([np.zeros(lo, np.float32), vals])[None, :])[0]
+        tree_sort.introsort(packed, lo, len(vals), stack, full)
+        yield vals, lo, packed[lo:] & 0xFFFFFFFF
+
+
+def test_introsort_matches_sklearn_simultaneous_sort():
+    for vals, lo, order in random_sorts(0, max_n=400, max_levels=50, max_lo=50, full=False):
+        n = len(vals)
         ref_vals, ref_idx = vals.copy(), np.arange(lo, lo + n)
         _py_simultaneous_sort(ref_vals, ref_idx, n, use_three_way_partition=True)
-        assert np.array_equal(packed[lo:] & 0xFFFFFFFF, ref_idx)
+        assert np.array_equal(order, ref_idx)
 
 
 def antiqsort_input(n, cutoff=15):
@@ -123,19 +131,11 @@ def test_full_introsort_and_the_insertion_cutoff_order_16_tied_values_differentl
 
 
 def test_full_introsort_matches_the_transcription():
-    rs = np.random.RandomState(23)
-    stack = np.empty((500, 3), np.intp)
-    for k in range(300):
-        n = rs.randint(0, 300)
-        vals = (rs.randint(0, rs.randint(1, 20), n) if k % 2 else rs.randn(n)).astype(np.float32)
-        if k % 5 == 0:
-            vals[rs.rand(n) < 0.3] = -0.0
-        lo = rs.randint(0, 9)
-        packed = tree_sort.packed_keys(np.concatenate([np.zeros(lo, np.float32), vals])[None, :])[0]
-        tree_sort.introsort(packed, lo, n, stack, True)
+    for vals, lo, order in random_sorts(23, max_n=300, max_levels=20, max_lo=9, full=True):
+        n = len(vals)
         ref_vals, ref_idx = list(vals), list(range(lo, lo + n))
         ref_sort(ref_vals, ref_idx, 0, n, "0.20.1")
-        assert list(packed[lo:] & 0xFFFFFFFF) == ref_idx
+        assert list(order) == ref_idx
 
 
 def test_full_introsort_heapsort_fallback():

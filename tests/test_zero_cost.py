@@ -36,14 +36,9 @@ def values(path):
 
 
 @pytest.fixture(scope="module")
-def published_schemes(ref_dir):
-    return json.loads((ref_dir / "generated_schemes.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def schemes_json(tmp_path_factory, published_schemes):
+def schemes_json(tmp_path_factory, schemes):
     path = tmp_path_factory.mktemp("schemes") / "schemes.json"
-    path.write_text(json.dumps([published_schemes[i - 1] for i in PUBLISHED_IDS]))
+    path.write_text(json.dumps([schemes[i - 1] for i in PUBLISHED_IDS]))
     return path
 
 
@@ -69,18 +64,9 @@ def free_csv(tmp_path_factory, schemes_json):
     return out
 
 
-@pytest.fixture
-def as_the_script():
-    """The script's torch setting (one thread), restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(zero_cost.THREADS)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ---------------------------------------------------------------- the script
 
-def test_data_free_columns_counts_and_determinism(tmp_path, free_csv, schemes_json, ref_dir, published_schemes):
+def test_data_free_columns_counts_and_determinism(tmp_path, free_csv, schemes_json, ref_dir, schemes):
     again = tmp_path / "again.csv"
     again.write_text("an older output\n")
     run_ok(schemes_json, again, "--force")  # an existing OUT is replaced only with --force
@@ -92,11 +78,11 @@ def test_data_free_columns_counts_and_determinism(tmp_path, free_csv, schemes_js
     assert np.isfinite(table[DATA_FREE].to_numpy(dtype=float)).all()
     published = pd.read_csv(ref_dir / "naap440.csv").set_index("ModelId")
     for row, model_id in zip(table.itertuples(index=False), PUBLISHED_IDS):
-        params, macs = models.count_params_and_macs(published_schemes[model_id - 1])
+        params, macs = models.count_params_and_macs(schemes[model_id - 1])
         assert (row[2], row[1]) == (params, macs) == (published.NumParams[model_id], published.NumMACs[model_id])
 
 
-def test_with_data_root(tmp_path, free_csv, schemes_json, data_root, published_schemes):
+def test_with_data_root(tmp_path, free_csv, schemes_json, data_root, schemes):
     run_ok(schemes_json, tmp_path / "a.csv", "--data-root", data_root)
     run_ok(schemes_json, tmp_path / "b.csv", "--data-root", data_root)
     table = pd.read_csv(tmp_path / "a.csv")
@@ -109,15 +95,15 @@ def test_with_data_root(tmp_path, free_csv, schemes_json, data_root, published_s
     cifar = cifar10.read_cifar(data_root)["train"]
     batch = cifar10.to_device_data({"train": (cifar[0][:zero_cost.DATA_BATCH], cifar[1][:zero_cost.DATA_BATCH])},
                               torch.device("cpu"))
-    model = models.seeded_net(published_schemes[PUBLISHED_IDS[2] - 1])
+    model = models.seeded_net(schemes[PUBLISHED_IDS[2] - 1])
     assert table.nwot[2] == pytest.approx(zcp.nwot(model, batch["x_train"]), rel=1e-9)
     assert table.snip[2] == pytest.approx(zcp.snip(model, batch["x_train"], batch["y_train"]), rel=1e-6)
 
 
-def test_resume_after_sigterm(tmp_path, published_schemes, as_the_script):
-    schemes = published_schemes[:30]
+def test_resume_after_sigterm(tmp_path, schemes, as_zero_cost):
+    first_30 = schemes[:30]
     schemes_json = tmp_path / "schemes.json"
-    schemes_json.write_text(json.dumps(schemes))
+    schemes_json.write_text(json.dumps(first_30))
     out = tmp_path / "out.csv"
     journal = zero_cost.journal_path(out)
     proc = subprocess.Popen([sys.executable, str(ROOT / "zero_cost.py"), str(schemes_json), str(out)],
@@ -133,39 +119,39 @@ def test_resume_after_sigterm(tmp_path, published_schemes, as_the_script):
     assert "terminated (SIGTERM)" in stderr
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
     kept = journal.read_text().count("\n") - 1
-    assert 2 <= kept < len(schemes)
+    assert 2 <= kept < len(first_30)
     with open(journal, "a") as f:
         f.write('{"ModelId": 29, "sch')  # a record cut short by a kill -9
     result = run_ok(schemes_json, out)
-    assert f"{len(schemes) - kept} computed, {kept} from the journal" in result.stdout
+    assert f"{len(first_30) - kept} computed, {kept} from the journal" in result.stdout
     assert not journal.exists()
     # the same numbers as an uninterrupted run (here: computed in this process)
     table = values(out)
-    for model_id, scheme in enumerate(schemes, 1):
+    for model_id, scheme in enumerate(first_30, 1):
         expected = zero_cost.model_proxies(scheme)[0]
         assert table.loc[model_id - 1, DATA_FREE].tolist() == [expected[p] for p in DATA_FREE], model_id
 
 
-def test_journal_records_and_settings(tmp_path, published_schemes):
-    schemes = published_schemes[:3]
+def test_journal_records_and_settings(tmp_path, schemes):
+    first_3 = schemes[:3]
     path = tmp_path / ".out.csv.resume.jsonl"
     record = {"values": {"zen": 1.5}, "seconds": {"zen": 0.1}}
-    lines = [{"settings": "k"}, {"ModelId": 1, "scheme": schemes[0], **record},
-             {"ModelId": 2, "scheme": schemes[0], **record},  # another scheme than ModelId 2's now: recomputed
-             {"ModelId": 3, "scheme": schemes[2], **record}]
+    lines = [{"settings": "k"}, {"ModelId": 1, "scheme": first_3[0], **record},
+             {"ModelId": 2, "scheme": first_3[0], **record},  # another scheme than ModelId 2's now: recomputed
+             {"ModelId": 3, "scheme": first_3[2], **record}]
     text = "".join(json.dumps(line) + "\n" for line in lines)
     path.write_text(text + '{"ModelId": 3, "sc')
-    assert zero_cost.read_journal(path, "k", schemes) == {1: (record["values"], record["seconds"]),
+    assert zero_cost.read_journal(path, "k", first_3) == {1: (record["values"], record["seconds"]),
                                                           3: (record["values"], record["seconds"])}
     assert path.read_text() == text  # the torn record is cut off
-    assert zero_cost.read_journal(path, "other settings", schemes) == {} and not path.exists()
+    assert zero_cost.read_journal(path, "other settings", first_3) == {} and not path.exists()
     path.write_text("")
-    assert zero_cost.read_journal(path, "k", schemes) == {} and not path.exists()
+    assert zero_cost.read_journal(path, "k", first_3) == {} and not path.exists()
 
 
-def test_bad_input(tmp_path, schemes_json, data_root, published_schemes):
+def test_bad_input(tmp_path, schemes_json, data_root, schemes):
     bad_scheme = tmp_path / "bad_scheme.json"
-    bad_scheme.write_text(json.dumps([published_schemes[0], [{**published_schemes[0][0], "kernel_size": 2}]]))
+    bad_scheme.write_text(json.dumps([schemes[0], [{**schemes[0][0], "kernel_size": 2}]]))
     invalid = tmp_path / "invalid.json"
     invalid.write_text("[{")
     empty = tmp_path / "empty.json"

@@ -8,29 +8,13 @@ import torch
 import torch.nn as nn
 
 import models
-import zero_cost
 from naap import zero_cost_proxies as zcp
-from naap.data.schemes import load_schemes
 
 
-@pytest.fixture(scope="module")
-def published_schemes(ref_dir):
-    return load_schemes(ref_dir / "generated_schemes.json")
-
-
-@pytest.fixture
-def as_the_script():
-    """The script's torch setting (one thread), restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(zero_cost.THREADS)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_params_and_l2_norm_by_hand(published_schemes):
-    model = models.seeded_net(published_schemes[9])
+def test_params_and_l2_norm_by_hand(schemes):
+    model = models.seeded_net(schemes[9])
     arrays = [p.detach().numpy().astype(np.float64) for p in model.parameters()]
-    assert zcp.num_params(model) == sum(a.size for a in arrays) == models.count_params_and_macs(published_schemes[9])[0]
+    assert zcp.num_params(model) == sum(a.size for a in arrays) == models.count_params_and_macs(schemes[9])[0]
     assert zcp.l2_norm(model) == pytest.approx(math.sqrt(sum(float((a ** 2).sum()) for a in arrays)), rel=1e-12)
 
 
@@ -70,8 +54,8 @@ def test_nwot_and_snip_by_hand():
     assert zcp.grad_norm(linear, x, y) == pytest.approx(np.linalg.norm(grad_w), rel=1e-5)
 
 
-def test_proxies_leave_the_model_alone_and_repeat(published_schemes, as_the_script):
-    model = models.seeded_net(published_schemes[9])
+def test_proxies_leave_the_model_alone_and_repeat(schemes, as_zero_cost):
+    model = models.seeded_net(schemes[9])
     before = {k: v.clone() for k, v in model.state_dict().items()}
     torch.manual_seed(1)
     x, y = torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,))

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from naap.cli import InputError
 from naap.data.schemes import validate_scheme
+from naap.files import input_error
 
 LOG_FILE = "scheme_{}.txt"  # the complete log of a ModelId
 LOG_NAME = re.compile(r"scheme_([0-9]+)\.txt")
@@ -120,7 +121,7 @@ def read_lines(path):
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text log") from None
     except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+        raise input_error(path, e, "training log") from None
     # split on newlines only: str.splitlines would also split inside a line at \x0c, \x1c, \u2028, ...
     lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
     if lines[-1]:

@@ -1,15 +1,7 @@
 """The protocol's regressors by name: their families and table order, the 0.20.1 rules an
 estimator set follows (naap.replica.rules), a factory per name (regressors()), and the relative
 cost of a fit by which work is dealt to workers."""
-from naap.protocol.estimators import (
-    TARGET_TRANSFORMS,
-    PaperKNN,
-    ProtocolEnsemble,
-    ProtocolLinear,
-    ProtocolSVR,
-    ProtocolTree,
-    SklearnKNN,
-)
+from naap.protocol import estimators as protocol_estimators  # `estimators` names an estimator set here
 from naap.protocol.settings import DEFAULT_ESTIMATORS, ENSEMBLE_SIZES, ESTIMATOR_SETS, KNN_KS, SVR_KERNELS
 from naap.replica import ensembles
 from naap.replica.rules import ENSEMBLE_PARTS, MODEL_PARTS, PAPER_VERSION, REPLICA_VERSION, as_release, parts_on
@@ -17,7 +9,7 @@ from naap.replica.rules import ENSEMBLE_PARTS, MODEL_PARTS, PAPER_VERSION, REPLI
 PAPER2_EXTRA = ("Linear Regression (D=2)", "Linear Regression (Exp)", "Linear Regression (Log)",
                 "Linear Regression (Sigmoid)")
 FAMILIES = {"k-NN": [f"{k}-NN" for k in KNN_KS],
-            "Linear Regression": [n for n in TARGET_TRANSFORMS if n not in PAPER2_EXTRA],
+            "Linear Regression": [n for n in protocol_estimators.TARGET_TRANSFORMS if n not in PAPER2_EXTRA],
             "Decision Tree": ["Decision Tree"],
             "Gradient Boosting": [f"Gradient Boosting (N={n})" for n in ENSEMBLE_SIZES],
             "AdaBoost": [f"AdaBoost (N={n})" for n in ENSEMBLE_SIZES],
@@ -60,16 +52,17 @@ def regressors(estimators=DEFAULT_ESTIMATORS):
     on, rules = paper_rules(estimators), tree_rules(estimators)
     out = {}
     for k in KNN_KS:
-        out[f"{k}-NN"] = (lambda k=k: PaperKNN(k)) if "knn" in on else (lambda k=k: SklearnKNN(k))
+        knn = protocol_estimators.PaperKNN if "knn" in on else protocol_estimators.SklearnKNN
+        out[f"{k}-NN"] = lambda knn=knn, k=k: knn(k)
     lstsq = PAPER_VERSION if "lstsq" in on else REPLICA_VERSION
-    for name, (func, inverse) in TARGET_TRANSFORMS.items():
-        out[name] = lambda func=func, inverse=inverse: ProtocolLinear(lstsq, func, inverse)
-    out["Decision Tree"] = lambda: ProtocolTree(rules)
+    for name, (func, inverse) in protocol_estimators.TARGET_TRANSFORMS.items():
+        out[name] = lambda func=func, inverse=inverse: protocol_estimators.ProtocolLinear(lstsq, func, inverse)
+    out["Decision Tree"] = lambda: protocol_estimators.ProtocolTree(rules)
     gamma = "auto" if "svr_gamma" in on else "scale"
     for kernel, label in SVR_KERNELS:
-        out[f"SVR ({label} kernel)"] = lambda kernel=kernel: ProtocolSVR(kernel, gamma)
+        out[f"SVR ({label} kernel)"] = lambda kernel=kernel: protocol_estimators.ProtocolSVR(kernel, gamma)
     for name, (family, n) in ENSEMBLE_OF.items():
-        out[name] = lambda family=family, n=n: ProtocolEnsemble(family, n, rules)
+        out[name] = lambda family=family, n=n: protocol_estimators.ProtocolEnsemble(family, n, rules)
     if rules == REPLICA_VERSION and not ensembles.SUPPORTED:
         # another scikit-learn: its own trees and ensembles, fitted plainly
         from sklearn.ensemble import AdaBoostRegressor, GradientBoostingRegressor, RandomForestRegressor

@@ -31,7 +31,7 @@ _HOMES = {
     "numpy_1_15_introselect": ("argpartition_1_15_rows",),
     "knn_0_20_1": ("knn_predict_0_20_1",),
     "python37_set": ("int_hash_py37", "tuple_hash_py37", "set_order_py37"),
-    "fixedmath": ("c_log", "c_exp", "c_pow", "c_logit", "c_expit", "dot_rows", "libsvm_kernel"),
+    "fixedmath": ("c_log", "c_exp", "c_pow", "c_logit", "c_expit", "dot_rows", "squared_norms", "libsvm_kernel"),
     "rules": ("REPLICA_VERSION", "PAPER_VERSION", "RULES", "TREE_PARTS", "ENSEMBLE_PARTS", "MODEL_PARTS",
               "DATA_PARTS", "parts_on", "as_release"),
 }

@@ -5,7 +5,7 @@ C library in the last bit (~3 in 100,000 inputs for log, ~5% for pow); BLAS dot 
 with the OpenBLAS kernel. The protocol's results must not. So:
 - c_log, c_exp, c_pow, c_logit, c_expit apply the C library's function (Python's math module)
   element by element, with numpy's conventions outside the domain (nan, +-inf) instead of errors;
-- dot_rows and libsvm_kernel sum products left to right in plain loops, as libsvm's own dot
+- dot_rows, squared_norms and libsvm_kernel sum products left to right in plain loops, as libsvm's own dot
   product did (scikit-learn 0.20.1's sklearn/svm/src/libsvm/svm.cpp, Kernel::dot), so that the
   kernel matrix handed to libsvm as 'precomputed' is the same on every machine.
 numba compiles the loops without fast-math, so no sum is reassociated or fused.
@@ -93,6 +93,18 @@ def dot_rows(A, B):
 
 
 @njit(cache=True)
+def squared_norms(A):
+    """out[i] = sum over k of A[i, k] * A[i, k], summed left to right (no einsum, no BLAS)."""
+    out = np.empty(A.shape[0])
+    for i in range(A.shape[0]):
+        s = 0.0
+        for k in range(A.shape[1]):
+            s += A[i, k] * A[i, k]
+        out[i] = s
+    return out
+
+
+@njit(cache=True)
 def _powi(base, times):
     # libsvm's powi: square-and-multiply, in this order
     tmp = base
@@ -112,18 +124,8 @@ def _kernel(code, A, B, gamma, coef0, degree, training):
     out = np.empty((n, m))
     if code == 2 and training:
         # Kernel::kernel_rbf: exp(-gamma * (|a|^2 + |b|^2 - 2 a.b)), squares by dot()
-        sq_a = np.empty(n)
-        for i in range(n):
-            s = 0.0
-            for k in range(d):
-                s += A[i, k] * A[i, k]
-            sq_a[i] = s
-        sq_b = np.empty(m)
-        for j in range(m):
-            s = 0.0
-            for k in range(d):
-                s += B[j, k] * B[j, k]
-            sq_b[j] = s
+        sq_a = squared_norms(A)
+        sq_b = squared_norms(B)
     for i in range(n):
         for j in range(m):
             if code == 2 and not training:

@@ -30,6 +30,9 @@ crashed when loading a self-recursive function in this environment.
 import numpy as np
 from numba import njit
 
+from naap.replica import fixedmath
+from naap.replica.fixedmath import squared_norms
+from naap.replica.numba_cache import depends_on
 from naap.replica.numpy_1_15_introselect import argpartition_key_rows
 from naap.replica.numpy_1_15_quicksort import argsort_key_rows
 from naap.replica.numpy_1_15_sort_common import sort_keys
@@ -107,24 +110,15 @@ def _pairwise_sum(a, start, n):
     return sums[0]
 
 
+@depends_on(fixedmath)  # squared_norms
 @njit(cache=True)
 def _squared_distances(X_test, X_train):
     """euclidean_distances(X_test, X_train, squared=True) of 0.20.1, with fixed left-to-right sums
     in place of einsum (row norms) and BLAS (dot products)."""
     m, f = X_test.shape
     n = X_train.shape[0]
-    xx = np.empty(m, np.float64)
-    for i in range(m):
-        acc = 0.0
-        for j in range(f):
-            acc += X_test[i, j] * X_test[i, j]
-        xx[i] = acc
-    yy = np.empty(n, np.float64)
-    for t in range(n):
-        acc = 0.0
-        for j in range(f):
-            acc += X_train[t, j] * X_train[t, j]
-        yy[t] = acc
+    xx = squared_norms(X_test)
+    yy = squared_norms(X_train)
     dist = np.empty((m, n), np.float64)
     for i in range(m):
         for t in range(n):

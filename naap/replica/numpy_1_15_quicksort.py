@@ -33,6 +33,23 @@ SMALL_QUICKSORT = 15
 PYA_QS_STACK = 128
 
 
+@njit(cache=True, inline="always")
+def _sift_down(v, tosort, base, tmp, i, n):
+    """Put tmp into the heap tosort[base + 1:base + n + 1] at slot i, moving the larger children up
+    until it fits (aheapsort's inner loop, the same in both of its phases)."""
+    j = i << 1
+    while j <= n:
+        if j < n and v[tosort[base + j]] < v[tosort[base + j + 1]]:
+            j += 1
+        if v[tmp] < v[tosort[base + j]]:
+            tosort[base + i] = tosort[base + j]
+            i = j
+            j += j
+        else:
+            break
+    tosort[base + i] = tmp
+
+
 @njit(cache=True)
 def _aheapsort(v, tosort, start, n):
     """aheapsort on tosort[start:start + n] by the keys v; the C code indexes the heap from 1
@@ -40,37 +57,14 @@ def _aheapsort(v, tosort, start, n):
     base = start - 1
     root = n >> 1
     while root > 0:
-        tmp = tosort[base + root]
-        i = root
-        j = root << 1
-        while j <= n:
-            if j < n and v[tosort[base + j]] < v[tosort[base + j + 1]]:
-                j += 1
-            if v[tmp] < v[tosort[base + j]]:
-                tosort[base + i] = tosort[base + j]
-                i = j
-                j += j
-            else:
-                break
-        tosort[base + i] = tmp
+        _sift_down(v, tosort, base, tosort[base + root], root, n)
         root -= 1
 
     while n > 1:
         tmp = tosort[base + n]
         tosort[base + n] = tosort[base + 1]
         n -= 1
-        i = 1
-        j = 2
-        while j <= n:
-            if j < n and v[tosort[base + j]] < v[tosort[base + j + 1]]:
-                j += 1
-            if v[tmp] < v[tosort[base + j]]:
-                tosort[base + i] = tosort[base + j]
-                i = j
-                j += j
-            else:
-                break
-        tosort[base + i] = tmp
+        _sift_down(v, tosort, base, tmp, 1, n)
 
 
 @depends_on(numpy_1_15_sort_common)  # get_msb

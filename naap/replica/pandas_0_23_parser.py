@@ -61,15 +61,20 @@ def _skip_spaces(buf, p, stop):
 
 
 @njit(cache=True)
+def _read_sign(buf, p, stop):
+    """An optional '-' or '+' at p: (whether it was '-', the position after it)."""
+    if p < stop and buf[p] == _MINUS:
+        return True, p + 1
+    if p < stop and buf[p] == _PLUS:
+        return False, p + 1
+    return False, p
+
+
+@njit(cache=True)
 def _read_exponent(buf, p, stop, exponent):
     """The [+-]digits after the exponent character (p is past it), added to the decimal exponent
     in C int arithmetic: (exponent, the position where the C code stops)."""
-    exp_negative = False
-    if p < stop and buf[p] == _MINUS:
-        exp_negative = True
-        p += 1
-    elif p < stop and buf[p] == _PLUS:
-        p += 1
+    exp_negative, p = _read_sign(buf, p, stop)
     exp_digits = 0
     n = 0
     while p < stop and _is_c_digit(buf[p]):
@@ -115,13 +120,7 @@ def _xstrtod_span(buf, start, stop):
     digits, exponent out of range, +HUGE_VAL) or characters left after the number and its trailing
     spaces. The arithmetic is the C code's, operation for operation, in double precision.
     """
-    p = _skip_spaces(buf, start, stop)
-    negative = False
-    if p < stop and buf[p] == _MINUS:
-        negative = True
-        p += 1
-    elif p < stop and buf[p] == _PLUS:
-        p += 1
+    negative, p = _read_sign(buf, _skip_spaces(buf, start, stop), stop)
 
     number = 0.0
     num_digits = 0

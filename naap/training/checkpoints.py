@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from naap.cli import InputError
 from naap.data.log_format import LOG_FILE, logged_epochs, scheme_line, unstamped
-from naap.files import atomic_write_bytes
+from naap.files import atomic_write_bytes, input_error
 
 CKPT_DIR = ".ckpt"
 PARTIAL_SUFFIX = ".partial"
@@ -44,7 +44,9 @@ def check_complete_log(path, scheme, epochs):
         if not stat.S_ISREG(os.stat(path).st_mode):  # a named pipe would block the read forever
             raise InputError(f"{path}: not a regular file, expected a complete log")
         lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
+        raise input_error(path, e, "complete log") from None
+    except UnicodeDecodeError as e:
         raise InputError(f"{path}: cannot read the complete log ({e})") from None
     logged = unstamped(lines[0]) if lines else ""
     if logged != scheme_line(scheme):

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from naap.cli import InputError
+from naap.files import input_error
 from naap.training.recipe import IMAGE_SHAPE, NUM_CLASSES
 
 CIFAR_DIR = "cifar-10-batches-py"
@@ -71,6 +72,8 @@ def _read_batch(path):
             entry = pickle.load(f, encoding="latin1")  # as torchvision reads the Python 2 pickles
     except FileNotFoundError:
         raise InputError(f"{path}: missing (expected the {CIFAR_DIR} layout)") from None
+    except OSError as e:
+        raise input_error(path, e, "CIFAR-10 batch") from None
     except Exception as e:
         raise InputError(f"{path}: not a CIFAR-10 batch ({type(e).__name__}: {e})") from None
     if not isinstance(entry, dict):

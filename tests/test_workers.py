@@ -1,0 +1,45 @@
+"""naap.workers: a pool's workers die on SIGTERM, run one BLAS thread when asked, and are
+terminated at once, not awaited, when the block fails."""
+import os
+import signal
+import time
+
+import pytest
+from conftest import live_processes
+
+from naap.cli import run_cli
+from naap.workers import available_cores, process_pool
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_process_pool_workers(start_method):
+    assert next(iter([process_pool(0).__enter__()])) is None
+
+    def main(args):  # under run_cli, as in the scripts: the parent has its SIGTERM handler
+        with process_pool(2, start_method, one_thread=True) as pool:
+            handler = pool.submit(signal.getsignal, signal.SIGTERM).result()
+            pools = pool.submit(eval, "__import__('numpy') and __import__('threadpoolctl').threadpool_info()").result()
+        with pytest.raises(ZeroDivisionError):
+            with process_pool(1, start_method) as pool:
+                pool.submit(time.sleep, 0).result()  # the worker is running
+                workers = list(pool._processes.values())
+                pool.submit(time.sleep, 60)  # a task that would hold a waiting shutdown for a minute
+                raise ZeroDivisionError
+        return handler, pools, workers
+
+    started = time.monotonic()
+    handler, pools, workers = run_cli(main, None)
+    assert handler == signal.SIG_DFL  # a worker dies on SIGTERM, even inside C code
+    assert pools and all(p["num_threads"] == 1 for p in pools), pools  # numpy's BLAS at least
+    pids = {w.pid for w in workers} - {os.getpid()}
+    deadline = time.monotonic() + 10
+    while pids & live_processes().keys() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pids and not pids & live_processes().keys()
+    assert time.monotonic() - started < 30  # stopped at once, not awaited
+
+
+def test_available_cores_follows_the_affinity_mask(monkeypatch):
+    assert available_cores() == len(os.sched_getaffinity(0)) >= 1
+    monkeypatch.delattr(os, "sched_getaffinity")  # as off Linux
+    assert available_cores() == os.cpu_count()
