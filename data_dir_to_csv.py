@@ -19,11 +19,19 @@ scheme and #params lines appears once, ModelIds count from 1 without leading zer
 scheme_<int>.txt that is a directory, a dangling symlink or not a regular file is an error, not
 skipped (skipping one would silently change the split).
 
+With --costs COSTS.csv it also writes the measured cost of every epoch of every log: one row per
+ModelId and epoch with COST_COLUMNS, Start the timestamp (as logged) where the epoch's training
+part begins and TrainSeconds, TestSeconds its seconds of wall time in the log (the bounds:
+naap.data.log_format.epoch_times; a log's seconds add up to its span from the "Epoch 1" line to
+its last accuracy line). Only then are the timestamps checked (a malformed one, or time going
+backwards, is an error naming the log and line); OUT.csv is the same with or without --costs.
+
 Input:  RAW_DIR with scheme_<ModelId>.txt logs.
 Output: OUT.csv, v1 columns (as naap440.csv) or, with --version 2, v1 plus NumSkipConnections
         and NumPartialRFLayers (as naap440v2.csv); prints the number of rows and test rows. An
         existing OUT.csv is replaced only with --force; OUT.csv may not be one of the logs.
-Example: python data_dir_to_csv.py raw_data naap440.csv --version 1
+        With --costs, COSTS.csv too (the same rules, and not the same file as OUT.csv).
+Example: python data_dir_to_csv.py raw_data naap440.csv --version 1 --costs costs.csv
 """
 import os
 import stat
@@ -31,6 +39,7 @@ from pathlib import Path
 
 from naap.cli import InputError, OneLineArgumentParser, run_cli
 from naap.data.columns import (
+    COST_COLUMNS,
     FULL_SCHEME_FEATURES,
     MODEL_ID,
     SCHEME_V2_FEATURES,
@@ -38,7 +47,7 @@ from naap.data.columns import (
     TEST_FLAG,
     epoch_features,
 )
-from naap.data.log_format import LOG_FILE, LOG_NAME, read_log
+from naap.data.log_format import LOG_FILE, LOG_NAME, epoch_times, read_log
 from naap.data.split import NUM_TEST_BINS, split_bins
 from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs, input_error
 
@@ -46,11 +55,13 @@ LOSS_DECIMALS = 4
 FEATURES = {1: FULL_SCHEME_FEATURES, 2: SCHEME_V2_FEATURES}  # per --version
 
 
-def parse_log(path):
-    """One training log as a record: the CSV's columns of it, and 'epochs' (the loss mean and median
-    rounded to LOSS_DECIMALS, the test accuracy as logged, per epoch); InputError naming the file for
-    anything missing (naap.data.log_format.read_log)."""
+def parse_log(path, costs=False):
+    """One training log as a record: the CSV's columns of it, 'epochs' (the loss mean and median
+    rounded to LOSS_DECIMALS, the test accuracy as logged, per epoch) and, if costs, 'times' (per
+    epoch its start, train and test seconds: naap.data.log_format.epoch_times); InputError naming
+    the file for anything missing (naap.data.log_format.read_log)."""
     log = read_log(path)
+    times = epoch_times(log, path) if costs else None
     scheme, (params, macs) = log["scheme"], log["counts"]
     epochs = [[round(mean, LOSS_DECIMALS), round(median, LOSS_DECIMALS), accuracy]
               for mean, median, accuracy in log["epochs"]]
@@ -67,6 +78,7 @@ def parse_log(path):
         "NumPartialRFLayers": sum(layer["kernel_size"] == 1 for layer in stride2),
         TARGET: max(e[2] for e in epochs),
         "epochs": epochs,
+        "times": times,
     }
 
 
@@ -108,15 +120,16 @@ def list_logs(raw_dir):
     return logs
 
 
-def read_logs(raw_dir, logs=None):
+def read_logs(raw_dir, logs=None, costs=False):
     """{ModelId: record} for every scheme_<int>.txt in raw_dir, inserted in file-name order.
 
     File-name order (scheme_1, scheme_10, scheme_100, ...) matters: it is the order the published
-    split was made in, and ties in MaxAccuracy keep it. `logs` is list_logs(raw_dir), if known.
+    split was made in, and ties in MaxAccuracy keep it. `logs` is list_logs(raw_dir), if known;
+    costs: also each epoch's times (parse_log).
     """
     records = {}
     for model_id, path in (logs or list_logs(raw_dir)).items():
-        records[model_id] = parse_log(path)
+        records[model_id] = parse_log(path, costs)
         records[model_id]["file"] = path
     counts = [len(r["epochs"]) for r in records.values()]
     # the most common epoch count is taken as intended; the odd ones out are named
@@ -165,24 +178,51 @@ def records_to_csv(records, version=1):
     return "\n".join(lines) + "\n"
 
 
-def check_output(raw_dir, out_csv, logs):
-    """OUT.csv may not be a log (symlinks and hard links included) nor hold one, nor be named like
-    a log inside RAW_DIR (the next conversion would read it as one)."""
-    check_outputs_not_inputs([out_csv], logs.values())
-    out_real = os.path.realpath(out_csv)
-    if LOG_NAME.fullmatch(os.path.basename(out_real)) and os.path.dirname(out_real) == os.path.realpath(raw_dir):
-        raise InputError(f"{out_csv}: named like a training log inside {raw_dir}, where it would be read as "
-                         "one; choose another output path")
+def costs_to_csv(records):
+    """The COSTS.csv text (LF line endings): COST_COLUMNS, one row per ModelId (in order) and epoch."""
+    lines = [",".join(COST_COLUMNS)]
+    for model_id in sorted(records):
+        for epoch, (start, train, test) in enumerate(records[model_id]["times"], 1):
+            lines.append(f"{model_id},{epoch},{start},{train},{test}")
+    return "\n".join(lines) + "\n"
 
 
-def convert(raw_dir, out_csv, version=1, test_bins=NUM_TEST_BINS, force=False):
-    """Parse raw_dir and write out_csv atomically (an existing one only if force); return the records."""
+def _same_file(a, b):
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links
+    except OSError:  # one of them is not there yet
+        return False
+
+
+def check_output(raw_dir, out_csv, logs, costs_csv=None):
+    """OUT.csv and COSTS.csv may not be a log (symlinks and hard links included) nor hold one, nor be
+    named like a log inside RAW_DIR (the next conversion would read it as one), nor be one file."""
+    outputs = [out_csv] if costs_csv is None else [out_csv, costs_csv]
+    check_outputs_not_inputs(outputs, logs.values())
+    for out in outputs:
+        out_real = os.path.realpath(out)
+        if LOG_NAME.fullmatch(os.path.basename(out_real)) and os.path.dirname(out_real) == os.path.realpath(raw_dir):
+            raise InputError(f"{out}: named like a training log inside {raw_dir}, where it would be read as "
+                             "one; choose another output path")
+    if costs_csv is not None and _same_file(out_csv, costs_csv):
+        raise InputError(f"{costs_csv}: is also OUT.csv ({out_csv}); choose another path for --costs")
+
+
+def convert(raw_dir, out_csv, version=1, test_bins=NUM_TEST_BINS, force=False, costs_csv=None):
+    """Parse raw_dir and write out_csv (and costs_csv, if given) atomically (an existing one only if
+    force); return the records."""
     logs = list_logs(raw_dir)
-    check_output(raw_dir, out_csv, logs)
-    check_output_file(out_csv, replace=force)  # before the work; atomic_write_text checks again at the end
-    records = read_logs(raw_dir, logs)
+    check_output(raw_dir, out_csv, logs, costs_csv)
+    outputs = [out_csv] if costs_csv is None else [out_csv, costs_csv]
+    for out in outputs:  # before the work; atomic_write_text checks again at the end
+        check_output_file(out, replace=force)
+    records = read_logs(raw_dir, logs, costs=costs_csv is not None)
     assign_test_rows(records, test_bins, where=raw_dir)
     atomic_write_text(out_csv, records_to_csv(records, version), replace=force)
+    if costs_csv is not None:
+        atomic_write_text(costs_csv, costs_to_csv(records), replace=force)
     return records
 
 
@@ -196,7 +236,9 @@ def parse_args(argv=None):
                    help=f"split: rows are cut into bins of round(n / bins) rows and the middle row of each bin is a "
                         f"test row, so about n / round(n / bins) test rows; exactly bins when n is a "
                         f"multiple of it (default {NUM_TEST_BINS}: 440 logs -> 40 test rows)")
-    p.add_argument("--force", action="store_true", help="replace OUT_CSV if it exists")
+    p.add_argument("--costs", metavar="COSTS_CSV",
+                   help="also write each log's train and test seconds per epoch, from its timestamps, here")
+    p.add_argument("--force", action="store_true", help="replace OUT_CSV (and COSTS_CSV) if it exists")
     args = p.parse_args(argv)
     if args.test_bins < 1:
         p.error("--test-bins must be at least 1")
@@ -204,9 +246,12 @@ def parse_args(argv=None):
 
 
 def main(args):
-    records = convert(args.raw_dir, args.out_csv, args.version, args.test_bins, args.force)
+    records = convert(args.raw_dir, args.out_csv, args.version, args.test_bins, args.force, args.costs)
     num_test = sum(r[TEST_FLAG] for r in records.values())
     print(f"{len(records)} rows ({num_test} test) written to {args.out_csv}")
+    if args.costs is not None:
+        rows = sum(len(r["times"]) for r in records.values())
+        print(f"{rows} rows (ModelId, epoch) of train and test seconds written to {args.costs}")
     return records
 
 

@@ -11,7 +11,8 @@ same numbers. The <proxy>_seconds columns are wall times and vary.
 
 Long runs survive interruption: every finished model is appended to a journal beside OUT,
 .<OUT name>.resume.jsonl; the same command run again skips the models in it (a journal of other
-settings is discarded) and the journal is deleted once OUT is written. SIGTERM exits 143 with no OUT.
+settings is discarded) and the journal is deleted once OUT is written. SIGTERM exits 143 with no
+OUT (Ctrl-C 130, SIGHUP 129).
 
 Input:  SCHEMES.json (a JSON list of schemes; scheme i is ModelId i+1), optionally CIFAR-10 in
         DATA_ROOT/cifar-10-batches-py.

@@ -1,12 +1,13 @@
 """What every script's command line promises: bad input is one line on stderr naming the file or
-option and the problem, with exit status 2 and nothing written; SIGTERM unwinds like Ctrl-C
-(staging removed, worker pools stopped), prints one line and exits 143.
+option and the problem, with exit status 2 and nothing written; Ctrl-C (SIGINT), a closed terminal
+(SIGHUP) and SIGTERM unwind alike (staging removed, worker pools stopped), print one line naming
+the signal and exit with status 128 + its number (130, 129, 143).
 
 - InputError: raised for bad input anywhere; run_cli turns it into the line and the status.
 - OneLineArgumentParser: argparse errors as one line `error: <prog>: <message>`, exit status 2.
 - whole_number(option, text, minimum): numeric options given as text.
 - run_cli(main, args): the scripts' entry point.
-- check_terminated(): loops around numba code call it between steps; a SIGTERM that arrives
+- check_terminated(): loops around numba code call it between steps; a stop signal that arrives
   inside numba is only noted there (raising in numba's callbacks is unsafe) and raised by it.
 """
 import argparse
@@ -22,9 +23,14 @@ class InputError(Exception):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived. A KeyboardInterrupt, so that every Ctrl-C path (staging directories
-    removed, pools stopped, journals and checkpoints kept for the rerun) handles a scheduler's
-    stop as well, and no `except Exception` swallows it."""
+    """A stop signal arrived: SIGINT (Ctrl-C), SIGHUP (the terminal or ssh session closed) or
+    SIGTERM; .signum says which. A KeyboardInterrupt, so that every Ctrl-C path (staging
+    directories removed, pools stopped, journals and checkpoints kept for the rerun) handles them
+    all, and no `except Exception` swallows one."""
+
+    def __init__(self, signum=signal.SIGTERM):
+        super().__init__(signum)
+        self.signum = signum
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -60,7 +66,11 @@ def whole_number(option, text, minimum, maximum=None):
     return value
 
 
-_sigterm_pending = False  # a SIGTERM that arrived where raising was unsafe; check_terminated raises it
+# the signals run_cli turns into Terminated: SIGTERM always; SIGINT and SIGHUP unless ignored when
+# run_cli starts (nohup, a non-interactive shell's background job), which they then stay
+_STOPS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGHUP", "SIGTERM") if hasattr(signal, name))
+_handled = ()  # the stop signals whose handler run_cli installed (forked workers get their defaults back)
+_pending = None  # a stop signal that arrived where raising was unsafe; check_terminated raises it
 
 
 def _inside_numba(frame):
@@ -78,63 +88,96 @@ def _inside_numba(frame):
     return False
 
 
-def _on_sigterm(signum, frame):
-    global _sigterm_pending
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # unwind once: a second SIGTERM must not cut the cleanup
+def _on_stop(signum, frame):
+    global _pending
+    for stop in _handled:  # unwind once: a second signal (Ctrl-C again, the terminal closing) must not cut the cleanup
+        signal.signal(stop, signal.SIG_IGN)
     if _inside_numba(frame):
-        _sigterm_pending = True  # raised from ordinary Python code by the next check_terminated
+        _pending = signum  # raised from ordinary Python code by the next check_terminated
         return
-    raise Terminated()
+    raise Terminated(signum)
 
 
 def check_terminated():
-    """Raise Terminated if a SIGTERM arrived inside numba (see _on_sigterm) and is still to be
+    """Raise Terminated if a stop signal arrived inside numba (see _on_stop) and is still to be
     raised. The loops around compiled code call it between steps (trees.fit_tree before each tree,
     protocol.evaluate before each seed); atomic outputs and run_cli call it before they finish,
     so that a deferred stop never lets a run complete."""
-    if _sigterm_pending:
-        raise Terminated()
+    if _pending is not None:
+        raise Terminated(_pending)
 
 
-def _default_sigterm_in_child():
-    # forked workers must not inherit _on_sigterm: they die on SIGTERM even inside C code (pools
-    # stop workers with SIGTERM; a Python handler would wait for the worker to return to
-    # bytecode, forever if it is stuck)
-    global _sigterm_pending
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _sigterm_pending = False  # the parent's stop, not the worker's
+def _default_signals_in_child():
+    # forked workers must not inherit _on_stop: they die on a stop signal even inside C code
+    # (pools stop workers with SIGTERM; a Python handler would wait for the worker to return to
+    # bytecode, forever if it is stuck); a signal the parent found ignored stays ignored
+    global _pending, _handled
+    for stop in {signal.SIGTERM, *_handled}:
+        signal.signal(stop, signal.SIG_DFL)
+    _handled = ()
+    _pending = None  # the parent's stop, not the worker's
 
 
-os.register_at_fork(after_in_child=_default_sigterm_in_child)
+os.register_at_fork(after_in_child=_default_signals_in_child)
+
+
+def stop_message(signum):
+    """The one line a stop by signal signum prints: `interrupted (SIGINT): ...` for Ctrl-C,
+    `terminated (SIGHUP): ...`, `terminated (SIGTERM): ...`."""
+    verb = "interrupted" if signum == signal.SIGINT else "terminated"
+    return f"{verb} ({signal.Signals(signum).name}): no partial output left behind"
+
+
+def _say_stopped(signum):
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
+        bar.close()  # finish the progress lines first, so the message stands on its own
+    for stream, line in ((sys.stdout, None), (sys.stderr, stop_message(signum))):
+        try:
+            if line is not None:
+                print(line, file=stream)
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            # the terminal is gone (SIGHUP) or the reader closed the pipe: what is still buffered
+            # goes nowhere, so that the exit flush cannot fail and turn the status into 120
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError, AttributeError):
+                pass
 
 
 def run_cli(main, args):
-    """Call main(args); turn InputError into one stderr line and exit status 2, and SIGTERM into
-    the Ctrl-C unwinding (no partial output left behind) and exit status 143."""
-    global _sigterm_pending
-    installed = threading.current_thread() is threading.main_thread()  # only there can Python take signals
-    if installed:
-        _sigterm_pending = False
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    """Call main(args); turn InputError into one stderr line and exit status 2, and a stop signal
+    (SIGINT, SIGHUP, SIGTERM) into the Ctrl-C unwinding (no partial output left behind), one line
+    naming it and exit status 128 + its number. The previous handlers are back when it returns."""
+    global _pending, _handled
+    previous, outer = {}, _handled  # outer: a run_cli around this one (in-process callers)
+    if threading.current_thread() is threading.main_thread():  # only there can Python take signals
+        _pending = None
+        _handled = tuple(s for s in _STOPS if s == signal.SIGTERM or signal.getsignal(s) != signal.SIG_IGN)
+        previous = {s: signal.signal(s, _on_stop) for s in _handled}
     try:
         result = main(args)
-        check_terminated()  # a stop deferred past the last check: exit 143 all the same
+        check_terminated()  # a stop deferred past the last check: stopped all the same
         return result
     except InputError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)
-    except Terminated:
-        tqdm = sys.modules.get("tqdm")
-        for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
-            bar.close()  # finish the progress lines first, so the message stands on its own
-        print("terminated (SIGTERM): no partial output left behind", file=sys.stderr)
+    except KeyboardInterrupt as e:  # Terminated; a plain one (e.g. a spawned worker's Ctrl-C) is a SIGINT
+        signum = getattr(e, "signum", signal.SIGINT)
+        _say_stopped(signum)
     finally:
-        if installed:
-            signal.signal(signal.SIGTERM, previous)
-            _sigterm_pending = False  # handled: a later check_terminated (or run_cli) must not see it
+        for stop, handler in previous.items():
+            if handler is not None:  # None: installed from C, cannot be put back from Python
+                signal.signal(stop, handler)
+        if previous:
+            _handled = outer
+            _pending = None  # handled: a later check_terminated (or run_cli) must not see it
     # outside the except block: the traceback, and with it the interrupted frames' pools and
     # queues, is released first, so their semaphores are cleaned up without a warning
-    sys.exit(128 + signal.SIGTERM)
+    sys.exit(128 + signum)
 
 
 def parse_shard(text):

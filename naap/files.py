@@ -338,7 +338,7 @@ def _move_into_place(tmp, out_dir, shown, force):
                              "this run's output discarded (use --force to replace it)") from None
     old = out_dir.with_name(f".{out_dir.name[:200]}.{os.getpid()}.{os.urandom(4).hex()}.old.tmp")
     # between the two renames neither output is in place: let no signal stop it there
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGHUP, signal.SIGTERM})
     try:
         os.rename(out_dir, old)
         rename_noreplace(tmp, out_dir)

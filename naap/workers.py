@@ -1,6 +1,7 @@
 """The one way the scripts run worker processes (process_pool), and how they stop (stop_pool)."""
 import contextlib
 import os
+import signal
 
 
 def stop_pool(pool):
@@ -17,6 +18,8 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
 
 def _start_worker(one_thread, initializer, initargs):
     global _WORKER_LIMITS
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # spawned (a fresh interpreter's)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, as the others do, with no traceback
     if one_thread:  # workers x threads must not exceed the cores: one BLAS/OpenMP thread each
         from threadpoolctl import threadpool_limits
         for name in _THREAD_VARIABLES:  # the libraries this worker loads later (spawn: all of them)
@@ -36,10 +39,11 @@ def process_pool(workers, start_method="fork", initializer=None, initargs=(), on
     caller's module-level task tables (nothing to pickle; fork before this process has run
     OpenMP code: GNU OpenMP is not fork-safe); "spawn" where the parent holds CUDA. one_thread:
     each worker keeps to one BLAS/OpenMP thread (threadpoolctl) before initializer(*initargs)
-    runs. Workers die on SIGTERM, even inside C code: forked ones get SIGTERM's default action
-    back (_default_sigterm_in_child), spawned ones start with it. Leaving the block normally
-    waits for the workers; leaving it by an exception (a failed task, Ctrl-C, SIGTERM) ends them
-    at once (stop_pool) and the exception goes on.
+    runs. Workers die on SIGTERM, SIGINT and SIGHUP, even inside C code: forked ones get the
+    default actions back (naap.cli._default_signals_in_child), spawned ones start with them
+    (SIGINT: _start_worker). Leaving the block normally waits for the workers; leaving it by an
+    exception (a failed task, Ctrl-C, SIGHUP, SIGTERM) ends them at once (stop_pool) and the
+    exception goes on.
     """
     if not workers:
         yield None

@@ -100,10 +100,11 @@ def live_processes():
     return found
 
 
-def sigterm_when_started(cmd, cwd, started, delay, timeout=300):
+def signal_when_started(cmd, cwd, started, delay, timeout=300, signum=signal.SIGTERM):
     """Start cmd (a script's argv) in cwd, wait until started(stderr so far) is true (its progress
     bar shows finished work: numba's functions are compiled and the long loops run), then `delay`
-    seconds more, and send SIGTERM. Returns (exit status, stderr). Fails if the run ends first."""
+    seconds more, and send signum (SIGTERM unless told). Returns (exit status, stderr). Fails if the
+    run ends first."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     chunks = []
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
@@ -116,7 +117,7 @@ def sigterm_when_started(cmd, cwd, started, delay, timeout=300):
             time.sleep(0.02)
         time.sleep(delay)
         assert proc.poll() is None, "the run ended before the signal: nothing was tested"
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
@@ -124,6 +125,9 @@ def sigterm_when_started(cmd, cwd, started, delay, timeout=300):
             proc.wait()
     reader.join(timeout=10)
     return proc.returncode, "".join(chunks)
+
+
+sigterm_when_started = signal_when_started  # the SIGTERM tests' name
 
 
 def message_lines(stderr):

@@ -1,7 +1,10 @@
-"""naap.cli: every refusal is one line, options are parsed the same way everywhere, and SIGTERM
-(run_cli) leaves no partial output behind, even when it arrives inside numba's compiled code."""
+"""naap.cli: every refusal is one line, options are parsed the same way everywhere, and SIGTERM,
+Ctrl-C (SIGINT) and SIGHUP (run_cli) leave no partial output behind, even when they arrive inside
+numba's compiled code."""
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -13,6 +16,7 @@ from naap.cli import (
     one_line,
     parse_shard,
     run_cli,
+    stop_message,
     whole_number,
 )
 from naap.files import atomic_output_dir
@@ -49,55 +53,109 @@ def test_parse_shard():
             parse_shard(text)
 
 
-def test_sigterm_removes_the_staging_dir_and_exits_143(tmp_path, capsys):
+STOPS = [(signal.SIGTERM, 143, "terminated (SIGTERM): no partial output left behind"),
+         (signal.SIGINT, 130, "interrupted (SIGINT): no partial output left behind"),
+         (signal.SIGHUP, 129, "terminated (SIGHUP): no partial output left behind")]
+STOP_NAMES = [signum.name for signum, _, _ in STOPS]
+
+
+@pytest.mark.parametrize("signum, status, message", STOPS, ids=STOP_NAMES)
+def test_stop_signal_removes_the_staging_dir_and_exits_128_plus_it(signum, status, message, tmp_path, capsys):
     seen = []
 
     def main(args):
-        # a forked worker dies on SIGTERM without the handler (even if stuck in C code)
+        # a forked worker dies on a stop signal without the handler (even if stuck in C code)
         child = os.fork()
         if child == 0:
-            os._exit(0 if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else 1)
+            os._exit(0 if all(signal.getsignal(s) == signal.SIG_DFL for s, _, _ in STOPS) else 1)
         assert os.waitpid(child, 0)[1] == 0
         with atomic_output_dir(tmp_path / "out") as tmp:
             (tmp / "half.csv").write_text("a,b\n")
             seen.append(tmp)
             try:
-                os.kill(os.getpid(), signal.SIGTERM)
+                os.kill(os.getpid(), signum)
             except Exception as e:  # a script's "one failure must not stop the others" does not catch it
-                raise AssertionError("SIGTERM was caught as an Exception") from e
-            raise AssertionError("SIGTERM did not interrupt")
+                raise AssertionError(f"{signum!r} was caught as an Exception") from e
+            raise AssertionError(f"{signum!r} did not interrupt")
 
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s, _, _ in STOPS}
     with pytest.raises(SystemExit) as e:
         run_cli(main, None)
-    assert signal.getsignal(signal.SIGTERM) == previous  # run_cli puts the handler back
+    assert {s: signal.getsignal(s) for s, _, _ in STOPS} == previous  # run_cli puts the handlers back
     assert issubclass(Terminated, KeyboardInterrupt)
-    assert e.value.code == 143
+    assert e.value.code == status == 128 + signum
     assert seen and not seen[0].exists() and list(tmp_path.iterdir()) == []
-    assert capsys.readouterr().err == "terminated (SIGTERM): no partial output left behind\n"
+    assert capsys.readouterr().err == message + "\n" == stop_message(signum) + "\n"
 
 
-def test_sigterm_inside_numba_waits_for_the_next_check(tmp_path, capsys):
+@pytest.mark.parametrize("signum, status, message", STOPS, ids=STOP_NAMES)
+def test_stop_signal_inside_numba_waits_for_the_next_check(signum, status, message, tmp_path, capsys):
     # Python code that numba's compiled code calls (serialize._numba_unpickle) must not raise:
     # there the handler only notes the signal, and check_terminated raises it from plain code;
     # a staging directory is not renamed into place while a stop is pending
     import numba  # here, not at the top: the other tests need no numba
 
-    callback = compile("os.kill(os.getpid(), signal.SIGTERM)\nfor _ in range(1000):\n    pass\n",
+    callback = compile(f"os.kill(os.getpid(), {int(signum)})\nfor _ in range(1000):\n    pass\n",
                        os.path.join(os.path.dirname(numba.__file__), "core", "serialize.py"), "exec")
     seen = []
 
     def main(args):
-        exec(callback, {"os": os, "signal": signal})  # returns: the signal was only noted
+        exec(callback, {"os": os})  # returns: the signal was only noted
         seen.append("returned")
         with atomic_output_dir(tmp_path / "out") as tmp:
             (tmp / "whole.csv").write_text("a,b\n")
-        raise AssertionError("the pending SIGTERM let the output be finished")
+        raise AssertionError(f"the pending {signum!r} let the output be finished")
 
     with pytest.raises(SystemExit) as e:
         run_cli(main, None)
-    assert e.value.code == 143 and seen == ["returned"]
+    assert e.value.code == status and seen == ["returned"]
     assert list(tmp_path.iterdir()) == []
-    assert capsys.readouterr().err == "terminated (SIGTERM): no partial output left behind\n"
+    assert capsys.readouterr().err == message + "\n"
     check_terminated()  # handled: nothing pending once run_cli is done
     assert run_cli(lambda args: "done", None) == "done"
+
+
+def test_a_plain_keyboard_interrupt_is_a_ctrl_c(capsys):
+    # e.g. a spawned worker's Ctrl-C coming back through its future
+    def main(args):
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as e:
+        run_cli(main, None)
+    assert e.value.code == 130
+    assert capsys.readouterr().err == "interrupted (SIGINT): no partial output left behind\n"
+
+
+def run_tiny_script(body, **popen):
+    """A process running main(args) = body under run_cli, as the scripts do."""
+    code = f"import os, signal, sys, time\nfrom naap.cli import run_cli\ndef main(args):\n{body}\nrun_cli(main, None)\n"
+    return subprocess.Popen([sys.executable, "-c", code], cwd=os.path.dirname(os.path.dirname(__file__)), **popen)
+
+
+def test_sighup_with_the_terminal_gone_still_exits_129():
+    # a closed ssh session: SIGHUP comes, and stdout/stderr lead nowhere (a pipe with no reader
+    # here); the message cannot be shown, but neither may it turn the status into 1 or 120
+    read, write = os.pipe()
+    proc = run_tiny_script("    print('working', flush=True)\n    print('buffered', end='')\n    time.sleep(60)",
+                           stdout=write, stderr=write)
+    os.close(write)
+    with os.fdopen(read) as terminal:
+        assert terminal.readline() == "working\n"
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(timeout=30) == 129
+
+
+def test_ignored_signals_stay_ignored():
+    # nohup (SIGHUP) and a non-interactive shell's background job (SIGINT) ignore them on purpose:
+    # run_cli does not take them over, nor do its forked workers get them back
+    body = ("    child = os.fork()\n"
+            "    if child == 0:\n"
+            "        os._exit(0 if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN else 1)\n"
+            "    assert os.waitpid(child, 0)[1] == 0\n"
+            "    os.kill(os.getpid(), signal.SIGHUP)\n"
+            "    os.kill(os.getpid(), signal.SIGINT)\n"
+            "    print('still running', flush=True)")
+    ignore = lambda: [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGHUP, signal.SIGINT)]  # noqa: E731
+    proc = run_tiny_script(body, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ignore)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (0, "still running\n", "")

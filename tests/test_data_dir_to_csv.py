@@ -1,14 +1,18 @@
-"""data_dir_to_csv.py: the published CSVs from the published logs, and clear errors for bad logs."""
+"""data_dir_to_csv.py: the published CSVs from the published logs, clear errors for bad logs, and
+--costs: each epoch's train and test seconds, without changing the CSV."""
 import csv
 import os
 import shutil
 import sys
+from datetime import datetime
 
 import pytest
 from conftest import run_script
+from test_log_format import TIMED, TIMED_SECONDS, write_timed_log
 
 import data_dir_to_csv
 from naap.cli import run_cli
+from naap.data.columns import COST_COLUMNS
 
 NUM_COPIED = 45  # fewer than 1.5 * 40 logs: too few for the default 40 bins
 
@@ -339,3 +343,105 @@ def test_control_characters_in_a_path_stay_on_one_line(capsys, tmp_path):
     raw = tmp_path / "raw\nerror: forged second line"
     code, _, err = cli(capsys, raw, tmp_path / "out.csv")
     assert code == 2 and err == f"error: {tmp_path}/raw\\nerror: forged second line: no such directory\n"
+
+
+# ---------------------------------------------------------------- --costs
+
+def test_costs_of_the_published_logs(converted, ref_dir, tmp_path):
+    """With --costs: the same CSV bytes, and a COSTS.csv whose seconds add up to each log's span."""
+    out, costs = tmp_path / "v1.csv", tmp_path / "costs.csv"
+    result = run_script("data_dir_to_csv.py", ref_dir / "raw_data", out, "--costs", costs)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"440 rows (40 test) written to {out}",
+                                          f"39600 rows (ModelId, epoch) of train and test seconds written to {costs}"]
+    assert out.read_bytes() == converted[1][1].read_bytes() == published(ref_dir, "naap440.csv")
+    with open(costs, newline="") as f:
+        reader = csv.reader(f)
+        assert next(reader) == list(COST_COLUMNS)
+        rows = [list(map(int, row)) for row in reader]
+    assert [(r[0], r[1]) for r in rows] == [(m, e) for m in range(1, 441) for e in range(1, 91)]
+    seconds = {}
+    for model_id, _, _, train, test in rows:
+        seconds[model_id] = seconds.get(model_id, 0) + train + test
+    for model_id, total in seconds.items():
+        lines = (ref_dir / "raw_data" / f"scheme_{model_id}.txt").read_text().splitlines()
+        first = next(line for line in lines if " Epoch 1, " in line)[:14]
+        last = [line for line in lines if " Test accuracy: " in line][-1][:14]
+        span = datetime.strptime(last, "%Y%m%d%H%M%S") - datetime.strptime(first, "%Y%m%d%H%M%S")
+        assert total == span.total_seconds(), model_id
+    assert rows[0] == [1, 1, 20220901141252, 18, 4]  # scheme_1.txt: Epoch 1 at 14:12:52, loss 14:13:10, test 14:13:14
+
+
+def timed_logs(tmp_path, stamps_of_3):
+    """RAW_DIR with scheme_1.txt (TIMED's stamps) and scheme_2.txt (its epoch lines' stamps: stamps_of_3)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_timed_log(raw / "scheme_1.txt")
+    write_timed_log(raw / "scheme_2.txt", stamps_of_3)
+    return raw
+
+
+def test_costs_of_hand_made_logs(capsys, tmp_path):
+    raw = timed_logs(tmp_path, TIMED)
+    out, costs = tmp_path / "out.csv", tmp_path / "costs.csv"
+    code, _, err = cli(capsys, raw, out, "--test-bins", 1, "--costs", costs)
+    assert code == 0, err
+    rows = [",".join(map(str, (m, e, *t))) for m in (1, 2) for e, t in enumerate(TIMED_SECONDS, 1)]
+    assert costs.read_text() == "ModelId,Epoch,Start,TrainSeconds,TestSeconds\n" + "\n".join(rows) + "\n"
+    plain = tmp_path / "plain.csv"
+    code, _, err = cli(capsys, raw, plain, "--test-bins", 1)
+    assert code == 0, err
+    assert plain.read_bytes() == out.read_bytes()
+
+
+def assert_costs_refused(capsys, tmp_path, raw, message, costs_name="costs.csv"):
+    out, costs = tmp_path / "out.csv", tmp_path / costs_name
+    assert_refused(capsys, out, [raw, out, "--test-bins", 1, "--costs", costs], message)
+    assert not costs.exists() and list(tmp_path.glob(".costs*")) == []
+
+
+@pytest.mark.parametrize("index, when, message", [
+    (4, "20220902000019", "scheme_2.txt: line 10: time goes backwards (20220902000019 after 20220902000020 on line 9)"),
+    (3, "20220931000020", "scheme_2.txt: line 9: malformed timestamp '20220931000020'"),
+    (3, "2022090200002", "scheme_2.txt: line 9: malformed timestamp '2022090200002' (expected 14 digits"),
+])
+def test_bad_timestamps_are_refused_with_costs_only(capsys, tmp_path, index, when, message):
+    stamps = list(TIMED)
+    stamps[index] = when
+    raw = timed_logs(tmp_path, stamps)
+    assert_costs_refused(capsys, tmp_path, raw, message)
+    # without --costs the timestamps are not read: the CSV is what it always was
+    out = tmp_path / "out.csv"
+    code, _, err = cli(capsys, raw, out, "--test-bins", 1)
+    assert code == 0, err
+
+
+def test_missing_timestamp_is_refused(capsys, tmp_path):
+    raw = timed_logs(tmp_path, TIMED)
+    rewrite(raw / "scheme_2.txt", lambda t: t.replace("20220902000015 Loss", "Loss", 1))
+    assert_costs_refused(capsys, tmp_path, raw, "scheme_2.txt: line 7: malformed line (no timestamp)")
+
+
+def test_costs_output_that_is_an_input_or_out_csv_is_refused(capsys, tmp_path):
+    raw = timed_logs(tmp_path, TIMED)
+    before = {p.name: p.read_bytes() for p in raw.iterdir()}
+    out = tmp_path / "out.csv"
+    out.write_text("keep\n")
+    (tmp_path / "hard.csv").hardlink_to(out)
+    for costs, message in [(out, "is also OUT.csv"),
+                           (tmp_path / "." / "out.csv", "is also OUT.csv"),
+                           (tmp_path / "hard.csv", "is also OUT.csv"),
+                           (raw / "scheme_1.txt", "is an input of this run"),
+                           (raw / "scheme_3.txt", "named like a training log inside")]:
+        code, _, err = cli(capsys, raw, out, "--test-bins", 1, "--costs", costs, "--force")
+        assert code == 2 and err.count("\n") == 1 and f"error: {costs}: " in err and message in err, err
+    assert out.read_text() == "keep\n"
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == before
+
+
+def test_existing_costs_needs_force(capsys, tmp_path):
+    raw = timed_logs(tmp_path, TIMED)
+    (tmp_path / "costs.csv").write_text("keep\n")
+    assert_refused(capsys, tmp_path / "out.csv", [raw, tmp_path / "out.csv", "--test-bins", 1,
+                                                  "--costs", tmp_path / "costs.csv"], "already exists")
+    assert (tmp_path / "costs.csv").read_text() == "keep\n"

@@ -1,7 +1,10 @@
 """naap.data.log_format: every published log is what the writer writes from the numbers the reader
 takes back from it, the reader takes back what the writer wrote, and a log that is not whole is an
-InputError naming the file and line (data_dir_to_csv.py's tests run the same through the script)."""
+InputError naming the file and line (data_dir_to_csv.py's tests run the same through the script);
+epoch_times: known timestamps give known seconds, every published log's seconds add up to its span,
+and a malformed timestamp or time going backwards is an InputError naming the line."""
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import SCHEMES
@@ -22,8 +25,10 @@ def write_log(path, scheme=SCHEMES[9], epochs=EPOCHS):
 
 def test_the_reader_takes_back_what_the_writer_wrote(tmp_path):
     path = write_log(tmp_path / lf.LOG_FILE.format(10))
-    assert lf.read_log(path) == {"scheme": SCHEMES[9], "counts": (2566, 231600),
-                                 "epochs": [[2.12346, 2.0, 0.25], [1.5, 1.5, 0.5]]}
+    log = lf.read_log(path)
+    assert {k: v for k, v in log.items() if k != "stamps"} == {
+        "scheme": SCHEMES[9], "counts": (2566, 231600), "epochs": [[2.12346, 2.0, 0.25], [1.5, 1.5, 0.5]]}
+    assert [[line_no for line_no, _ in epoch] for epoch in log["stamps"]] == [[6, 7, 8], [9, 10, 11]]
     text = path.read_text()
     assert text.endswith("\n") and all(re.fullmatch(r"\d{14} \S.*", line) for line in text.splitlines())
     assert lf.logged_epochs(text.splitlines()) == 2
@@ -98,3 +103,70 @@ def test_a_log_that_is_not_text(tmp_path):
     path.write_bytes(b"\xff\xfe")
     with pytest.raises(InputError, match="not a text log"):
         lf.read_log(path)
+
+
+# ---------------------------------------------------------------- epoch_times
+
+HEADER_STAMP = "20220901235950"
+# the epoch, loss and accuracy lines' timestamps of a hand-made three-epoch log, over midnight
+TIMED = ["20220901235958", "20220902000015", "20220902000019",  # 17 s training (from the Epoch 1 line), 4 s test
+         "20220902000020", "20220902000036", "20220902000041",  # the 1 s gap before "Epoch 2" is training: 17, 5
+         "20220902000041", "20220902000041", "20220902000041"]  # all in one second: 0, 0
+TIMED_SECONDS = [("20220901235958", 17, 4), ("20220902000019", 17, 5), ("20220902000041", 0, 0)]
+
+
+def write_timed_log(path, stamps=TIMED):
+    """A log whose epoch, loss and accuracy lines carry `stamps` (three per epoch), the header HEADER_STAMP."""
+    messages = lf.header_lines(SCHEMES[0], "cpu", 2566, 231600)
+    lines = [f"{HEADER_STAMP} {m}" for m in messages]
+    for k in range(len(stamps) // 3):
+        lines += [f"{when} {m}" for when, m in zip(stamps[3 * k:3 * k + 3], lf.epoch_lines(k + 1, 0.1, 1.0, 1.0, 0.5))]
+    path.write_text(lf.log_text(lines))
+    return path
+
+
+def test_known_timestamps_give_known_seconds(tmp_path):
+    path = write_timed_log(tmp_path / "scheme_1.txt")
+    times = lf.epoch_times(lf.read_log(path), path)
+    assert times == TIMED_SECONDS
+    span = 43  # 23:59:58 to 00:00:41
+    assert sum(train + test for _, train, test in times) == span
+
+
+def test_every_published_logs_seconds_add_up_to_its_span(ref_dir):
+    paths = sorted((ref_dir / "raw_data").glob("scheme_*.txt"))
+    assert len(paths) == 440
+    for path in paths:
+        log = lf.read_log(path)
+        times = lf.epoch_times(log, path)
+        assert len(times) == len(log["epochs"]) == 90, path
+        first, last = (datetime.strptime(s, lf.STAMP_FORMAT) for s in (log["stamps"][0][0][1], log["stamps"][-1][2][1]))
+        assert sum(train + test for _, train, test in times) == (last - first).total_seconds(), path
+        assert all(train > 0 and test > 0 for _, train, test in times), path
+        # each epoch starts where the one before ended
+        for (start, train, test), (next_start, _, _) in zip(times, times[1:]):
+            moment = datetime.strptime(start, lf.STAMP_FORMAT) + timedelta(seconds=train + test)
+            assert moment.strftime(lf.STAMP_FORMAT) == next_start, path
+
+
+BAD_TIMES = {  # the index in TIMED, its new timestamp -> what the error says (line = 6 + index)
+    "time going backwards": (4, "20220902000019", "line 10: time goes backwards (20220902000019 after "
+                                                  "20220902000020 on line 9)"),
+    "backwards across midnight": (0, "20220902000016", "line 7: time goes backwards (20220902000015 after "
+                                                       "20220902000016 on line 6)"),
+    "eight digits": (2, "20220902", "line 8: malformed timestamp '20220902' (expected 14 digits"),
+    "no such month": (3, "20221302000020", "line 9: malformed timestamp '20221302000020'"),
+    "no such day": (3, "20220931000020", "line 9: malformed timestamp '20220931000020'"),
+    "fifteen digits": (8, "202209020000410", "line 14: malformed timestamp '202209020000410'"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_TIMES)
+def test_bad_timestamps_are_refused(tmp_path, name):
+    index, when, message = BAD_TIMES[name]
+    stamps = list(TIMED)
+    stamps[index] = when
+    path = write_timed_log(tmp_path / "scheme_1.txt", stamps)
+    log = lf.read_log(path)  # the reader takes any digits; only the costs need real times
+    with pytest.raises(InputError, match=re.escape(f"{path}: {message}")):
+        lf.epoch_times(log, path)

@@ -1,4 +1,4 @@
-"""naap.workers: a pool's workers die on SIGTERM, run one BLAS thread when asked, and are
+"""naap.workers: a pool's workers die on SIGTERM (Ctrl-C, SIGHUP), run one BLAS thread when asked, and are
 terminated at once, not awaited, when the block fails."""
 import os
 import signal
@@ -15,9 +15,9 @@ from naap.workers import available_cores, process_pool
 def test_process_pool_workers(start_method):
     assert next(iter([process_pool(0).__enter__()])) is None
 
-    def main(args):  # under run_cli, as in the scripts: the parent has its SIGTERM handler
+    def main(args):  # under run_cli, as in the scripts: the parent has its stop handlers
         with process_pool(2, start_method, one_thread=True) as pool:
-            handler = pool.submit(signal.getsignal, signal.SIGTERM).result()
+            handler = pool.submit(eval, "[__import__('signal').getsignal(s) for s in (15, 2, 1)]").result()
             pools = pool.submit(eval, "__import__('numpy') and __import__('threadpoolctl').threadpool_info()").result()
         with pytest.raises(ZeroDivisionError):
             with process_pool(1, start_method) as pool:
@@ -29,7 +29,7 @@ def test_process_pool_workers(start_method):
 
     started = time.monotonic()
     handler, pools, workers = run_cli(main, None)
-    assert handler == signal.SIG_DFL  # a worker dies on SIGTERM, even inside C code
+    assert handler == [signal.SIG_DFL] * 3  # a worker dies on SIGTERM, SIGINT, SIGHUP, even inside C code
     assert pools and all(p["num_threads"] == 1 for p in pools), pools  # numpy's BLAS at least
     pids = {w.pid for w in workers} - {os.getpid()}
     deadline = time.monotonic() + 10

@@ -15,6 +15,7 @@ SCHEME_V2_FEATURES = FULL_SCHEME_FEATURES + ["NumSkipConnections", "NumPartialRF
 EPOCH_FEATURES = ("LossMean", "LossMedian", "Accuracy")
 QUANT_EPOCHS = (3, 6, 9)
 NUM_EPOCHS_TOTAL = EPOCHS  # every NAAP-440 model was trained this long
+COST_COLUMNS = (MODEL_ID, "Epoch", "Start", "TrainSeconds", "TestSeconds")  # data_dir_to_csv.py --costs
 MAX_VALUE = 1e150  # larger features are refused: the scaler squares them
 
 
