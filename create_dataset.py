@@ -117,6 +117,18 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def check_ckpt_dir(ckpt_dir):
+    """InputError unless RAW_DIR/.ckpt is a directory or absent: every scheme keeps its checkpoint
+    and lock there, so a file in its place would fail each scheme's training in turn."""
+    try:
+        if not stat.S_ISDIR(os.stat(ckpt_dir).st_mode):
+            raise InputError(f"{ckpt_dir}: not a directory (create_dataset keeps its checkpoints and locks there)")
+    except (FileNotFoundError, NotADirectoryError):  # made when the run starts; RAW_DIR's own checks come first
+        pass
+    except OSError as e:  # a symlink loop, no permission, ...
+        raise InputError(f"{ckpt_dir}: cannot use for checkpoints ({e.strerror or e})") from None
+
+
 def main(args):
     schemes = load_schemes(args.schemes)
     ids = shard_ids(parse_id_spec(args.ids, len(schemes)), parse_shard(args.shard))
@@ -135,6 +147,7 @@ def main(args):
         pass
     except OSError as e:  # a regular file in the path (ENOTDIR), a symlink loop, ...
         raise InputError(f"{raw_dir}: cannot use as RAW_DIR ({e.strerror or e})") from None
+    check_ckpt_dir(raw_dir / CKPT_DIR)
     cifar_files = [Path(args.data_root) / CIFAR_DIR / name for name in TRAIN_FILES + TEST_FILES + [META_FILE]]
     check_outputs_not_inputs([path for model_id in ids for path in log_paths(raw_dir, model_id).values()],
                              [args.schemes, *cifar_files])

@@ -94,7 +94,13 @@ import numpy as np
 from naap import figures, paper2, protocol, workers
 from naap.cli import InputError, OneLineArgumentParser, parse_shard, run_cli
 from naap.data import FEATURE_SETS_V2
-from naap.files import atomic_output_dir, atomic_write_text, check_output_dir, check_outputs_not_inputs
+from naap.files import (
+    atomic_output_dir,
+    atomic_write_text,
+    check_output_dir,
+    check_outputs_not_inputs,
+    input_error,
+)
 
 DEFAULT_OUT_DIR = "results/feature_selection"
 MODES = protocol.MODES
@@ -127,14 +133,17 @@ def write_figures(out, results, modes, feature_sets, models, test_truth, tests=N
                                            paper2.BEST_SHARE)
 
 
-def open_journal(args):
+def open_journal(args, table_bytes, jobs):
     """(resume root, this run's journal directory), made: scored subsets are journaled beside
-    OUT_DIR, per input table, settings and code version (paper2.journal_key), so that an
-    interrupted run resumes. Journals of another key there are left alone and never replayed: a
-    run after a code change (the move to the naap package included) starts fresh, and says so."""
+    OUT_DIR, per input table (its bytes, as read once), settings and code version
+    (paper2.journal_key), so that an interrupted run resumes. Journals of another key there are
+    left alone and never replayed: a run after a code change (the move to the naap package
+    included) starts fresh, and says so. A job's journal that is not a file is refused before any
+    job runs (paper2.check_journals)."""
     out_dir = Path(os.path.abspath(args.out_dir))  # "a/.." has a name to put the journal beside
     resume_root = out_dir.with_name(f".{out_dir.name}.resume")
-    journal_dir = resume_root / paper2.journal_key(Path(args.dataset).read_bytes(), args.estimators, args.select_on)
+    journal_dir = resume_root / paper2.journal_key(table_bytes, args.estimators, args.select_on)
+    paper2.check_journals(journal_dir, jobs)
     try:
         others = [p for p in resume_root.iterdir() if p.is_dir() and p != journal_dir] if resume_root.is_dir() else []
         journal_dir.mkdir(parents=True, exist_ok=True)
@@ -186,7 +195,11 @@ def main(args):
         raise InputError("none of the selected models can extrapolate, and interpolation is not selected")
     check_outputs_not_inputs([args.out_dir], [args.dataset])
     check_output_dir(args.out_dir, args.force)  # fail before the long run, and before the journal beside it
-    data, sizes, truth = paper2.load_modes(args.dataset, modes, feature_sets)
+    try:  # once: a pipe (<(zcat naap440v2.csv.gz)) cannot be read again for the journal's key
+        table_bytes = Path(args.dataset).read_bytes()
+    except OSError as e:
+        raise input_error(args.dataset, e, "CSV file") from None
+    data, sizes, truth = paper2.load_modes(args.dataset, modes, feature_sets, content=table_bytes)
     # held-out selection searches on arrays from the train rows alone; the test rows wait for the refits
     held_out = args.select_on == "validation"
     search_data, test_data = (paper2.validation_data(data), data) if held_out else (data, None)
@@ -219,7 +232,7 @@ def main(args):
         if bar.n >= bar.total:
             bar.close()
 
-    resume_root, journal_dir = open_journal(args)
+    resume_root, journal_dir = open_journal(args, table_bytes, jobs)
     if shard:  # the shard's journals are its whole output: the plain run assembles OUT_DIR from them
         paper2.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress, journal_dir=journal_dir,
                         test_data=test_data)

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 import models
 from naap import zero_cost_proxies as zcp
-from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.cli import InputError, OneLineArgumentParser, cannot_write, disk_full, run_cli
 from naap.data.schemes import load_schemes
 from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs, input_error
 from naap.training.cifar10 import CIFAR_DIR, read_cifar, to_device_data
@@ -149,9 +149,14 @@ def read_journal(path, key, schemes):
 
 
 def append_record(journal, record):
-    journal.write(json.dumps(record) + "\n")
-    journal.flush()
-    os.fsync(journal.fileno())
+    """Append one line to the open journal and make it durable. A full disk is an OSError naming
+    the journal (run_cli: one line, exit status 1); read_journal cuts off the line it cut short."""
+    try:
+        journal.write(json.dumps(record) + "\n")
+        journal.flush()
+        os.fsync(journal.fileno())
+    except OSError as e:
+        raise cannot_write(journal.name, e) from None
 
 
 # ---------------------------------------------------------------- command line
@@ -188,16 +193,21 @@ def main(args):
         f = open(journal, "a")
     except OSError as e:
         raise InputError(f"{journal}: cannot write the journal ({e.strerror or e})") from None
-    with f, tqdm(total=len(schemes), initial=resumed, desc="schemes", unit="scheme") as bar:
-        if f.tell() == 0:
-            append_record(f, {"settings": key})
-        for model_id, scheme in enumerate(schemes, 1):
-            if model_id in done:
-                continue
-            done[model_id] = model_proxies(scheme, batch)
-            append_record(f, {"ModelId": model_id, "scheme": scheme, "values": done[model_id][0],
-                              "seconds": done[model_id][1]})
-            bar.update()
+    try:
+        with f, tqdm(total=len(schemes), initial=resumed, desc="schemes", unit="scheme") as bar:
+            if f.tell() == 0:
+                append_record(f, {"settings": key})
+            for model_id, scheme in enumerate(schemes, 1):
+                if model_id in done:
+                    continue
+                done[model_id] = model_proxies(scheme, batch)
+                append_record(f, {"ModelId": model_id, "scheme": scheme, "values": done[model_id][0],
+                                  "seconds": done[model_id][1]})
+                bar.update()
+    except OSError as e:
+        if e.filename is not None or not disk_full(e):
+            raise
+        raise cannot_write(journal, e) from None  # closing the journal flushed what a full disk refused
     rows = [{"ModelId": i, **{p: done[i][0][p] for p in proxies}, **{f"{p}_seconds": done[i][1][p] for p in proxies}}
             for i in range(1, len(schemes) + 1)]
     atomic_write_text(out, pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"), replace=args.force)

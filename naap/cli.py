@@ -1,9 +1,12 @@
 """What every script's command line promises: bad input is one line on stderr naming the file or
-option and the problem, with exit status 2 and nothing written; Ctrl-C (SIGINT), a closed terminal
+option and the problem, with exit status 2 and nothing written; a run that fails though its input was fine (a full disk,
+a worker process killed) is one line too, with exit status 1 and nothing half made; Ctrl-C (SIGINT), a closed terminal
 (SIGHUP) and SIGTERM unwind alike (staging removed, worker pools stopped), print one line naming
 the signal and exit with status 128 + its number (130, 129, 143).
 
 - InputError: raised for bad input anywhere; run_cli turns it into the line and the status.
+- RunFailure: raised where a run fails with good input (a plug-in's worker killed); run_cli shows
+  it, and an OSError of a full disk or quota (DISK_FULL) naming the file, as one line, status 1.
 - OneLineArgumentParser: argparse errors as one line `error: <prog>: <message>`, exit status 2.
 - whole_number(option, text, minimum): numeric options given as text.
 - run_cli(main, args): the scripts' entry point.
@@ -11,6 +14,7 @@ the signal and exit with status 128 + its number (130, 129, 143).
   inside numba is only noted there (raising in numba's callbacks is unsafe) and raised by it.
 """
 import argparse
+import errno
 import os
 import re
 import signal
@@ -20,6 +24,26 @@ import threading
 
 class InputError(Exception):
     """Bad input. str(error) is the one line shown to the user: it names the file and the problem."""
+
+
+class RunFailure(Exception):
+    """The run failed though its input was fine (a worker process killed, out of memory?). str(error)
+    is the one line shown to the user; run_cli exits with status 1."""
+
+
+# a full disk, a full quota, a file over the size limit: the input was fine, the output cannot be written
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def disk_full(error):
+    """Whether error is an OSError of a full disk or quota (DISK_FULL)."""
+    return isinstance(error, OSError) and error.errno in DISK_FULL
+
+
+def cannot_write(path, error):
+    """The OSError to raise for the OSError `error` met writing the file at path: the same errno,
+    naming path (a file object's write names no file)."""
+    return OSError(error.errno, error.strerror or str(error), os.fspath(path))
 
 
 class Terminated(KeyboardInterrupt):
@@ -149,7 +173,9 @@ def _say_stopped(signum):
 
 
 def run_cli(main, args):
-    """Call main(args); turn InputError into one stderr line and exit status 2, and a stop signal
+    """Call main(args); turn InputError into one stderr line and exit status 2, RunFailure and an
+    OSError of a full disk (DISK_FULL, `PATH: cannot write (No space left on device)`) into one
+    line and exit status 1, and a stop signal
     (SIGINT, SIGHUP, SIGTERM) into the Ctrl-C unwinding (no partial output left behind), one line
     naming it and exit status 128 + its number. The previous handlers are back when it returns."""
     global _pending, _handled
@@ -165,6 +191,15 @@ def run_cli(main, args):
     except InputError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)
+    except RunFailure as e:
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as e:
+        if not disk_full(e):
+            raise
+        where = f"{os.fsdecode(e.filename)}: " if e.filename is not None else ""
+        print(f"error: {one_line(where)}cannot write ({one_line(e.strerror or e)})", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt as e:  # Terminated; a plain one (e.g. a spawned worker's Ctrl-C) is a SIGINT
         signum = getattr(e, "signum", signal.SIGINT)
         _say_stopped(signum)

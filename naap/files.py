@@ -8,12 +8,16 @@
 - check_output_file(path, replace) and check_output_dir(out_dir, force) refuse early, before a
   long run; read_json(path) and read_csv_input(path) read a JSON / CSV input or refuse it in one
   line.
+- A full disk or quota (naap.cli.DISK_FULL) is an OSError naming the output (a file in the
+  staging directory is named as it would be in OUT_DIR), which naap.cli.run_cli shows in one line
+  with exit status 1; any other OSError writing an output is an InputError.
 - input_error(path, error, kind): the one line (an InputError) for an OSError met reading an input,
   for every reader of the project.
 """
 import contextlib
 import ctypes
 import errno
+import io
 import json
 import os
 import shutil
@@ -23,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from naap.cli import InputError, check_terminated
+from naap.cli import InputError, cannot_write, check_terminated, disk_full
 from naap.paths import REPO_ROOT
 
 
@@ -262,6 +266,8 @@ def atomic_write_bytes(path, data, replace=True):
         if isinstance(e, FileExistsError) and not replace:
             raise InputError(f"{path}: appeared while this run was writing it (another run?): left as it was, "
                              "this run's output discarded (use --force to replace it)") from None
+        if disk_full(e):
+            raise cannot_write(path, e) from None
         if isinstance(e, OSError):
             raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
         raise
@@ -308,24 +314,47 @@ def atomic_output_dir(out_dir, force=False):
     try:
         created = make_parents(out_dir)
     except OSError as e:
-        raise InputError(f"{shown}: cannot create ({e.strerror or e})") from None
+        raise _create_error(shown, e) from None
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name[:200]}.", suffix=".tmp", dir=out_dir.parent))
         tmp.chmod(0o777 & ~_umask())
     except OSError as e:
         remove_dirs(created)
-        raise InputError(f"{shown}: cannot create ({e.strerror or e})") from None
+        raise _create_error(shown, e) from None
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as e:
+            if not disk_full(e):
+                raise
+            raise cannot_write(_shown_in(e.filename, tmp, shown), e) from None
         check_terminated()  # a stop deferred inside numba: the output stays unfinished
         try:
             _move_into_place(tmp, out_dir, shown, force)
         except OSError as e:
-            raise InputError(f"{shown}: cannot create ({e.strerror or e})") from None
+            raise _create_error(shown, e) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         remove_dirs(created)
         raise
+
+
+def _create_error(shown, error):
+    """What OUT_DIR's creation failing with error raises: the full disk's OSError, else InputError."""
+    if disk_full(error):
+        return cannot_write(shown, error)
+    return InputError(f"{shown}: cannot create ({error.strerror or error})")
+
+
+def _shown_in(filename, tmp, shown):
+    """The name the user knows for a file written in the staging directory tmp: the same path
+    under OUT_DIR (as given); OUT_DIR itself for a write that named no file."""
+    if filename is None:
+        return shown
+    filename = os.fsdecode(filename)
+    if not _inside(os.path.abspath(filename), os.fspath(tmp)):
+        return filename
+    return os.path.join(shown, os.path.relpath(os.path.abspath(filename), tmp))
 
 
 def _move_into_place(tmp, out_dir, shown, force):
@@ -380,17 +409,41 @@ def read_json(path):
         raise InputError(f"{path}: not valid JSON ({e})") from None
 
 
-def read_csv_input(path, read=None, **options):
-    """The table read(path, **options) returns (read: pandas.read_csv unless given, e.g.
+def read_csv_input(path, read=None, content=None, **options):
+    """The table read(source, **options) returns (read: pandas.read_csv unless given, e.g.
     pandas_0_23_parser.read_csv_2022), or InputError naming the file in one line: unreadable
-    (input_error), or not a CSV (pandas' parser and empty-data errors, bad UTF-8)."""
+    (input_error), not a CSV (pandas' parser and empty-data errors, bad UTF-8), or a header that
+    names a column twice (pandas would rename the second "X.1", and the first be used unnoticed).
+
+    The file is read once, as bytes (content: those bytes, where the caller has read them
+    already), and parsed from memory (source: an io.BytesIO): a pipe such as <(zcat x.csv.gz) can
+    be read only once, and a reader may parse its source twice (read_csv_2022 does)."""
     if read is None:
         import pandas as pd  # here, not at the top: most importers of this module read no CSV
         read = pd.read_csv
     try:
-        return read(path, **options)
+        if content is None:
+            content = Path(path).read_bytes()
+        table = read(io.BytesIO(content), **options)
     except OSError as e:
         raise input_error(path, e, "CSV file") from None
     except ValueError as e:  # pandas.errors.ParserError and EmptyDataError, UnicodeDecodeError
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"{path}: not a readable CSV ({reason})") from None
+    if "header" not in options and "names" not in options:
+        twice = _repeated_column(content)
+        if twice is not None:
+            raise InputError(f"{path}: column {twice} appears more than once in the header")
+    return table
+
+
+def _repeated_column(content):
+    """The first column name a CSV's header holds twice, or None; from the raw header, as the
+    parsed table has renamed the repeats."""
+    import pandas as pd
+    try:
+        header = pd.read_csv(io.BytesIO(content), header=None, nrows=1, dtype=str, na_filter=False)
+    except ValueError:  # nothing to check that the reader has not refused already
+        return None
+    names = [name for name in header.iloc[0].tolist() if name != ""] if len(header) else []
+    return next((name for i, name in enumerate(names) if name in names[:i]), None)

@@ -146,10 +146,16 @@ def source_files(specs):
 def checked_predictions(name, pred, n, context):
     """pred as a float vector of n values, or InputError naming the predictor and what is wrong."""
     try:
-        values = np.asarray(pred, dtype=float)
-    except (TypeError, ValueError) as e:
+        values = np.asarray(pred)
+    except (TypeError, ValueError) as e:  # a ragged list, an object whose __array__ fails
         raise InputError(f"{_where(name)}: predict returned something that is not numbers "
                          f"({_describe(e)}){context}") from None
+    # the dtype before any cast to float: the cast drops a complex number's imaginary part, makes
+    # booleans 0/1 and parses strings, scoring something the plug-in did not predict
+    if values.dtype.kind not in "iuf":
+        raise InputError(f"{_where(name)}: predict returned {values.dtype} values, not real numbers "
+                         f"(int or float){context}")
+    values = values.astype(float)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]  # a column vector, as some regressors give for one target
     if values.shape != (n,):

@@ -1,7 +1,55 @@
-"""The one way the scripts run worker processes (process_pool), and how they stop (stop_pool)."""
+"""The one way the scripts run worker processes (process_pool), how they stop (stop_pool), and
+what a worker that dies by itself (a crash, killed for memory) becomes: WorkerDied, one line."""
 import contextlib
 import os
 import signal
+import time
+from concurrent.futures.process import BrokenProcessPool
+
+from naap.cli import RunFailure
+
+_WHY = {"SIGKILL": "killed by a signal; out of memory?", "SIGSEGV": "a crash in native code?",
+        "SIGBUS": "a crash in native code?", "SIGABRT": "aborted", "SIGFPE": "a crash in native code?"}
+
+
+def how_it_died(exitcode):
+    """`SIGKILL, killed by a signal; out of memory?` for a process's negative exitcode (the signal
+    that ended it), `exit status N` for a positive one."""
+    if exitcode >= 0:
+        return f"exit status {exitcode}"
+    try:
+        name = signal.Signals(-exitcode).name
+    except ValueError:
+        return f"signal {-exitcode}"
+    return f"{name}, {_WHY.get(name, 'killed by a signal')}"
+
+
+class WorkerDied(BrokenProcessPool, RunFailure):
+    """A worker process of a pool died by itself (a crash, killed for memory, os._exit); .dead is
+    {pid: how_it_died} of the workers that did (empty if none could be told). A BrokenProcessPool
+    still, and a RunFailure: run_cli shows its one line, exit status 1."""
+
+    def __init__(self, dead):
+        how = f" ({', '.join(sorted(set(dead.values())))})" if dead else ""
+        super().__init__(f"a worker process died{how}")
+        self.dead = dead
+
+
+def _dead_workers(pool, patience=5.0):
+    # the workers that ended by themselves: not running, not ended by the SIGTERM a broken pool and
+    # stop_pool send the others. The broken pool's manager thread is terminating and joining every
+    # worker meanwhile, and while its waitpid reaps one, exitcode reads None here for a moment:
+    # wait (at most `patience` seconds) until every worker's exit is known
+    procs = list((pool._processes or {}).values())
+    deadline = time.monotonic() + patience
+    while any(proc.exitcode is None for proc in procs) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    dead = {}
+    for proc in procs:
+        code = proc.exitcode
+        if code is not None and code not in (0, -signal.SIGTERM):
+            dead[proc.pid] = how_it_died(code)
+    return dead
 
 
 def stop_pool(pool):
@@ -43,7 +91,7 @@ def process_pool(workers, start_method="fork", initializer=None, initargs=(), on
     default actions back (naap.cli._default_signals_in_child), spawned ones start with them
     (SIGINT: _start_worker). Leaving the block normally waits for the workers; leaving it by an
     exception (a failed task, Ctrl-C, SIGHUP, SIGTERM) ends them at once (stop_pool) and the
-    exception goes on.
+    exception goes on; a worker that dies by itself breaks the pool, which is raised as WorkerDied.
     """
     if not workers:
         yield None
@@ -56,8 +104,11 @@ def process_pool(workers, start_method="fork", initializer=None, initargs=(), on
                                initializer=_start_worker, initargs=(one_thread, initializer, initargs))
     try:
         yield pool
-    except BaseException:
+    except BaseException as e:
+        dead = _dead_workers(pool) if isinstance(e, BrokenProcessPool) and not isinstance(e, WorkerDied) else None
         stop_pool(pool)
+        if dead is not None:
+            raise WorkerDied(dead) from None
         raise
     pool.shutdown()
 

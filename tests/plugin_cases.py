@@ -33,7 +33,7 @@ def make_seeded():
 
 
 class Broken:
-    """fail: where it goes wrong ('fit', 'predict', 'length', 'nan', 'inf', 'exit'); late: only on
+    """fail: where it goes wrong ('fit', 'predict', 'length', 'nan', 'inf', 'exit', 'complex', 'bool'); late: only on
     the real run's train set, not on the smoke check's slice."""
 
     def __init__(self, fail, late=False):
@@ -62,6 +62,10 @@ class Broken:
             pred[1] = np.nan
         if self.fail == "inf":
             pred[0] = np.inf
+        if self.fail == "complex":  # a cast to float would keep 0.7 and drop the 1j
+            return pred + 1j
+        if self.fail == "bool":
+            return pred > 0.5
         return pred
 
 
@@ -95,6 +99,14 @@ def nan_predictions():
 
 def inf_predictions_late():
     return Broken("inf", late=True)
+
+
+def complex_predictions_late():
+    return Broken("complex", late=True)
+
+
+def bool_predictions():
+    return Broken("bool")
 
 
 class PredictOnly:

@@ -205,6 +205,11 @@ def write_zc(small, path, change):
      "column synflow has an infinite or too large value"),
     ("no values", lambda z: z.assign(synflow=np.nan), "column synflow has no value for any model"),
     ("text", lambda z: z.assign(zen="x"), "column zen is not numeric"),
+    # sizes must be positive, as the dataset's NumMACs and NumParams (NaN stays a missing value)
+    ("zero MACs", lambda z: z.assign(MACs=z.MACs.where(z.index != z.index[3], 0)), "column MACs must be positive"),
+    ("negative #params", lambda z: z.assign(**{"#params": -z["#params"]}), "column #params must be positive"),
+    ("a column named twice", lambda z: pd.concat([z, z[["MACs"]] * 2], axis=1),
+     "column MACs appears more than once in the header"),
 ])
 def test_bad_zero_cost_csv(small, tmp_path, capsys, case, change, expected):
     d = small[0]
@@ -219,6 +224,9 @@ def test_bad_zero_cost_csv(small, tmp_path, capsys, case, change, expected):
     ("missing epoch column", lambda t: t.drop(columns=["e2Accuracy"]), "missing column(s) e2Accuracy"),
     ("nan", lambda t: t.assign(e3LossMean=t.e3LossMean.where(t.index != t.index[2])),
      "column e3LossMean has missing values"),
+    # pandas renames the second MaxAccuracy "MaxAccuracy.1": the first would be scored unnoticed
+    ("a column named twice", lambda t: pd.concat([t, t[["MaxAccuracy"]] / 2], axis=1),
+     "column MaxAccuracy appears more than once in the header"),
 ])
 def test_bad_dataset(small, tmp_path, capsys, case, change, expected):
     path = tmp_path / "t.csv"

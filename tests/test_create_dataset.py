@@ -18,7 +18,7 @@ from synthetic_cifar import synthetic_cifar, write_cifar
 
 import create_dataset as cd
 from models import count_params_and_macs
-from naap.cli import InputError
+from naap.cli import InputError, run_cli
 from naap.training import cifar10, loop
 from naap.training.checkpoints import CKPT_DIR
 
@@ -239,6 +239,21 @@ def test_raw_dir_under_a_regular_file(tmp_path, data_root, schemes_json):
     with pytest.raises(InputError, match="a_file/raw: cannot use as RAW_DIR"):
         run([schemes_json, tmp_path / "a_file" / "raw", "--data-root", data_root, "--schemes", "1"])
     assert [p.name for p in tmp_path.iterdir()] == ["a_file"]
+
+
+def test_a_file_as_the_checkpoint_directory_is_one_line_before_any_training(tmp_path, data_root, schemes_json,
+                                                                            capsys):
+    # every scheme once trained up to its first checkpoint and failed, then exit 1
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / CKPT_DIR).write_text("mine")
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(cd.main, cd.parse_args([str(a) for a in [schemes_json, raw, "--data-root", data_root,
+                                                          "--schemes", "1-2", "--epochs", 1]]))
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err == f"error: {raw / CKPT_DIR}: not a directory (create_dataset keeps " \
+        "its checkpoints and locks there)\n", err
+    assert [p.name for p in raw.iterdir()] == [CKPT_DIR] and (raw / CKPT_DIR).read_text() == "mine"
 
 
 def test_bad_input_cli_is_one_line_exit_2(tmp_path, data_root):

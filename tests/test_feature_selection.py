@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pandas as pd
@@ -107,6 +108,39 @@ def run_in_process(capsys, *args):
     with pytest.raises(SystemExit) as exc:
         run_cli(fs.main, fs.parse_args([str(a) for a in args]))
     return exc.value.code, capsys.readouterr().err.strip().splitlines()
+
+
+SMALL = ["--modes", "dual_extrapolation", "--models", "Linear Regression", "--feature-sets", "Scheme", "--jobs", "1"]
+
+
+def test_a_directory_where_a_journal_should_be_is_one_line_before_any_job(ref_dir, tmp_path, capsys):
+    # it once ended in a traceback from the job's thread
+    csv = ref_dir / "naap440v2.csv"
+    key = paper2.journal_key(csv.read_bytes(), protocol.DEFAULT_ESTIMATORS, "test")
+    job = paper2.plan_jobs(["dual_extrapolation"], ["Scheme"], ["Linear Regression"])[0]
+    blocker = tmp_path / ".fs.resume" / key / paper2.journal_name(job)
+    blocker.mkdir(parents=True)
+    status, err = run_in_process(capsys, csv, tmp_path / "fs", *SMALL)
+    assert status == 2 and err == [f"error: {blocker}: not a regular file, expected a resume journal (remove it "
+                                   "to start this job afresh)"], err
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        ".fs.resume", f".fs.resume/{key}", f".fs.resume/{key}/{blocker.name}"]
+
+
+def test_a_dataset_from_a_pipe_is_read_once(ref_dir, tmp_path):
+    # <(zcat naap440v2.csv.gz): the journal's key and the table come from one read of /dev/fd/N
+    csv = ref_dir / "naap440v2.csv"
+    run_ok(csv, tmp_path / "from_file", *SMALL)
+    read_fd, write_fd = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(write_fd, csv.read_bytes()), os.close(write_fd)))
+    writer.start()
+    try:
+        run_ok(f"/dev/fd/{read_fd}", tmp_path / "from_pipe", *SMALL)
+    finally:
+        writer.join()
+        os.close(read_fd)
+    for name in ("results.csv", "best.md"):
+        assert (tmp_path / "from_pipe" / name).read_bytes() == (tmp_path / "from_file" / name).read_bytes()
 
 
 @pytest.mark.parametrize("args, message", [

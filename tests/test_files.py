@@ -1,6 +1,9 @@
 """naap.files: outputs are whole or absent, get the umask's permissions, never replace an input, the
-program or another run's output, and bad JSON / CSV inputs are refused in one line naming the file."""
+program or another run's output, and bad JSON / CSV inputs are refused in one line naming the file;
+a full disk is one line naming the file being written, with exit status 1."""
+import errno
 import os
+import threading
 
 import pytest
 from conftest import ROOT
@@ -134,7 +137,9 @@ def test_read_csv_input_reads_a_csv(tmp_path):
     (tmp_path / "t.csv").write_text("a,b\n1,2\n")
     assert read_csv_input(tmp_path / "t.csv").to_dict("list") == {"a": [1], "b": [2]}
     assert read_csv_input(tmp_path / "t.csv", dtype=str)["a"].tolist() == ["1"]  # options reach the reader
-    assert read_csv_input("x.csv", read=lambda path, **options: (path, options), sep=";") == ("x.csv", {"sep": ";"})
+    # the reader parses the bytes read once, or those given (a pipe cannot be read twice)
+    assert read_csv_input("x.csv", read=lambda source, **options: (source.read(), options), content=b"a;b\n",
+                          sep=";") == (b"a;b\n", {"sep": ";"})
 
 
 def test_read_csv_input_refusals_are_one_line_naming_the_file(tmp_path):
@@ -166,8 +171,40 @@ def test_read_csv_input_names_the_readers_error(error, message):
         raise error
 
     with pytest.raises(InputError) as e:
-        read_csv_input("x.csv", read=read)
+        read_csv_input("x.csv", read=read, content=b"a\n1\n")
     assert str(e.value) == f"x.csv: {message}"
+
+
+def test_read_csv_input_refuses_a_column_named_twice(tmp_path):
+    # pandas renames the second MaxAccuracy "MaxAccuracy.1": the first would be used unnoticed
+    (tmp_path / "t.csv").write_text("ModelId,MaxAccuracy,NumParams,MaxAccuracy\n1,0.5,10,0.9\n")
+    with pytest.raises(InputError) as e:
+        read_csv_input(tmp_path / "t.csv")
+    assert str(e.value) == f"{tmp_path / 't.csv'}: column MaxAccuracy appears more than once in the header"
+    # a name that only looks like a renamed repeat, and blank names (an index column), are fine
+    (tmp_path / "u.csv").write_text(",a,a.1,\n0,1,2,3\n")
+    assert list(read_csv_input(tmp_path / "u.csv").columns) == ["Unnamed: 0", "a", "a.1", "Unnamed: 3"]
+
+
+def test_read_csv_input_reads_a_pipe_once(tmp_path):
+    # <(zcat x.csv.gz): /dev/fd/N, which a second read finds empty
+    read_fd, write_fd = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(write_fd, b"a,b\n1,2\n"), os.close(write_fd)))
+    writer.start()
+    try:
+        table = read_csv_input(f"/dev/fd/{read_fd}", read=read_twice)
+    finally:
+        writer.join()
+        os.close(read_fd)
+    assert table.to_dict("list") == {"a": [1], "b": [2]}
+
+
+def read_twice(source, **options):
+    """A reader that parses its source twice, as pandas_0_23_parser.read_csv_2022 does."""
+    import pandas as pd
+    pd.read_csv(source, **options)
+    source.seek(0)
+    return pd.read_csv(source, **options)
 
 
 @pytest.mark.parametrize("error, kind, message", [
@@ -183,3 +220,36 @@ def test_input_error_is_one_line_naming_the_path(error, kind, message):
     from naap.files import input_error
     e = input_error("in/put", error, kind)
     assert isinstance(e, InputError) and str(e) == f"in/put: {message}"
+
+
+# ---------------------------------------------------------------- a full disk (issue 23)
+
+def full_disk(*args):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_names_the_file_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(files.os, "fsync", full_disk)  # a full disk met while the data reach it
+    with pytest.raises(OSError) as info:
+        atomic_write_text(tmp_path / "new" / "out.csv", "a,b\n")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "new" / "out.csv")
+    assert os.listdir(tmp_path) == []  # no temp file, no parent directory made for it
+    with pytest.raises(OSError) as info, atomic_output_dir(tmp_path / "out") as staging:
+        atomic_write_text(staging / "figures" / "a.png", "x")
+    assert info.value.errno == errno.ENOSPC
+    assert info.value.filename == os.path.join(tmp_path / "out", "figures", "a.png")  # named as in OUT_DIR
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EFBIG])
+def test_run_cli_shows_a_full_disk_in_one_line_with_status_1(code, tmp_path, capsys):
+    def main(args):
+        with atomic_output_dir(tmp_path / "out") as staging:
+            (staging / "x").write_text("half")
+            raise OSError(code, os.strerror(code), str(staging / "x"))
+
+    with pytest.raises(SystemExit) as info:
+        cli.run_cli(main, None)
+    assert info.value.code == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'out' / 'x'}: cannot write ({os.strerror(code)})\n"
+    assert os.listdir(tmp_path) == []

@@ -105,3 +105,11 @@ def test_precision_at_k_hand_worked():
         metrics.precision_at_k(pred, 7)
     with pytest.raises(ValueError):
         metrics.precision_at_k(pred, 0)
+
+
+def test_sequential_mae_sums_left_to_right():
+    # errors 1 and fifteen of 2^-53: left to right each 2^-53 is lost in 1 + 2^-53 (ties to even),
+    # so the sum is 1 and the mean 1/16; numpy's pairwise sum adds the small ones first and keeps them
+    pred, truth = np.array([1.0] + [2.0 ** -53] * 15), np.zeros(16)
+    assert metrics.mae(pred, truth, sequential=True) == 1 / 16
+    assert metrics.mae(pred, truth) == float(np.mean(pred)) != 1 / 16

@@ -36,7 +36,9 @@ def test_check_names():
 def test_checked_predictions():
     assert plugins.checked_predictions("P", [[0.1], [0.2]], 2, "").tolist() == [0.1, 0.2]  # a column vector
     for pred, message in (([0.1], r"shape \(1,\) for 2 rows"), ([0.1, np.nan], "1 NaN or infinite value"),
-                          (["a", "b"], "not numbers")):
+                          (["a", "b"], "<U1 values, not real numbers"), ([[0.1], [0.2, 0.3]], "not numbers"),
+                          (np.array([0.1, 0.2]) + 1j, "complex128 values"), ([True, False], "bool values"),
+                          (["0.1", "0.2"], "<U3 values"), (np.array([0.1, 0.2], dtype=object), "object values")):
         with pytest.raises(InputError, match=message):
             plugins.checked_predictions("P", pred, 2, " (seed 1)")
 

@@ -130,6 +130,8 @@ BAD_PLUGINS = {
     "exits in the run": ("P={cases}:exits_in_fit_late", "fit raised SystemExit"),
     "wrong length in the run": ("P={cases}:wrong_length_late", "predict returned shape"),
     "inf in the run": ("P={cases}:inf_predictions_late", "NaN or infinite"),
+    "complex in the run": ("P={cases}:complex_predictions_late", "predict returned complex128 values, not real"),
+    "booleans": ("P={cases}:bool_predictions", "predict returned bool values, not real"),
     "baseline name": ("Random Forest (N=25)={cases}:make", "baseline"),
     "figure name of a baseline": ("random forest n=25={cases}:make", "same figure files"),
     "a '|' in the name": ("A|B={cases}:make", "may not hold '|'"),
@@ -184,4 +186,65 @@ def test_a_plugin_failing_in_a_worker_from_the_command_line(ref_dir, tmp_path):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: --predictor Late: fit raised ValueError")
     assert "\\n" in done.stderr  # the plug-in's two-line message, escaped onto one line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.csv"]
+
+
+# ----------------------------------------------------------------------------- a plug-in that kills its worker
+DIES_LATE = """import os
+import signal
+
+from sklearn.linear_model import Ridge
+
+
+class Dies(Ridge):
+    def fit(self, X, y):
+        if len(X) > 40:  # the real run, not the smoke check's slice
+            {death}
+        return super().fit(X, y)
+
+
+def make():
+    return Dies()
+"""
+
+
+@pytest.mark.parametrize("death, how", [
+    ("os.kill(os.getpid(), signal.SIGKILL)", "SIGKILL, killed by a signal; out of memory?"),
+    ("os.abort()", "SIGABRT, aborted")])
+def test_a_plugin_whose_worker_dies_is_one_line_naming_it(ref_dir, tmp_path, death, how):
+    csv = small_table(ref_dir, tmp_path / "small.csv", num_rows=60)
+    plugin = write_module(tmp_path, "dies", DIES_LATE.replace("{death}", death))
+    done = run_script("run_experiments.py", csv, tmp_path / "out", "--jobs", "2", "--no-progress", "--no-baselines",
+                      "--predictor", spec("Ridge"),
+                      "--predictor", f"Crash={plugin}:make")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: predictor Crash (feature set "), done.stderr
+    assert done.stderr.endswith(f": its worker process died ({how})\n"), done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dies.py", "small.csv"]
+
+
+def test_the_progress_names_each_plugin_as_its_fitting_starts(ref_dir, tmp_path):
+    csv = small_table(ref_dir, tmp_path / "small.csv", num_rows=60)
+    done = run_script("run_experiments.py", csv, "--jobs", "2", "--no-baselines", "--predictor", spec("Ridge"))
+    assert done.returncode == 0, done.stderr
+    for features in FEATURE_SETS:
+        assert f"predictor Ridge: fitting on feature set {features} (process " in done.stderr
+
+
+def test_a_full_disk_is_one_line_naming_the_output_and_leaves_nothing(ref_dir, tmp_path, monkeypatch, capsys):
+    import errno
+    import os
+
+    from naap import files
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(files.os, "fsync", full_disk)
+    csv = small_table(ref_dir, tmp_path / "small.csv", num_rows=60)
+    code, err = run_main([csv, tmp_path / "out", "--jobs", "1", "--no-progress", "--no-baselines",
+                          "--predictor", spec("Ridge")], capsys)
+    assert code == 1
+    assert err == f"error: {tmp_path / 'out' / 'results.csv'}: cannot write (No space left on device)\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.csv"]

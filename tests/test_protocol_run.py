@@ -1,6 +1,8 @@
 """naap/protocol/run.py: evaluate() equals the literal protocol (evaluate_plain) on other data,
 with noise, fewer seeds and shared fits; evaluate_predictor keeps every seed's run. (Paper 2's
 noise and final score: test_paper2_protocol.py, test_paper2_best_first.py.)"""
+import math
+
 import numpy as np
 import pytest
 from conftest import resplit
@@ -57,3 +59,28 @@ def test_evaluate_predictor_equals_the_literal_protocol(ref_dir):
     assert np.array_equal(out["median"]["pred"], plain["pred"]) and out["median"]["seed"] == plain["seed"]
     with pytest.raises(KeyError):
         protocol.evaluate_predictor(make_seeded, df, "Scheme + Quantitative 4 epochs")
+
+
+def test_score_run_sums_the_mae_left_to_right_under_the_mae_rule():
+    pred, y_test = np.array([1.0] + [2.0 ** -53] * 15), np.zeros(16)  # test_metrics.py's example
+    on = protocol.score_run(pred, y_test, 0, frozenset({"mae"}))
+    assert on["mae"] == protocol.score_run(pred, y_test, 0, "paper")["mae"] == 1 / 16  # 1 + 2^-53 == 1
+    assert protocol.score_run(pred, y_test, 0, frozenset())["mae"] != 1 / 16
+
+
+def test_scale_follows_0_20_1_under_the_scaler_rule():
+    """The "scaler" rule: 0.20.1's variance, (sum of squared deviations / n) * n / n, against
+    1.9.1's corrected two-pass variance, which subtracts (sum of deviations)^2 / n: the two differ
+    in the last bits where the mean is rounded and the spread is small beside it."""
+    col = [float.fromhex(h) for h in ("0x1.0000016776efep+0", "0x1.0000014562a02p+0", "0x1.00000128e61a6p+0",
+                                      "0x1.000001881e908p+0", "0x1.000001616499ep+0")]
+    n = len(col)
+    mean = sum(col) / n  # left to right, as numpy sums fewer than 8 numbers
+    variance = sum((x - mean) * (x - mean) for x in col) / n
+    std = math.sqrt(variance * n / n)
+    by_hand = np.array([[(x - mean) / std] for x in col])
+    X = np.array(col)[:, None]
+    train, test = protocol.scale(X, X[::-1], frozenset({"scaler"}))
+    assert np.array_equal(train, by_hand) and np.array_equal(test, by_hand[::-1])
+    assert np.array_equal(protocol.scale(X, X, "paper")[0], by_hand)
+    assert not np.array_equal(protocol.scale(X, X, frozenset())[0], by_hand)

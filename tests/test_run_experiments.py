@@ -8,6 +8,7 @@ kernels, thread counts and --jobs, whose results.csv must be byte-identical.
 import os
 import re
 import signal
+import subprocess
 import sys
 
 import numpy as np
@@ -246,6 +247,28 @@ def test_paths_that_cannot_be_read_are_one_line(ref_dir, tmp_path, capsys):
         code, err = run_main(argv, capsys)
         assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and message in err, (argv, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "loop.csv"]
+
+
+def test_a_column_named_twice_is_refused(ref_dir, tmp_path, capsys):
+    # pandas renames the second MaxAccuracy "MaxAccuracy.1": the first was scored unnoticed
+    csv = write_variant(ref_dir, tmp_path / "twice.csv", lambda df: pd.concat([df, df[["MaxAccuracy"]] / 2], axis=1))
+    code, err = run_main([csv, tmp_path / "out"], capsys)
+    assert code == 2 and err == f"error: {csv}: column MaxAccuracy appears more than once in the header\n", err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["twice.csv"]
+
+
+def test_a_dataset_from_a_pipe_is_read_once(ref_dir, tmp_path):
+    # <(zcat naap440.csv.gz) is /dev/fd/N, which a second read finds empty ("not a readable CSV")
+    csv = tmp_path / "small.csv"
+    resplit(pd.read_csv(ref_dir / "naap440.csv"), 50, 0.25, seed=3).to_csv(csv, index=False)
+    options = ["--no-baselines", "--no-progress", "--jobs", "1",
+               "--predictor", f"Ridge={ROOT / 'tests' / 'plugin_cases.py'}:make"]
+    done = subprocess.run(["bash", "-c", 'exec "$0" run_experiments.py <(cat "$1") "$2" "${@:3}"', sys.executable,
+                           csv, tmp_path / "from_pipe", *options], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    rx.main(rx.parse_args([str(csv), str(tmp_path / "from_file"), *options]))
+    for name in ("results.csv", "results_extended.csv"):
+        assert (tmp_path / "from_pipe" / name).read_bytes() == (tmp_path / "from_file" / name).read_bytes()
 
 
 def test_bad_input_from_the_command_line(tmp_path):

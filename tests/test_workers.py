@@ -43,3 +43,29 @@ def test_available_cores_follows_the_affinity_mask(monkeypatch):
     assert available_cores() == len(os.sched_getaffinity(0)) >= 1
     monkeypatch.delattr(os, "sched_getaffinity")  # as off Linux
     assert available_cores() == os.cpu_count()
+
+
+def _kill_self(_):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_worker_that_dies_is_worker_died_naming_how(capsys):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from naap.cli import RunFailure
+    from naap.workers import WorkerDied, how_it_died
+
+    with pytest.raises(WorkerDied) as info, process_pool(2) as pool:
+        list(pool.map(_kill_self, range(2)))
+    assert isinstance(info.value, BrokenProcessPool) and isinstance(info.value, RunFailure)
+    assert str(info.value) == "a worker process died (SIGKILL, killed by a signal; out of memory?)"
+    assert how_it_died(-signal.SIGSEGV) == "SIGSEGV, a crash in native code?" and how_it_died(3) == "exit status 3"
+
+    def main(args):
+        with process_pool(2) as pool:
+            list(pool.map(_kill_self, range(2)))
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(main, None)
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == "error: a worker process died (SIGKILL, killed by a signal; out of memory?)\n"

@@ -1,6 +1,7 @@
 """zero_cost.py: columns, determinism, the counts of naap440.csv, the data proxies' minibatch,
 resume after SIGTERM, bad input is one line and exit 2 with nothing written (the proxies themselves:
 tests/test_zero_cost_proxies.py)."""
+import errno
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from synthetic_cifar import synthetic_cifar, write_cifar
 import models
 import zero_cost
 from naap import zero_cost_proxies as zcp
-from naap.cli import InputError
+from naap.cli import InputError, run_cli
 from naap.training import cifar10
 
 PUBLISHED_IDS = [1, 10, 432]  # smallest, a residual one, the most MACs
@@ -192,3 +193,28 @@ def test_bad_input(tmp_path, schemes_json, data_root, schemes):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {cases[-1][1]}"), lines
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_a_full_disk_while_journaling_is_one_line_and_the_rerun_resumes(tmp_path, schemes_json, monkeypatch, capsys):
+    out = tmp_path / "out.csv"
+    journal = zero_cost.journal_path(out)
+    calls, real_fsync = [], os.fsync
+
+    def fsync(fd):  # the settings and model 1 reach the disk; model 2's line is cut short by a full disk
+        calls.append(fd)
+        if len(calls) == 3:
+            os.ftruncate(fd, os.fstat(fd).st_size - 25)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(zero_cost.os, "fsync", fsync)
+    with pytest.raises(SystemExit) as info:
+        run_cli(zero_cost.main, zero_cost.parse_args([str(schemes_json), str(out)]))
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == f"error: {journal}: cannot write (No space left on device)", err
+    assert sorted(os.listdir(tmp_path)) == [journal.name]  # no OUT, the journal kept for the rerun
+    monkeypatch.setattr(zero_cost.os, "fsync", real_fsync)
+    rows = zero_cost.main(zero_cost.parse_args([str(schemes_json), str(out)]))
+    assert "2 computed, 1 from the journal" in capsys.readouterr().out
+    assert [row["ModelId"] for row in rows] == [1, 2, 3] and os.listdir(tmp_path) == ["out.csv"]

@@ -29,6 +29,8 @@ ZC_SUFFIX = " [Scheme+ZC]"  # regressors given the zero-cost proxies as extra fe
 COLUMNS = ["Method", "Epochs", "MAE", "NumViolations", "TiedPairs", "MaxViolations", "KendallTau", "SpearmanRho",
            *(f"PrecisionAt{k}" for k in protocol.PRECISION_KS)]
 LCE_CHUNKS_PER_JOB = 4  # test models split into jobs x this many tasks
+# zero-cost proxies that count a model's size: positive, as the dataset's NumMACs and NumParams must be
+POSITIVE_PROXIES = ("MACs", "#params")
 
 
 # ----------------------------------------------------------------------------- zero-cost proxies
@@ -56,7 +58,7 @@ def _check_model_ids(path, ids, df, dataset):
 
 def _proxy_values(path, rows, p, dataset):
     """The values of proxy column p (NaN kept), or InputError: not numeric, infinite or too large,
-    or no value at all."""
+    a size (POSITIVE_PROXIES) not positive, or no value at all."""
     column = rows[p]
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         raise InputError(f"{path}: column {p} is not numeric")
@@ -66,6 +68,9 @@ def _proxy_values(path, rows, p, dataset):
         i = int(bad.argmax())
         raise InputError(f"{path}: column {p} has an infinite or too large value "
                          f"(ModelId {rows.index[i]:g}: {v[i]})")
+    if p in POSITIVE_PROXIES and (v <= 0).any():  # NaN compares False: kept, as a missing value
+        i = int((v <= 0).argmax())
+        raise InputError(f"{path}: column {p} must be positive (ModelId {rows.index[i]:g}: {v[i]:g})")
     if np.isnan(v).all():
         raise InputError(f"{path}: column {p} has no value for any model of {dataset}")
     return v
@@ -77,8 +82,8 @@ def load_zero_cost(path, df, dataset):
     A missing value (NaN: the proxy failed on that model, as jacov can) is kept: proxy_ranking and
     impute_proxies say how it is scored. InputError (one line naming the file) for a missing
     ModelId column or required proxy, duplicated ModelIds, ModelIds not in the dataset or dataset
-    ModelIds without a row, non-numeric columns, infinite or too large values, and a proxy with no
-    value at all.
+    ModelIds without a row, non-numeric columns, infinite or too large values, MACs or #params not
+    positive, a column named twice (naap.files.read_csv_input), and a proxy with no value at all.
     """
     required, optional = zero_cost_proxies()
     table = read_table(path)

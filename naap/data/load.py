@@ -16,10 +16,11 @@ from naap.replica.pandas_0_23_parser import read_csv_2022
 from naap.replica.rules import DATA_PARTS
 
 
-def read_table(path, data_rules=DATA_PARTS):
+def read_table(path, data_rules=DATA_PARTS, content=None):
     """The CSV parsed as pandas 0.23.4 parsed it (today's pandas parser without the "parser"
-    rule), with a missing, unreadable or non-CSV file as one InputError line."""
-    return read_csv_input(path, read_csv_2022 if "parser" in data_rules else pd.read_csv)
+    rule), with a missing, unreadable or non-CSV file, or a column named twice, as one InputError
+    line. The file is read once (content: its bytes, where the caller has read them already)."""
+    return read_csv_input(path, read_csv_2022 if "parser" in data_rules else pd.read_csv, content=content)
 
 
 def sort_table(df, data_rules=DATA_PARTS):
@@ -31,18 +32,19 @@ def sort_table(df, data_rules=DATA_PARTS):
     return df.iloc[order]
 
 
-def load_dataset(path, columns, data_rules=DATA_PARTS):
+def load_dataset(path, columns, data_rules=DATA_PARTS, content=None):
     """Read a NAAP-440 CSV, check `columns` (+ IsTest, MaxAccuracy), log-transform, sort.
 
-    Returns the table sorted as the protocol sorts it. Raises InputError (one line naming the
-    file) for a missing or unreadable file, missing, non-numeric, NaN or too large values,
+    Returns the table sorted as the protocol sorts it (content: the file's bytes, where the caller
+    has read them already). Raises InputError (one line naming the file) for a missing or
+    unreadable file, a column named twice, missing, non-numeric, NaN or too large values,
     duplicated ModelIds, a bad IsTest, fewer than 2 test rows, or fewer train rows than the
     largest k of k-NN.
     """
     # the protocol's k-NN sizes, imported here: naap.protocol imports this module at its top
     from naap.protocol.settings import KNN_KS
 
-    df = read_table(path, data_rules)
+    df = read_table(path, data_rules, content)
     needed = list(dict.fromkeys([TEST_FLAG, TARGET, *columns]))
     missing = [c for c in needed if c not in df.columns]
     if missing:

@@ -23,6 +23,7 @@ from naap.paper2.jobs import deal_jobs, ensemble_size, job_cost, plan_jobs
 from naap.paper2.journal import (
     PROTOCOL_SOURCES,
     append_journal,
+    check_journals,
     code_hash,
     journal_key,
     journal_lock,
@@ -36,7 +37,7 @@ from naap.paper2.run import run_job, run_jobs, score_on_test
 __all__ = ["BEST_SHARE", "best_of", "feature_frequency", "flips", "search",
            "SELECT_ON", "VALIDATION_BINS", "load_modes", "parse_list", "validation_data", "validation_rows",
            "deal_jobs", "ensemble_size", "job_cost", "plan_jobs",
-           "PROTOCOL_SOURCES", "append_journal", "code_hash", "journal_key", "journal_lock", "journal_name",
-           "protocol_files", "read_journal",
+           "PROTOCOL_SOURCES", "append_journal", "check_journals", "code_hash", "journal_key", "journal_lock",
+           "journal_name", "protocol_files", "read_journal",
            "MODE_LABEL", "best_latex", "best_markdown", "read_results", "results_table", "summary",
            "run_job", "run_jobs", "score_on_test"]

@@ -47,10 +47,11 @@ def validation_data(data):
     return out
 
 
-def load_modes(path, modes, feature_sets):
-    """Load the table once; {(mode, fs): split arrays}, {mode: (n_train, n_test)}, {mode: y_test}."""
+def load_modes(path, modes, feature_sets, content=None):
+    """Load the table once; {(mode, fs): split arrays}, {mode: (n_train, n_test)}, {mode: y_test}.
+    content: the file's bytes, where the caller has read them already (load_dataset)."""
     columns = list(dict.fromkeys(c for fs in feature_sets for c in FEATURE_SETS_V2[fs]))
-    df = load_dataset(path, columns)
+    df = load_dataset(path, columns, content=content)
     num_test = int((df["IsTest"] == 1).sum())
     data, sizes, truth = {}, {}, {}
     for mode in modes:

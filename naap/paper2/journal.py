@@ -12,12 +12,13 @@ import fcntl
 import hashlib
 import os
 import pickle
+import stat
 from pathlib import Path
 
 import sklearn
 
 from naap import protocol
-from naap.cli import InputError
+from naap.cli import InputError, cannot_write, disk_full
 from naap.paper2.inputs import VALIDATION_BINS
 from naap.paper2.jobs import ensemble_size
 
@@ -39,23 +40,45 @@ def read_journal(path):
                     record = pickle.load(f)
                     if not isinstance(record, dict):
                         raise ValueError("not a journal record")
-                except EOFError:
-                    break
-                except Exception:  # whatever a torn pickle raises
-                    f.truncate(good)
+                except Exception:  # EOFError at the end; whatever a torn pickle raises (EOFError too)
                     break
                 cache.update(record)
                 good = f.tell()
+            if f.seek(0, os.SEEK_END) > good:
+                f.truncate(good)
     except FileNotFoundError:
         pass
+    except OSError as e:  # a directory where the journal should be, no permission, ...
+        raise InputError(f"{path}: cannot read the resume journal ({e.strerror or e})") from None
     return cache
 
 
+def check_journals(journal_dir, jobs):
+    """InputError (one line naming it) for the first job's journal in journal_dir that exists and is
+    not a regular file (a directory, a pipe): before any job runs, rather than when its job comes."""
+    for job in jobs:
+        path = Path(journal_dir) / journal_name(job)
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise InputError(f"{path}: cannot use as a resume journal ({e.strerror or e})") from None
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{path}: not a regular file, expected a resume journal (remove it to start this "
+                             "job afresh)")
+
+
 def append_journal(path, records):
-    """Append one record ({key: result}) to a job's journal; nothing if there is nothing new."""
+    """Append one record ({key: result}) to a job's journal; nothing if there is nothing new. A full
+    disk is an OSError naming the journal (naap.cli.run_cli: one line); the record it cut short
+    is cut off by the next read_journal."""
     if records:
-        with open(path, "ab") as f:
-            pickle.dump(records, f)
+        try:
+            with open(path, "ab") as f:
+                pickle.dump(records, f)
+        except OSError as e:
+            raise cannot_write(path, e) from None
 
 
 def journal_name(job):
@@ -72,7 +95,12 @@ def journal_lock(path):
     if path is None:
         yield
         return
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+    except OSError as e:  # a directory where the journal should be, no permission, ...
+        if disk_full(e):  # no room for the journal's inode: run_cli's full-disk line, exit 1
+            raise cannot_write(path, e) from None
+        raise InputError(f"{path}: cannot open the resume journal ({e.strerror or e})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

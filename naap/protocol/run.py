@@ -4,14 +4,16 @@ score, any predictor under the protocol (evaluate_predictor), and paper 1's whol
 (run_table) dealt to worker processes."""
 import functools
 import math
+import os
 import random
+import sys
 
 import numpy as np
 import sklearn
 from sklearn.preprocessing import StandardScaler
 
 import metrics
-from naap.cli import check_terminated
+from naap.cli import RunFailure, check_terminated
 from naap.data.columns import FEATURE_SETS
 from naap.data.load import split
 from naap.protocol.registry import (
@@ -27,7 +29,7 @@ from naap.protocol.registry import (
 from naap.protocol.settings import DEFAULT_ESTIMATORS, ENSEMBLE_SIZES, NOISE_STD, SEEDS
 from naap.replica import ensembles
 from naap.replica.rules import REPLICA_VERSION
-from naap.workers import process_pool
+from naap.workers import WorkerDied, process_pool
 
 
 def scale(X_train, X_test, estimators=DEFAULT_ESTIMATORS):
@@ -269,14 +271,37 @@ def regressor_tasks(df, feature_sets, names):
 
 
 _TABLE_TASKS = []  # run_table's tasks, inherited by forked workers (factories need not pickle)
+_TABLE_RUNNING = []  # shared with forked workers: the pid of the worker running each task, 0 when none
 
 
 def _run_table_task(index):
-    features, names, data, estimators, regressors, on_result = _TABLE_TASKS[index]
+    features, names, data, estimators, regressors, on_result, announce = _TABLE_TASKS[index]
+    if announce:  # a plug-in that hangs is then known by name (and process, for py-spy or gdb)
+        from tqdm import tqdm
+        tqdm.write(f"predictor {', '.join(announce)}: fitting on feature set {features} (process {os.getpid()})",
+                   file=sys.stderr)
+    if _TABLE_RUNNING:
+        _TABLE_RUNNING[0][index] = os.getpid()
     results = evaluate(names, *data, estimators=estimators, regressors=regressors)
     if on_result is not None:
         on_result(features, results, data[3])
+    if _TABLE_RUNNING:
+        _TABLE_RUNNING[0][index] = 0
     return features, results
+
+
+def _worker_died(error, builtin):
+    """The RunFailure for run_table's pool broken by a worker's death (WorkerDied): naming the
+    predictor whose task that worker was running (builtin: the protocol's own names)."""
+    running = _TABLE_RUNNING[0]
+    lines = []
+    for index, pid in enumerate(running):
+        if pid in error.dead:
+            features, names = _TABLE_TASKS[index][:2]
+            plugins = [name for name in names if name not in builtin]
+            who = f"predictor {', '.join(plugins)}" if plugins else f"regressor(s) {', '.join(names)}"
+            lines.append(f"{who} (feature set {features}): its worker process died ({error.dead[pid]})")
+    return RunFailure("; ".join(lines) if lines else str(error))
 
 
 def run_table(df, estimators=DEFAULT_ESTIMATORS, jobs=1, names=None, regressors=None, on_result=None,
@@ -286,20 +311,33 @@ def run_table(df, estimators=DEFAULT_ESTIMATORS, jobs=1, names=None, regressors=
     names: the regressors, in table order (default the 24 baselines); regressors: {name: factory}
     for names that are not the protocol's own. on_result(features, results, y_test) is called in
     the worker once per finished task (figures). With jobs > 1 the tasks run in forked worker
-    processes; results do not depend on jobs.
+    processes; results do not depend on jobs. With progress, a line on stderr names each plug-in
+    (a name not the protocol's own) as its fitting starts; a worker that dies is a RunFailure
+    naming the predictor it was running.
     """
     from tqdm import tqdm
     names = list(BASELINE_NAMES if names is None else names)
     table = dict(own_regressors(estimators))
     table.update(regressors or {})
-    _TABLE_TASKS[:] = [(features, group, data, estimators, table, on_result)
+    builtin = set(own_regressors(estimators))
+    _TABLE_TASKS[:] = [(features, group, data, estimators, table, on_result,
+                        [name for name in group if name not in builtin] if progress else [])
                        for _, (features, _, group, data) in regressor_tasks(df, FEATURE_SETS, names)]
     tasks = range(len(_TABLE_TASKS))
     results = {}
-    with (tqdm(total=len(FEATURE_SETS) * len(names), desc="runs", unit="run", disable=not progress) as bar,
-          process_pool(min(jobs, len(tasks)) if jobs > 1 and len(tasks) > 1 else 0) as pool):
-        for features, runs in (pool.map if pool else map)(_run_table_task, tasks):
-            results.setdefault(features, {}).update(runs)
-            bar.update(len(runs))
+    workers = min(jobs, len(tasks)) if jobs > 1 and len(tasks) > 1 else 0
+    if workers:
+        from multiprocessing.sharedctypes import RawArray  # before the pool forks its workers
+        _TABLE_RUNNING[:] = [RawArray("q", len(tasks))]
+    try:
+        with (tqdm(total=len(FEATURE_SETS) * len(names), desc="runs", unit="run", disable=not progress) as bar,
+              process_pool(workers) as pool):
+            for features, runs in (pool.map if pool else map)(_run_table_task, tasks):
+                results.setdefault(features, {}).update(runs)
+                bar.update(len(runs))
+    except WorkerDied as e:
+        raise _worker_died(e, builtin) from None
+    finally:
+        _TABLE_RUNNING.clear()
     return {features: {name: results[features][name] for name in names} for features in FEATURE_SETS}
 

@@ -191,13 +191,16 @@ def read_csv_2022(path):
     Column types, names, int and string columns and NaN cells are today's read_csv's (the same as
     0.23.4's for a numeric CSV). Cells that xstrtod rejects but today's parser accepts ("inf",
     "1e400") keep today's value; in 0.23.4 a cell like "1e400" made the whole column non-float,
-    which is not reproduced. Errors for missing or unreadable files are pd.read_csv's own.
+    which is not reproduced. Errors for missing or unreadable files are pd.read_csv's own. path:
+    a file's path or a seekable buffer (it is read twice).
     """
     frame = pd.read_csv(path)
     float_positions = [j for j, dtype in enumerate(frame.dtypes) if dtype == np.float64]
     if not float_positions or len(frame) == 0:
         return frame
     # the same tokenizer on the same file, keeping every cell's text as it was
+    if hasattr(path, "seek"):  # a buffer (naap.files.read_csv_input's): read it again from its start
+        path.seek(0)
     text = pd.read_csv(path, dtype=object, na_filter=False)
     if text.shape != frame.shape:
         raise ValueError(f"{path}: raw text has shape {text.shape}, parsed table {frame.shape}")
