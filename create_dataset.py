@@ -153,12 +153,12 @@ def main(args):
                              [args.schemes, *cifar_files])
     todo = []
     for model_id in ids:
-        final = log_paths(raw_dir, model_id)["final"]
-        if final.exists():
-            check_complete_log(final, schemes[model_id - 1], args.epochs)
+        paths = log_paths(raw_dir, model_id)
+        if paths["final"].exists():
+            check_complete_log(paths["final"], schemes[model_id - 1], args.epochs)
             # a kill between the final rename and the clean-up leaves these behind
             for leftover in ("partial", "ckpt"):
-                log_paths(raw_dir, model_id)[leftover].unlink(missing_ok=True)
+                paths[leftover].unlink(missing_ok=True)
         else:
             todo.append(model_id)
     cifar = None

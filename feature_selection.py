@@ -68,8 +68,8 @@ once (threads, costliest first), and the subsets of each search round are scored
 --jobs worker processes (one BLAS/OpenMP thread each). The searches of an ensemble family
 (Random Forest, Gradient Boosting, AdaBoost; N = 25, 50, 100, 200) share their fits: the
 smallest N searches first, a subset's ensembles are kept per seed and grown when a larger N
-visits the subset (ensembles.py: the first n members of an N-member fit are the n-member fit),
-and each evaluation also scores the smaller sizes. Trees are fitted by trees.py, an exact and
+visits the subset (naap.replica.ensembles: the first n members of an N-member fit are the n-member fit),
+and each evaluation also scores the smaller sizes. Trees are fitted by naap.replica.trees, an exact and
 faster replica of scikit-learn's builder. Each evaluation is deterministic given (mode, columns,
 regressor), so the results equal those of a plain per-regressor search (run_job(...,
 shared=False)); `python -m bench.bench_feature_selection` measures the difference. The whole run takes

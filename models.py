@@ -23,7 +23,6 @@ import torch.nn as nn
 from naap.data.schemes import (  # noqa: F401  (the scheme checks and limits, re-exported for models.X)
     IN_CHANNELS,
     INPUT_SHAPE,
-    LAYER_KEYS,
     MAX_ACTIVATIONS,
     MAX_KERNEL_SIZE,
     MAX_LAYERS,

@@ -5,7 +5,7 @@ literally for every visited subset (protocol.evaluate_plain: 5 fits per subset o
 estimators, the project's tree replica for the trees and ensembles, the same code as the fast
 way's, so the ratio is what sharing and workers save). The fast way
 runs paper2.run_jobs as feature_selection.py does: protocol.evaluate (deterministic regressors
-fitted once, ensembles replicated by ensembles.py/trees.py and grown on demand), the
+fitted once, ensembles replicated by naap.replica.ensembles/trees and grown on demand), the
 searches of an ensemble family sharing their grown ensembles, each search round's subsets
 spread over worker processes; it is timed with one worker (the algorithmic savings alone) and
 with --jobs workers. Both sides are timed warm: one search of each kind runs untimed first, so

@@ -235,12 +235,12 @@ def record_runs(record, runs, machine):
             "results_sha256": digest(csv.read_text())}
 
 
-def produce_all(names, args):
-    """({name: body}, the updated record) of the blocks asked for; nothing is written here."""
+def produce_all(names, args, current):
+    """({name: body}, the updated record) of the blocks asked for (current: current_bodies());
+    nothing is written here."""
     record = read_record()
     runs = parse_runs(args.paper2_run)
     jobs = str(whole_number("--jobs", args.jobs, 1))
-    current = current_bodies()
     tables = {role: read_run(role, path) for role, path in runs.items()}
     record_runs(record, runs, args.paper2_machine or machine_description())
     data_dir = Path(args.data) if args.data else None
@@ -270,7 +270,7 @@ def main(args):
     missing = [n for n in names if n not in holders]
     if missing:
         raise InputError(f"no generated block named {', '.join(missing)} in README.md or docs/*.md")
-    bodies, record = produce_all(names, args)
+    bodies, record = produce_all(names, args, holders)
     texts = {path: path.read_text() for path in doc_paths()}
     changed = dict(texts)
     for name, body in bodies.items():

@@ -8,7 +8,7 @@ the signal and exit with status 128 + its number (130, 129, 143).
 - RunFailure: raised where a run fails with good input (a plug-in's worker killed); run_cli shows
   it, and an OSError of a full disk or quota (DISK_FULL) naming the file, as one line, status 1.
 - OneLineArgumentParser: argparse errors as one line `error: <prog>: <message>`, exit status 2.
-- whole_number(option, text, minimum): numeric options given as text.
+- whole_number(option, text, minimum) and parse_shard(text): numeric options given as text.
 - run_cli(main, args): the scripts' entry point.
 - check_terminated(): loops around numba code call it between steps; a stop signal that arrives
   inside numba is only noted there (raising in numba's callbacks is unsafe) and raised by it.
@@ -52,7 +52,7 @@ class Terminated(KeyboardInterrupt):
     directories removed, pools stopped, journals and checkpoints kept for the rerun) handles them
     all, and no `except Exception` swallows one."""
 
-    def __init__(self, signum=signal.SIGTERM):
+    def __init__(self, signum):
         super().__init__(signum)
         self.signum = signum
 
@@ -124,8 +124,8 @@ def _on_stop(signum, frame):
 
 def check_terminated():
     """Raise Terminated if a stop signal arrived inside numba (see _on_stop) and is still to be
-    raised. The loops around compiled code call it between steps (trees.fit_tree before each tree,
-    protocol.evaluate before each seed); atomic outputs and run_cli call it before they finish,
+    raised. The loops around compiled code call it between steps (naap.replica.trees.fit_tree before
+    each tree, naap.protocol.evaluate before each seed); atomic outputs and run_cli call it before they finish,
     so that a deferred stop never lets a run complete."""
     if _pending is not None:
         raise Terminated(_pending)

@@ -266,10 +266,8 @@ def atomic_write_bytes(path, data, replace=True):
         if isinstance(e, FileExistsError) and not replace:
             raise InputError(f"{path}: appeared while this run was writing it (another run?): left as it was, "
                              "this run's output discarded (use --force to replace it)") from None
-        if disk_full(e):
-            raise cannot_write(path, e) from None
         if isinstance(e, OSError):
-            raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
+            raise _output_error(path, e, "write") from None
         raise
 
 
@@ -314,13 +312,13 @@ def atomic_output_dir(out_dir, force=False):
     try:
         created = make_parents(out_dir)
     except OSError as e:
-        raise _create_error(shown, e) from None
+        raise _output_error(shown, e) from None
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name[:200]}.", suffix=".tmp", dir=out_dir.parent))
         tmp.chmod(0o777 & ~_umask())
     except OSError as e:
         remove_dirs(created)
-        raise _create_error(shown, e) from None
+        raise _output_error(shown, e) from None
     try:
         try:
             yield tmp
@@ -332,18 +330,19 @@ def atomic_output_dir(out_dir, force=False):
         try:
             _move_into_place(tmp, out_dir, shown, force)
         except OSError as e:
-            raise _create_error(shown, e) from None
+            raise _output_error(shown, e) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         remove_dirs(created)
         raise
 
 
-def _create_error(shown, error):
-    """What OUT_DIR's creation failing with error raises: the full disk's OSError, else InputError."""
+def _output_error(shown, error, verb="create"):
+    """What failing to create (or write) the output `shown` with the OSError `error` raises: the full
+    disk's OSError naming it (run_cli: exit status 1), else an InputError."""
     if disk_full(error):
         return cannot_write(shown, error)
-    return InputError(f"{shown}: cannot create ({error.strerror or error})")
+    return InputError(f"{shown}: cannot {verb} ({error.strerror or error})")
 
 
 def _shown_in(filename, tmp, shown):

@@ -127,8 +127,6 @@ def signal_when_started(cmd, cwd, started, delay, timeout=300, signum=signal.SIG
     return proc.returncode, "".join(chunks)
 
 
-sigterm_when_started = signal_when_started  # the SIGTERM tests' name
-
 
 def message_lines(stderr):
     """stderr's non-blank lines less tqdm's progress bars (`desc: 10%|##   | 1/9 [...]`)."""

@@ -26,8 +26,8 @@ NUM_TRAIN = 40  # the small table: these train rows and all 40 test rows (40 bin
 
 
 # ----------------------------------------------------------------------------- options
-def test_default_epoch_counts_are_the_issues():
-    # issue 12: the regressors at k = 0..9, 12, 15, 18, 24, 30, 45, 60 and 90 (18 counts), the curves at 1..90
+def test_default_epoch_counts():
+    # the regressors at k = 0..9, 12, 15, 18, 24, 30, 45, 60 and 90 (18 counts), the curves at 1..90
     regressor_epochs, curve_epochs = baselines.parse_epochs(None)
     assert regressor_epochs == (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 18, 24, 30, 45, 60, 90)
     assert len(regressor_epochs) == 18 and curve_epochs == tuple(range(1, 91))

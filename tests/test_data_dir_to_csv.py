@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 from conftest import run_script
-from test_log_format import TIMED, TIMED_SECONDS, write_timed_log
+from log_cases import TIMED, TIMED_SECONDS, write_timed_log
 
 import data_dir_to_csv
 from naap.cli import run_cli

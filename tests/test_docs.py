@@ -1,6 +1,6 @@
 """The docs' generated blocks (bench/docs_blocks.py) and the command that rewrites them
 (`python -m bench.update_docs`): every block has a producer, says where it came from, and is what
-its producer gives. The baseline tables are compared with this session's runs in
+its producer gives. The baseline tables are compared with the test suite's own runs in
 tests/test_run_experiments.py (test_docs_tables_are_what_the_code_produces); the fidelity table
 takes about 4 minutes of 2 cores to recompute, so here its rows are checked against the emulation's
 parts; the paper-2 tables come from hours-long runs, so each must match what

@@ -13,7 +13,7 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import ROOT, live_processes, message_lines, run_script, sigterm_when_started
+from conftest import ROOT, live_processes, message_lines, run_script, signal_when_started
 
 import feature_selection as fs
 from naap import paper2, protocol
@@ -97,7 +97,7 @@ def test_sigterm_while_fitting_trees_with_one_job(ref_dir, tmp_path):
     cmd = [sys.executable, str(ROOT / "feature_selection.py"), str(ref_dir / "naap440v2.csv"), str(out),
            "--modes", "interpolation", "--models", "Random Forest (N=25)", "--feature-sets", "Scheme+Quant.3",
            "--jobs", "1"]
-    status, err = sigterm_when_started(cmd, tmp_path, lambda err: re.search(r"\| [1-9]\d*/\d+ ", err), 1.0)
+    status, err = signal_when_started(cmd, tmp_path, lambda err: re.search(r"\| [1-9]\d*/\d+ ", err), 1.0)
     assert status == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and message_lines(err) == ["terminated (SIGTERM): no partial output left behind"], err
     assert [p.name for p in tmp_path.iterdir()] == [".fs.resume"]  # only the journal, kept for the rerun

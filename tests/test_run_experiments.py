@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, message_lines, resplit, run_script, sigterm_when_started
+from conftest import ROOT, message_lines, resplit, run_script, signal_when_started
 
 import run_experiments as rx
 from bench.docs_blocks import generated_blocks, split_body
@@ -286,7 +286,7 @@ def test_sigterm_while_fitting_trees_with_one_job(delay, ref_dir, tmp_path):
     # `delay` lands the signal at different trees.
     out = tmp_path / "out"
     cmd = [sys.executable, str(ROOT / "run_experiments.py"), str(ref_dir / "naap440.csv"), str(out), "--jobs", "1"]
-    status, err = sigterm_when_started(cmd, tmp_path, lambda err: re.search(r"runs: .*\| [1-9]\d*/96 ", err), delay)
+    status, err = signal_when_started(cmd, tmp_path, lambda err: re.search(r"runs: .*\| [1-9]\d*/96 ", err), delay)
     assert status == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and message_lines(err) == ["terminated (SIGTERM): no partial output left behind"], err
     assert list(tmp_path.iterdir()) == []  # neither OUT_DIR nor its staging directory

@@ -13,7 +13,7 @@ from naap.protocol.settings import SEEDS
 RESULT_COLUMNS = ["Model", "Features", "MeanAbsoluteError", "NumViolations", "MaxViolations", "MonotonicityScore"]
 PRECISION_KS = (5, 10)  # PrecisionAt5, PrecisionAt10: how many of the true top k the predicted top k hold
 RANK_COLUMNS = ["KendallTau", "SpearmanRho"] + [f"PrecisionAt{k}" for k in PRECISION_KS]  # as NAS benchmarks report
-# 95% bootstrap intervals of the kept run over its test models (uncertainty.py): MAE, Kendall's
+# 95% bootstrap intervals of the kept run over its test models (naap.uncertainty): MAE, Kendall's
 # tau and the violation count (per max_violations pairs)
 INTERVAL_METRICS = ("MAE", "KendallTau", "NumViolations")
 INTERVAL_COLUMNS = [f"{metric}_{end}" for metric in INTERVAL_METRICS for end in ("lo", "hi")]
