@@ -39,20 +39,34 @@ of training epochs k:
                        extra features: "Scheme" + proxies at k = 0, Scheme + proxies + Quant.k after.
                        A missing proxy value is the proxy's median over all models (baselines_run.impute_proxies).
 
+--today adds today's predictors as rows after the regressors, at the regressors' epoch counts and
+on every split: XGBoost, LightGBM and NGBoost (naap.predictors.TODAY) through protocol.evaluate
+exactly as the 24 (same feature sets, 5 seeds, median run; with --zero-cost also their
+[Scheme+ZC] rows), NGBoost's predictive deviation giving its NLL and Coverage90; and the
+OMNI-style hybrid (naap.predictors.hybrid, White et al. 2021): LightGBM on the six scheme
+columns, the zero-cost proxies of --zero-cost if any, and after k epochs each model's accuracy,
+SoTL, SoTL-E and LCE at epoch k. The LCE fits of all the table's models, needed by the hybrid,
+run once, in the --jobs workers, before the tasks. The figures draw today's rows as one group.
+
 Each method is scored on the test rows in naap.data.load.load_dataset's ground-truth order:
 NumViolations and MaxViolations (metrics.monotonicity, the protocol's rule: equal predictions are
 never a violation, so the paper's regressors score as in results.csv), TiedPairs (metrics.tied_pairs:
 pairs with equal predictions and different MaxAccuracy, which that rule lets pass), KendallTau,
 SpearmanRho, PrecisionAt5, PrecisionAt10 (metrics.worst_case_precision_at_k: equal predictions
-ordered against the method, so that a constant predictor gets no hit it did not earn) and, for the
-methods that predict accuracy (LCE, LcSVR and the regressors), MAE. The rankers' MAE is empty.
+ordered against the method, so that a constant predictor gets no hit it did not earn), RegretAt1,
+RegretAt5, RegretAt10 (metrics.regret_at_k: the true best accuracy minus the best true accuracy
+among the k models predicted best, ties against the method) and, for the methods that predict
+accuracy (LCE, LcSVR and the regressors), MAE, RMSE and PearsonR; the rankers' are empty. NLL and
+Coverage90 (protocol.QUALITY_COLUMNS) are empty but for --today's NGBoost, the one method here that
+gives a predictive distribution.
 --splits N scores everything again on N random splits (uncertainty.split_table: one random test
 model per MaxAccuracy bin; each split costs as much as the official one).
 
 Inputs: a NAAP-440 CSV (naap440.csv); optionally zero_cost.py's CSV for the same ModelIds.
 Outputs in OUT_DIR (built in a temp dir and renamed into place, so a failure leaves nothing):
   baselines.csv              Method, Epochs, MAE, NumViolations, TiedPairs, MaxViolations,
-                             KendallTau, SpearmanRho, PrecisionAt5, PrecisionAt10 (4 decimals): one
+                             KendallTau, SpearmanRho, PrecisionAt5, PrecisionAt10, RMSE, PearsonR,
+                             RegretAt1, RegretAt5, RegretAt10, NLL, Coverage90 (4 decimals): one
                              row per method and epoch count
   baselines.md               the best method per epoch count, then the full table
   baselines_vs_epochs.png    Kendall tau, #violations and MAE against the epochs trained
@@ -83,7 +97,16 @@ import pandas as pd
 
 from naap import figures, protocol, uncertainty, workers
 from naap.baselines.report import baselines_frame, compute_share, markdown, rounded, splits_markdown, splits_summary
-from naap.baselines.run import COLUMNS, ZC_SUFFIX, build_tasks, load_zero_cost, run_tasks, split_rows
+from naap.baselines.run import (
+    COLUMNS,
+    ZC_SUFFIX,
+    build_tasks,
+    load_zero_cost,
+    regressor_methods,
+    run_tasks,
+    split_rows,
+    with_hybrid_features,
+)
 from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
 from naap.data import (
     FULL_SCHEME_FEATURES,
@@ -96,6 +119,8 @@ from naap.data import (
 )
 from naap.data.load import load_dataset
 from naap.files import atomic_output_dir, atomic_write_text, check_outputs_not_inputs
+from naap.predictors import TODAY
+from naap.predictors.hybrid import HYBRID
 from naap.training import recipe
 
 # ----------------------------------------------------------------------------- settings
@@ -119,6 +144,8 @@ def parse_args(argv=None):
                         f"{','.join(map(str, REGRESSOR_EPOCHS))}, learning curves at 1..{NUM_EPOCHS_TOTAL})")
     parser.add_argument("--splits", default="0", metavar="N", help="also score everything on N random splits "
                         "(uncertainty.py's rule: a random test model per MaxAccuracy bin; default 0)")
+    parser.add_argument("--today", action="store_true", help=f"also score today's predictors ({', '.join(TODAY)}) "
+                        f"and the {HYBRID} (LightGBM on the scheme, proxies and learning-curve features)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -156,13 +183,17 @@ def load_inputs(args, regressor_epochs, num_splits):
     return df, zc
 
 
-def write_tables(tmp, rows, num_test, zero_cost, zc, num_splits):
+def write_tables(tmp, rows, num_test, zero_cost, zc, num_splits, today=False):
     """baselines.csv, baselines.md and, with --splits, baselines_splits(_runs).csv in tmp; returns
     baselines.csv as a DataFrame."""
     frame = baselines_frame(rows[0])
     zc_note = (f"Zero-cost proxies from {os.path.basename(zero_cost)}: {', '.join(zc)}; "
                f"'{ZC_SUFFIX.strip()}' marks the regressors given them as extra features."
                if zc else "No zero-cost proxies besides MACs and #params (no --zero-cost).")
+    if today:
+        zc_note += (f" Today's predictors ({', '.join(TODAY)}) run as the paper's regressors, on the same "
+                    f"features; {HYBRID}: LightGBM on the scheme, the zero-cost proxies and each model's "
+                    "accuracy, SoTL, SoTL-E and LCE at k epochs. NGBoost's NLL and Coverage90 are in baselines.csv.")
     atomic_write_text(tmp / "baselines.csv", frame.to_csv(index=False, lineterminator="\n"))
     md = markdown(frame, num_test, zc_note)
     if num_splits:
@@ -176,11 +207,14 @@ def write_tables(tmp, rows, num_test, zero_cost, zc, num_splits):
     return frame
 
 
-def draw_figures(tmp, frame, zc, max_epochs):
+def draw_figures(tmp, frame, zc, max_epochs, today=False):
     """baselines_vs_epochs.png and baselines_vs_compute.png in tmp."""
     groups = {"paper regressors": list(protocol.BASELINE_NAMES)}
     if zc:
         groups["paper regressors + ZC"] = [name + ZC_SUFFIX for name in protocol.BASELINE_NAMES]
+    if today:  # one group, ZC variants and hybrid included: the figures' three band colours suffice
+        groups["today's predictors"] = [name + suffix for suffix, name in regressor_methods(zc, today)
+                                        if name not in protocol.BASELINE_NAMES]
     cycle_ends = range(recipe.LR_CYCLE, NUM_EPOCHS_TOTAL + 1, recipe.LR_CYCLE)
     ticks = [k for k in FIGURE_TICKS if k <= max_epochs]
     figures.plot_baselines(frame, tmp / "baselines_vs_epochs.png", x_of=lambda k: k,
@@ -206,17 +240,21 @@ def main(args):
     inputs = [args.dataset] + ([args.zero_cost] if args.zero_cost else [])
     check_outputs_not_inputs([args.out_dir], inputs)
     df, zc = load_inputs(args, regressor_epochs, num_splits)
-    tables = {split: uncertainty.split_table(df, split) for split in range(num_splits + 1)}  # 0: the official
 
-    with atomic_output_dir(args.out_dir, args.force) as tmp:
-        tasks = [task for split, table in tables.items()
-                 for task in build_tasks(table, regressor_epochs, curve_epochs, zc, args.estimators, jobs, split)]
+    with atomic_output_dir(args.out_dir, args.force) as tmp:  # OUT_DIR checked before the LCE fits
+        if args.today:
+            if not args.no_progress:
+                print(f"fitting LCE's learning curves of {len(df)} models for the {HYBRID}")
+            df = with_hybrid_features(df, regressor_epochs, jobs)
+        tables = {split: uncertainty.split_table(df, split) for split in range(num_splits + 1)}  # 0: the official
+        tasks = [task for split, table in tables.items() for task in
+                 build_tasks(table, regressor_epochs, curve_epochs, zc, args.estimators, jobs, split, args.today)]
         done = run_tasks([task for _, task in sorted(tasks, key=lambda t: -t[0])], jobs, not args.no_progress)
-        rows = {split: split_rows(table, done, split, regressor_epochs, curve_epochs, zc)
+        rows = {split: split_rows(table, done, split, regressor_epochs, curve_epochs, zc, args.today)
                 for split, table in tables.items()}
-        frame = write_tables(tmp, rows, int((df[TEST_FLAG] == 1).sum()), args.zero_cost, zc, num_splits)
-        draw_figures(tmp, frame, zc, max(regressor_epochs + curve_epochs))
-    regressor_runs = len(regressor_epochs) * len(protocol.BASELINE_NAMES) * (2 if zc else 1) * (num_splits + 1)
+        frame = write_tables(tmp, rows, int((df[TEST_FLAG] == 1).sum()), args.zero_cost, zc, num_splits, args.today)
+        draw_figures(tmp, frame, zc, max(regressor_epochs + curve_epochs), args.today)
+    regressor_runs = len(regressor_epochs) * len(regressor_methods(zc, args.today)) * (num_splits + 1)
     print(f"{args.out_dir}: {len(frame)} rows ({regressor_runs} regressor runs, learning curves at "
           f"{len(curve_epochs)} epoch counts{f', {num_splits} random splits' if num_splits else ''}) "
           f"in {time.perf_counter() - started:.1f} s")

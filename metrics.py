@@ -1,4 +1,5 @@
-"""Scoring NAAP-440 predictions: MAE, the monotonicity score, and rank correlations.
+"""Scoring NAAP-440 predictions: MAE and RMSE, the monotonicity score, rank and linear correlations,
+the regret of trusting the predicted best, and the calibration of a predictive distribution.
 
 All functions are pure. Predictions are given for test rows that are already in ground-truth
 order (ascending true accuracy; rows with equal true accuracy in whatever order the caller's
@@ -24,6 +25,12 @@ def mae(pred, truth, sequential=False):
             total += e
         return total / len(errors)
     return float(np.mean(errors))
+
+
+def rmse(pred, truth):
+    """Root mean squared error: sqrt(mean((pred - truth)^2)) over all rows."""
+    errors = np.asarray(pred, dtype=float) - np.asarray(truth, dtype=float)
+    return float(np.sqrt(np.mean(errors * errors)))
 
 
 def count_inversions(seq):
@@ -95,6 +102,45 @@ def spearman_rho(pred, truth):
     NaN when either input is constant.
     """
     return _correlation(scipy.stats.spearmanr, pred, truth)
+
+
+def pearson_r(pred, truth):
+    """Pearson's linear correlation between predictions and truth (scipy). NaN when either input
+    is constant."""
+    return _correlation(scipy.stats.pearsonr, pred, truth)
+
+
+def regret_at_k(pred, truth, k):
+    """The accuracy a NAS user loses by trusting the predictor: the true best value minus the best
+    true value among the k rows predicted best. Ties between equal predictions at the boundary of
+    the predicted top k are broken against the predictor (the truer row ranks lower), as in
+    worst_case_precision_at_k, so a constant predictor gets no regret it did not earn. Any row
+    order; 1 <= k <= n."""
+    pred, truth = np.asarray(pred, dtype=float), np.asarray(truth, dtype=float)
+    n = len(pred)
+    if not 1 <= k <= n:
+        raise ValueError(f"regret_at_k needs 1 <= k <= {n} rows, got k={k}")
+    # by pred ascending; among equal predictions the higher truth first, so it is left out of the top
+    predicted_top = np.lexsort((-truth, pred))[n - k:]
+    return float(truth.max() - truth[predicted_top].max())
+
+
+def gaussian_nll(mean, std, truth):
+    """Mean negative log-likelihood of truth under independent normals N(mean, std^2): lower is a
+    sharper, better calibrated predictive distribution. std must be positive."""
+    mean, std, truth = (np.asarray(a, dtype=float) for a in (mean, std, truth))
+    if not (std > 0).all():
+        raise ValueError("gaussian_nll needs positive standard deviations")
+    z = (truth - mean) / std
+    return float(np.mean(0.5 * np.log(2 * np.pi) + np.log(std) + 0.5 * z * z))
+
+
+def interval_coverage(mean, std, truth, level=0.9):
+    """Share of rows whose truth lies in the central `level` interval of N(mean, std^2): mean +-
+    z std with z the normal quantile of (1 + level) / 2. A calibrated predictor covers ~level."""
+    mean, std, truth = (np.asarray(a, dtype=float) for a in (mean, std, truth))
+    z = scipy.stats.norm.ppf(0.5 + level / 2)
+    return float(np.mean(np.abs(truth - mean) <= z * std))
 
 
 def precision_at_k(pred, k):

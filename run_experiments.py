@@ -12,10 +12,13 @@ Outputs in OUT_DIR (built in a temp dir and renamed into place, so a failure lea
                          MonotonicityScore (96 rows, table order). With the default estimators on
                          naap440.csv it equals the published table; with --estimators sklearn,
                          sklearn_results.csv of the release
-  results_extended.csv   the same plus KendallTau, SpearmanRho, PrecisionAt5, PrecisionAt10 of the
-                         kept run and the 95% bootstrap intervals of its MAE, Kendall tau and
-                         violations over the test models: MAE_lo, MAE_hi, KendallTau_lo, ... (the
-                         columns: protocol.EXTRA_COLUMNS; the bootstrap: naap.uncertainty)
+  results_extended.csv   the same plus KendallTau, SpearmanRho, PrecisionAt5, PrecisionAt10, RMSE,
+                         PearsonR, RegretAt1/5/10 (the true best accuracy minus the best among the
+                         k predicted best) and, for a predictor whose predict takes return_std,
+                         NLL and Coverage90 of the kept run, and the 95% bootstrap intervals of
+                         its MAE, Kendall tau and violations over the test models: MAE_lo,
+                         MAE_hi, KendallTau_lo, ... (the columns: protocol.EXTRA_COLUMNS; the
+                         bootstrap: naap.uncertainty)
   results.md             the README table: "MAE / Monotonicity Score / #Violations" per acceleration
   figures/rank_matrix/<model>__<features>.png   predicted rank against true rank (96 figures)
   figures/scatter/<model>__<features>.png       true against predicted accuracy (96 figures)
@@ -41,6 +44,7 @@ with fit(X, y) and predict(X), called after seeding, once per seed, on the same 
 that fails (import, factory, fit, predict, NaN or wrongly sized predictions) stops the run with one
 error line naming it, and nothing is written. --splits N (default 0: the published split only)
 also runs everything on N other splits (naap.uncertainty, docs/uncertainty.md).
+--today adds today's predictors (XGBoost, LightGBM, NGBoost: naap.predictors.TODAY) as rows after the 24.
 
 Example:
   python run_experiments.py naap440.csv results/ --compare ../shared/naap440/published_results.csv
@@ -61,10 +65,12 @@ from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
 from naap.data import FEATURE_SETS, split_bins
 from naap.data.load import load_dataset, split
 from naap.files import atomic_output_dir, atomic_write_text, check_outputs_not_inputs
+from naap.predictors import TODAY
+from naap.protocol.run import load_caching_kernels
 
 # ----------------------------------------------------------------------------- settings
 DATASET_COLUMNS = list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols))  # paper 1's 4 sets
-SPLITS_RUNS_DECIMALS = {"MAE": protocol.OUTPUT_DECIMALS, "KendallTau": protocol.OUTPUT_DECIMALS}
+SPLITS_RUNS_DECIMALS = {c: protocol.OUTPUT_DECIMALS for c in ["MAE", "KendallTau", *protocol.QUALITY_COLUMNS]}
 
 
 def parse_args(argv=None):
@@ -82,6 +88,8 @@ def parse_args(argv=None):
                         help="a plug-in predictor to run beside the baselines (repeatable); MODULE: a module "
                              "importable from the working directory, or a .py file")
     parser.add_argument("--no-baselines", action="store_true", help="run only the --predictor plug-ins")
+    parser.add_argument("--today", action="store_true",
+                        help=f"add today's predictors ({', '.join(TODAY)}) as rows after the 24 baselines")
     parser.add_argument("--splits", default="0", metavar="N",
                         help="also run everything on N other splits (a random test model per bin; default 0)")
     return parser.parse_args(argv)
@@ -146,22 +154,38 @@ def write_outputs(tmp, df, published, num_splits, args, jobs, names, regressors,
     return frame, comparison
 
 
+def check_today_names(today, specs):
+    """InputError if a --predictor NAME is (or names the same figure files as) one of today's."""
+    taken = {protocol.slug(name): name for name in today}
+    for spec in specs:
+        name = plugins.parse_spec(spec)[0]
+        if protocol.slug(name) in taken:
+            raise InputError(f"--predictor {name}: names the same rows or figures as --today's "
+                             f"{taken[protocol.slug(name)]!r}; choose another NAME")
+
+
 def main(args):
     """Run everything; returns the results table (results_extended.csv as a DataFrame)."""
     jobs = whole_number("--jobs", args.jobs, 1)
     num_splits = whole_number("--splits", args.splits, 0, uncertainty.MAX_SPLITS)
     if args.estimators not in protocol.ESTIMATOR_SETS:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
-    if args.no_baselines and not args.predictor:
-        raise InputError("--no-baselines: nothing left to run (add a --predictor)")
+    if args.no_baselines and not args.predictor and not args.today:
+        raise InputError("--no-baselines: nothing left to run (add a --predictor or --today)")
+    today = dict(TODAY) if args.today else {}
+    check_today_names(today, args.predictor)
     published = protocol.load_published(args.compare) if args.compare else None
-    df = load_dataset(args.dataset, DATASET_COLUMNS)
+    load = functools.partial(load_dataset, args.dataset, DATASET_COLUMNS)
+    # with workers: numba's kernels compiled once, meanwhile, into its cache (not in each worker)
+    df = load_caching_kernels(load, args.estimators, [] if args.no_baselines else protocol.BASELINE_NAMES) if jobs > 1 \
+        else load()
     if num_splits:
         try:
             split_bins(len(df))
         except ValueError as e:
             raise InputError(f"--splits {num_splits}: {args.dataset}: {e}") from None
-    regressors = plugins.load_plugins(args.predictor, df, args.estimators)  # checked before the long run
+    # today's predictors take the plug-ins' path: factories beside the protocol's own, by name
+    regressors = {**today, **plugins.load_plugins(args.predictor, df, args.estimators)}  # checked before the run
     names = ([] if args.no_baselines else list(protocol.BASELINE_NAMES)) + list(regressors)
     y_tests = {features: split(df, cols)[3] for features, cols in FEATURE_SETS.items()}
     run = (df, published, num_splits, args, jobs, names, regressors, y_tests)

@@ -25,9 +25,8 @@ import pandas as pd
 
 import baselines
 from naap import figures, learning_curves, protocol, workers
-from naap.baselines.run import regressor_columns
 from naap.cli import InputError, run_cli
-from naap.data import FULL_SCHEME_FEATURES, NUM_EPOCHS_TOTAL, TARGET, TEST_FLAG, epoch_features
+from naap.data import FULL_SCHEME_FEATURES, NUM_EPOCHS_TOTAL, TARGET, TEST_FLAG, epoch_features, features_at
 from naap.data.load import load_dataset, split
 from naap.paths import reference_data_dir
 
@@ -70,7 +69,7 @@ def parts(dataset, frame):
     train, test = df[df[TEST_FLAG] == 0], df[df[TEST_FLAG] == 1]
     reg_total = 0.0
     for k in baselines.REGRESSOR_EPOCHS:
-        data = split(df, regressor_columns(k))
+        data = split(df, features_at(k))
         _, cpu = timed(f"24 regressors, {k} epochs ({data[0].shape[1]} features)", protocol.evaluate,
                        protocol.BASELINE_NAMES, *data)
         reg_total += cpu

@@ -14,55 +14,18 @@ Example:
   python data_dir_to_csv.py raw_data naap440.csv --costs costs.csv
   python -m bench.costs_summary costs.csv
 """
-import csv
 import platform
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
-from naap.cli import InputError, OneLineArgumentParser, run_cli
-from naap.data.columns import COST_COLUMNS
-from naap.data.log_format import STAMP_FORMAT
-from naap.files import input_error
+from naap.cli import OneLineArgumentParser, run_cli
+from naap.data.costs import read_costs, summary
 
 
 def parse_args(argv=None):
     p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("costs", help="COSTS.csv of data_dir_to_csv.py --costs")
     return p.parse_args(argv)
-
-
-def read_costs(path):
-    """[(ModelId, start datetime, train seconds, test seconds)] per row; InputError naming the file
-    and line for a missing column or a malformed value."""
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in COST_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError(f"{path}: no column {missing[0]} (expected {', '.join(COST_COLUMNS)})")
-            rows = []
-            for r in reader:
-                try:
-                    rows.append((int(r["ModelId"]), datetime.strptime(r["Start"], STAMP_FORMAT),
-                                 int(r["TrainSeconds"]), int(r["TestSeconds"])))
-                except (TypeError, ValueError):
-                    raise InputError(f"{path}: line {reader.line_num}: malformed row") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file") from None
-    except OSError as e:
-        raise input_error(path, e, "costs CSV") from None
-    if not rows:
-        raise InputError(f"{path}: no rows")
-    return rows
-
-
-def summary(rows):
-    """{'models', 'rows', 'train_s', 'test_s', 'sum_s', 'first', 'last', 'span_s'}."""
-    train, test = sum(r[2] for r in rows), sum(r[3] for r in rows)
-    first = min(r[1] for r in rows)
-    last = max(r[1] + timedelta(seconds=r[2] + r[3]) for r in rows)
-    return {"models": len({r[0] for r in rows}), "rows": len(rows), "train_s": train, "test_s": test,
-            "sum_s": train + test, "first": first, "last": last, "span_s": int((last - first).total_seconds())}
 
 
 def main(args):

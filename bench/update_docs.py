@@ -4,9 +4,11 @@ README.md and docs/*.md hold measured tables between `<!-- BEGIN generated: NAME
 `<!-- END generated: NAME -->` (bench/docs_blocks.py). BLOCKS below names, for every block, what
 produces it; each block opens with a line giving that command, the machine and the date.
 
-- results-paper, results-sklearn, fidelity: cheap, recomputed here by running
-  `run_experiments.py` (the table it prints) and `python -m bench.bench_fidelity` (about 4 min on
-  2 cores).
+- results-paper, results-sklearn, fidelity, budget, leaderboard: recomputed here by running
+  `run_experiments.py` (the table it prints), `python -m bench.bench_fidelity` (about 4 min on
+  2 cores), `budget.py` (its best-per-budget table; up to 20 min) and `python -m bench.leaderboard`
+  (the last two on the costs that data_dir_to_csv.py --costs makes from the release's raw logs
+  first).
 - paper2-q3, paper2-heldout-q3, paper2-extrapolation, paper2-heldout-best: rendered from
   feature_selection.py runs (hours on 2 cores; PAPER2_RUNS lists their commands) given as
   `--paper2-run ROLE=DIR`: best.md of the q3 run, `python -m bench.paper2_heldout` and
@@ -72,6 +74,9 @@ BLOCKS = {
     "results-sklearn": ("run", ["run_experiments.py", "{naap440.csv}", "--estimators", "sklearn", "--jobs", "{jobs}",
                                 "--no-progress"]),
     "fidelity": ("fidelity", ["-m", "bench.bench_fidelity", "--jobs", "{jobs}"]),
+    "budget": ("run", ["budget.py", "{naap440.csv}", "{costs.csv}", "--jobs", "{jobs}", "--no-progress"]),
+    "leaderboard": ("run", ["-m", "bench.leaderboard", "{naap440.csv}", "{costs.csv}", "--jobs", "{jobs}",
+                            "--no-progress"]),
     "paper2-q3": ("paper2", (("q3",), "its best.md")),
     "paper2-heldout-q3": ("paper2", (("q3", "q3-validation"),
                                      "`python -m bench.paper2_heldout` over their results.csv")),
@@ -109,10 +114,17 @@ def run_here(argv, what):
 
 
 def produce_run(name, template, data_dir, jobs):
-    """A recomputed block: the table run_experiments.py prints, under its provenance line."""
-    argv = [str(data_dir / "naap440.csv") if a == "{naap440.csv}" else jobs if a == "{jobs}" else a for a in template]
-    shown = " ".join("naap440.csv" if a == "{naap440.csv}" else jobs if a == "{jobs}" else a for a in template)
-    table = run_here(argv, name)
+    """A recomputed block: the table its command prints (run_experiments.py, bench.leaderboard),
+    under its provenance line. {costs.csv} is made first from the release's raw logs
+    (data_dir_to_csv.py --costs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {"{naap440.csv}": str(data_dir / "naap440.csv"), "{costs.csv}": str(Path(tmp) / "costs.csv"),
+                 "{jobs}": jobs}
+        if "{costs.csv}" in template:
+            run_here(["data_dir_to_csv.py", str(data_dir / "raw_data"), str(Path(tmp) / "v1.csv"), "--costs",
+                      files["{costs.csv}"]], name)
+        table = run_here([files.get(a, a) for a in template], name)
+    shown = " ".join(a.strip("{}") if a in files and a != "{jobs}" else jobs if a == "{jobs}" else a for a in template)
     return block_body(f"Produced by `python {shown}` on {machine_description()}, {today()}; written here by "
                       "`python -m bench.update_docs`.", table)
 
@@ -249,7 +261,7 @@ def produce_all(names, args, current):
     for name in sorted(names, key=lambda n: BLOCKS[n][0] in ("run", "fidelity")):
         kind, how = BLOCKS[name]
         if kind in ("run", "fidelity") and data_dir is None:
-            data_dir = reference_data_dir(("naap440.csv", "published_results.csv"))
+            data_dir = reference_data_dir(("naap440.csv", "published_results.csv", "raw_data"))
         if kind == "run":
             bodies[name] = produce_run(name, how, data_dir, jobs)
         elif kind == "fidelity":

@@ -366,3 +366,55 @@ def plot_splits(summary, path):
     # fixed margins, room for the model names left of each column (tight_layout would cost a draw)
     fig.subplots_adjust(left=0.075, right=0.99, bottom=0.05, top=0.93, wspace=0.62, hspace=0.12)
     fig.savefig(path, dpi=SUMMARY_DPI)
+
+
+def plot_budget_heatmap(frame, name, path):
+    """PNG at `path`: one predictor's mean Kendall tau per cell, train models (rows) by epochs per
+    test model (columns), each cell annotated. frame: budget.csv rows of that predictor."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    sizes, epochs = sorted(set(frame["TrainModels"])), sorted(set(frame["Epochs"]))
+    tau = np.full((len(sizes), len(epochs)), np.nan)
+    for r in frame.itertuples(index=False):
+        tau[sizes.index(r.TrainModels), epochs.index(r.Epochs)] = r.KendallTau
+    fig = Figure(figsize=(1.0 + 0.9 * len(epochs), 1.2 + 0.5 * len(sizes)))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.2, 0.18, 0.62, 0.66))
+    image = ax.imshow(tau, vmin=0.0, vmax=1.0, cmap="viridis", origin="lower", aspect="auto")
+    for i in range(len(sizes)):
+        for j in range(len(epochs)):
+            if np.isfinite(tau[i, j]):
+                ax.text(j, i, f"{tau[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="black" if tau[i, j] > 0.6 else "white")
+    ax.set_xticks(range(len(epochs)), [str(k) for k in epochs])
+    ax.set_yticks(range(len(sizes)), [str(n) for n in sizes])
+    ax.set_xlabel("epochs each test model trains (k)")
+    ax.set_ylabel("fully trained models (n)")
+    fig.colorbar(image, cax=fig.add_axes((0.85, 0.18, 0.03, 0.66)), label="Kendall tau")
+    ax.set_title(f"{name}: mean Kendall tau over the splits", fontsize=9)
+    fig.savefig(path, dpi=SUMMARY_DPI)
+
+
+def plot_budget_pareto(fronts, lines, points, path):
+    """PNG at `path`: Kendall tau against GPU hours (log scale). fronts: {predictor: budget.csv rows
+    of its Pareto front} drawn as steps; lines: {name: rows} drawn as plain lines (early stopping
+    over k); points: {name: row} drawn as stars (training every candidate to the end)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(9, 5.5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.08, 0.1, 0.62, 0.8))
+    for i, (name, rows) in enumerate(fronts.items()):
+        ax.step(rows["GPUHours"], rows["KendallTau"], where="post", color=f"C{i % 10}", lw=1.2, marker="o", ms=3,
+                label=f"{name} (front)")
+    for name, rows in lines.items():
+        ax.plot(rows["GPUHours"], rows["KendallTau"], color="black", lw=1.5, ls="--", label=name)
+    for name, row in points.items():
+        ax.plot([row["GPUHours"]], [row["KendallTau"]], "*", color="tab:red", ms=12, label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("GPU hours: fully trained models (90 epochs each) + the test models' first k epochs")
+    ax.set_ylabel("Kendall tau on the test models")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
+    ax.set_title("Prediction quality against its whole cost (mean over the splits)", fontsize=10)
+    fig.savefig(path, dpi=SUMMARY_DPI)

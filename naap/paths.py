@@ -1,4 +1,6 @@
-"""Where the project and the published NAAP-440 release live."""
+"""Where the project and the published NAAP-440 release live, and a hash of the project's own
+sources (what a resume journal is valid for)."""
+import hashlib
 import os
 from pathlib import Path
 
@@ -23,3 +25,22 @@ def reference_data_dir(required=("naap440.csv",)):
             return c
     raise InputError(f"{', '.join(required)} not found in {', '.join(map(str, candidates))}: "
                      "run download_naap440.py")
+
+
+def source_files(sources):
+    """The files of `sources` (paths relative to REPO_ROOT; a folder stands for every .py file under
+    it) that exist, as sorted POSIX paths relative to REPO_ROOT."""
+    files = set()
+    for source in sources:
+        path = REPO_ROOT / source
+        files.update(path.rglob("*.py") if path.is_dir() else [path] if path.is_file() else [])
+    return sorted(path.relative_to(REPO_ROOT).as_posix() for path in files)
+
+
+def source_hash(sources):
+    """sha256 (16 hex digits) of the names and bytes of source_files(sources): a journal of results
+    that these files decide is replayed only by the same code."""
+    digest = hashlib.sha256()
+    for name in source_files(sources):
+        digest.update(name.encode() + b"\0" + (REPO_ROOT / name).read_bytes())
+    return digest.hexdigest()[:16]

@@ -3,9 +3,12 @@
 Library module (no command line, no work at import). run_experiments.py --predictor uses it.
 
 A plug-in is any factory returning a fresh object with fit(X, y) and predict(X) (scikit-learn's
-convention). MODULE is an importable module name (the working directory is searched first) or
-the path of a .py file. The protocol calls the factory after seeding, once per seed, on the
-scaled features of each feature set, exactly as it calls the baselines' (protocol.evaluate).
+convention). A predictor that gives a predictive distribution may also take predict(X,
+return_std=True) and return (means, standard deviations), as scikit-learn's Gaussian process
+does; its runs are then also scored by NLL and 90% coverage. MODULE is an importable module name
+(the working directory is searched first) or the path of a .py file. The protocol calls the
+factory after seeding, once per seed, on the scaled features of each feature set, exactly as it
+calls the baselines' (protocol.evaluate).
 
 What a bad plug-in gets: an InputError whose one line names the predictor and the problem
 (`--predictor GP: ...`), for a malformed spec, a NAME that is empty, repeated or a protocol
@@ -182,12 +185,25 @@ class Guarded:
             raise InputError(f"{_where(self.name)}: fit raised {_describe(e)}{self.context}") from None
         return self
 
-    def predict(self, X):
+    def predict(self, X, return_std=False):
+        """The checked predictions; with return_std, (predictions, checked standard deviations or
+        None where the plug-in's predict does not take return_std)."""
         try:
-            pred = self.obj.predict(np.array(X, dtype=float))
+            if return_std:
+                pred, std = protocol.predict_with_std(self.obj, np.array(X, dtype=float))
+            else:
+                pred, std = self.obj.predict(np.array(X, dtype=float)), None
         except (Exception, SystemExit) as e:
             raise InputError(f"{_where(self.name)}: predict raised {_describe(e)}{self.context}") from None
-        return checked_predictions(self.name, pred, len(X), self.context)
+        pred = checked_predictions(self.name, pred, len(X), self.context)
+        if not return_std:
+            return pred
+        if std is not None:
+            std = checked_predictions(self.name, std, len(X), " (its return_std)" + self.context)
+            if not (std > 0).all():
+                raise InputError(f"{_where(self.name)}: predict(X, return_std=True) returned a standard deviation "
+                                 f"that is not positive{self.context}")
+        return pred, std
 
 
 def guarded(name, factory):

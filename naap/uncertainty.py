@@ -49,7 +49,8 @@ SPLIT_STATS = ("mean", "sd", "lo", "hi")
 SUMMARY_COLUMNS = (["Model", "Features", "Splits"]
                    + [f"{m}_{s}" for m in SPLIT_METRICS for s in SPLIT_STATS]
                    + [f"{m}_fixed" for m in SPLIT_METRICS] + ["BestShare"])
-RUN_COLUMNS = ["Split", "Model", "Features", "MAE", "NumViolations", "MaxViolations", "KendallTau"]
+RUN_COLUMNS = ["Split", "Model", "Features", "MAE", "NumViolations", "MaxViolations", "KendallTau",
+               *protocol.QUALITY_COLUMNS]
 PAIR_COLUMNS = ["Features", "Leader", "Model", "Splits", "ViolationsDiff_fixed", "ViolationsDiff_mean",
                 "ViolationsDiff_lo", "ViolationsDiff_hi", "LeaderAheadShare", "MAEDiff_mean", "MAEDiff_lo",
                 "MAEDiff_hi", "Survives"]
@@ -189,8 +190,9 @@ def _run_split(split):
     for features, runs in results.items():
         y_test = load.split(table, FEATURE_SETS[features])[3]
         for name, run in runs.items():
+            quality = protocol.quality_scores(run["pred"], y_test, run.get("std"))
             rows.append([split, name, features, run["mae"], run["violations"], run["max_violations"],
-                         metrics.kendall_tau(run["pred"], y_test)])
+                         metrics.kendall_tau(run["pred"], y_test), *(quality[c] for c in protocol.QUALITY_COLUMNS)])
     return rows
 
 

@@ -1,5 +1,6 @@
 """The one way the scripts run worker processes (process_pool), how they stop (stop_pool), and
-what a worker that dies by itself (a crash, killed for memory) becomes: WorkerDied, one line."""
+what a worker that dies by itself (a crash, killed for memory) becomes: WorkerDied, one line;
+in_background, one forked process beside this one for a block's duration."""
 import contextlib
 import os
 import signal
@@ -111,6 +112,34 @@ def process_pool(workers, start_method="fork", initializer=None, initargs=(), on
             raise WorkerDied(dead) from None
         raise
     pool.shutdown()
+
+
+def _quietly(fn, args):
+    try:
+        fn(*args)
+    except BaseException:  # a stop signal or a failure: the caller sees only the missing work
+        os._exit(1)
+
+
+@contextlib.contextmanager
+def in_background(fn, *args):
+    """`with in_background(fn, *args):` runs fn(*args) in a forked process while the block runs,
+    and waits for it when the block ends (ends it at once if the block raises). For work whose
+    result reaches this process by a file, such as numba's on-disk cache: the process's failure
+    raises nothing here, its output is lost. Where the system cannot fork, nothing runs."""
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield
+        return
+    process = multiprocessing.get_context("fork").Process(target=_quietly, args=(fn, args), daemon=True)
+    process.start()
+    try:
+        yield
+    except BaseException:
+        process.kill()  # SIGKILL: a SIGTERM would run this process's inherited handler in the child
+        process.join()
+        raise
+    process.join()
 
 
 def available_cores():

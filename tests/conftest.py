@@ -3,6 +3,7 @@ small tables and reference rules that several test modules use."""
 import csv
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -59,6 +60,15 @@ def data_root(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="session")
+def costs_csv(ref_dir, tmp_path_factory):
+    """The release's COSTS.csv, made once per session by data_dir_to_csv.py --costs from its raw logs."""
+    out = tmp_path_factory.mktemp("costs")
+    result = run_script("data_dir_to_csv.py", ref_dir / "raw_data", out / "v1.csv", "--costs", out / "costs.csv")
+    assert result.returncode == 0, result.stderr
+    return out / "costs.csv"
+
+
 @pytest.fixture
 def as_zero_cost():
     """zero_cost.py's torch setting (one thread), restored afterwards (test_zero_cost*.py)."""
@@ -100,23 +110,58 @@ def live_processes():
     return found
 
 
-def signal_when_started(cmd, cwd, started, delay, timeout=300, signum=signal.SIGTERM):
-    """Start cmd (a script's argv) in cwd, wait until started(stderr so far) is true (its progress
-    bar shows finished work: numba's functions are compiled and the long loops run), then `delay`
-    seconds more, and send signum (SIGTERM unless told). Returns (exit status, stderr). Fails if the
-    run ends first."""
+def stopped(pid):
+    """Whether every thread of process pid is stopped (SIGSTOP: state T in /proc)."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            states.append(open(task / "stat").read().rsplit(")", 1)[1].split()[0])
+        except OSError:  # a thread that ended meanwhile
+            continue
+    return all(state == "T" for state in states)
+
+
+def wait_until(condition, what, timeout=120, proc=None):
+    """Poll condition() until it is true and return its value; fail naming `what` (the awaited
+    event) when `timeout` seconds pass first, or when proc (a Popen) ends first."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert proc is None or proc.poll() is None, f"the process ended before {what}"
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.02)
+    return found
+
+
+def journal_records(paths):
+    """How many whole records the resume journals at paths hold (naap.paper2.journal: one per
+    search round). Read only: read_journal truncates a record cut short, which may be one being
+    written."""
+    count = 0
+    for path in paths:
+        with open(path, "rb") as f:
+            while True:
+                try:
+                    pickle.load(f)
+                except Exception:  # EOFError at the end, anything at a record still being written
+                    break
+                count += 1
+    return count
+
+
+def signal_when_started(cmd, cwd, started, timeout=300, signum=signal.SIGTERM):
+    """Start cmd (a script's argv) in cwd, wait until started(stderr so far) is true (an event the
+    run writes: its progress bar or files show finished work, so numba's functions are compiled
+    and the long loops run), and send signum (SIGTERM unless told) at once. Returns (exit status,
+    stderr). Fails if the run ends first."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     chunks = []
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + timeout
-        while not started("".join(chunks)):
-            assert proc.poll() is None, f"the run ended before it started its work: {''.join(chunks)}"
-            assert time.monotonic() < deadline, "the run did not start its work in time"
-            time.sleep(0.02)
-        time.sleep(delay)
-        assert proc.poll() is None, "the run ended before the signal: nothing was tested"
+        try:
+            wait_until(lambda: started("".join(chunks)), "the run started its work", timeout, proc)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; its stderr: {''.join(chunks)}") from None
         proc.send_signal(signum)
         proc.wait(timeout=60)
     finally:
@@ -125,7 +170,6 @@ def signal_when_started(cmd, cwd, started, delay, timeout=300, signum=signal.SIG
             proc.wait()
     reader.join(timeout=10)
     return proc.returncode, "".join(chunks)
-
 
 
 def message_lines(stderr):

@@ -1,5 +1,5 @@
 """baselines.py: its default epoch counts, the script chained over a small table with a zero-cost
-CSV built here (and on random splits), the paper's regressors against the published table, bad
+CSV built here (and on random splits, and with --today), the paper's regressors against the published table, bad
 input (one line, exit 2, nothing written) and SIGTERM. The methods' own tests are in
 test_learning_curves.py, test_baselines_run.py and test_baselines_report.py."""
 import itertools
@@ -21,6 +21,8 @@ from naap.baselines import run as baselines_run
 from naap.cli import run_cli
 from naap.data import epoch_features
 from naap.data.load import load_dataset
+from naap.predictors import TODAY
+from naap.predictors.hybrid import HYBRID
 
 NUM_TRAIN = 40  # the small table: these train rows and all 40 test rows (40 bins of 2 for --splits)
 
@@ -138,6 +140,42 @@ def test_random_splits(chained, small):
     assert r.KendallTau_sd == pytest.approx(abs(macs[0] - macs[1]) / math.sqrt(2), abs=1e-4)
     assert math.isnan(r.MAE_mean) and not math.isnan(summary[summary.Method == "LCE"].MAE_mean.iloc[0])
     assert "## On 2 random splits" in (outs["2"] / "baselines.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def today(small):
+    """The script on the small table with --today and the zero-cost proxies, at 0 and 3 epochs."""
+    d = small[0]
+    out = d / "today"
+    baselines.main(baselines.parse_args([str(d / "small.csv"), str(out), "--epochs", "0,3", "--jobs", "2",
+                                         "--no-progress", "--zero-cost", str(d / "zc.csv"), "--today"]))
+    return out
+
+
+def test_today_rows(today, chained):
+    frame = pd.read_csv(today / "baselines.csv")
+    methods = [*TODAY, *(n + baselines_run.ZC_SUFFIX for n in TODAY), HYBRID]
+    rows = frame[frame.Method.isin(methods)]
+    assert sorted(zip(rows.Method, rows.Epochs)) == sorted((m, k) for m in methods for k in (0, 3))
+    assert rows.MAE.notna().all() and rows.KendallTau.notna().all()
+    # NGBoost alone gives a predictive std: its NLL and Coverage90 are filled, no other row's are
+    ngboost = frame.Method.isin(["NGBoost", "NGBoost" + baselines_run.ZC_SUFFIX])
+    assert frame[ngboost].NLL.notna().all() and frame[ngboost].Coverage90.between(0, 1).all()
+    assert frame[~ngboost].NLL.isna().all() and frame[~ngboost].Coverage90.isna().all()
+    # every other row is the run's without --today (there at 0, 3 and 9 epochs)
+    without = pd.read_csv(chained[0]["1"] / "baselines.csv")
+    assert not set(without.Method) & set(methods)
+    ours = frame[~frame.Method.isin(methods)].sort_values(["Method", "Epochs"], ignore_index=True)
+    theirs = without[without.Epochs.isin([0, 3])].sort_values(["Method", "Epochs"], ignore_index=True)
+    pd.testing.assert_frame_equal(ours, theirs)
+    assert "Today's predictors" in (today / "baselines.md").read_text()
+    assert "Today's predictors" not in (chained[0]["1"] / "baselines.md").read_text()
+
+
+def test_the_hybrid_reads_the_proxies(today):
+    """zen is 10 x MaxAccuracy: the hybrid, given it, ranks better than the scheme-only regressors do."""
+    frame = pd.read_csv(today / "baselines.csv").set_index(["Method", "Epochs"])
+    assert frame.loc[(HYBRID, 0), "KendallTau"] > frame.loc[("LightGBM", 0), "KendallTau"]
 
 
 def test_missing_proxy_values_are_scored(small, tmp_path):

@@ -8,12 +8,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 
 import pytest
 import torch
-from conftest import ROOT, SCHEMES, live_processes, run_script
+from conftest import ROOT, SCHEMES, live_processes, run_script, stopped, wait_until
 from synthetic_cifar import synthetic_cifar, write_cifar
 
 import create_dataset as cd
@@ -99,22 +98,19 @@ def test_kill9_mid_epoch_resumes_to_same_numbers(tmp_path, capsys):
         text = partial.read_text() if partial.exists() else ""
         return text.count(" Test accuracy: ") if text.endswith("\n") else None  # None: mid-write
 
-    # The mid-epoch marker: epoch 1's lines in the partial log. They are written just after epoch 1's
-    # checkpoint, and epoch 2's lines only when epoch 2 ends, so from here the process is in epoch 2.
-    deadline = time.monotonic() + 120
-    while not partial.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    training_started = time.monotonic()  # the partial log is written just before epoch 1 starts
-    while logged_epochs() != 1 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    in_epoch_2 = time.monotonic()
-    assert logged_epochs() == 1 and proc.poll() is None, "never saw epoch 1 end with the process running"
-    time.sleep(min(0.5, max(0.05, (in_epoch_2 - training_started) / 4)))  # a way into epoch 2, not at its end
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "finished before it could be killed"
-    # the kill came after epoch 1's checkpoint and before epoch 2's: inside epoch 2
-    assert logged_epochs() == 1 and torch.load(ckpt, weights_only=False)["epoch"] == 1, "killed after epoch 2 ended"
+    # Inside epoch 2 by construction: epoch 1's lines in the partial log are written just after
+    # epoch 1's checkpoint, epoch 2's just after epoch 2's. The run is stopped as they appear and
+    # checked while it cannot go on, then killed.
+    wait_until(lambda: logged_epochs() == 1, "epoch 1 was logged", timeout=300, proc=proc)
+    os.killpg(proc.pid, signal.SIGSTOP)
+    try:
+        wait_until(lambda: stopped(proc.pid), "the run stopped on SIGSTOP", timeout=30)
+        state = logged_epochs(), torch.load(ckpt, weights_only=False)["epoch"]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert state == (1, 1), "stopped after epoch 2 ended"
+    assert proc.returncode == -signal.SIGKILL
     assert not (killed / "scheme_1.txt").exists()
 
     resumed = run_script("create_dataset.py", args[0], killed, *args[2:])
@@ -140,9 +136,10 @@ def test_sigterm_with_worker_processes_stops_at_once_and_resumes(tmp_path):
     args = [schemes, out, "--data-root", data, "--workers", 2, "--epochs", 6]
     proc = subprocess.Popen([sys.executable, str(ROOT / "create_dataset.py"), *map(str, args)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list((out / CKPT_DIR).glob("scheme_*.pt")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    # both workers training (each scheme's partial log is written as its first epoch starts, and
+    # stays until its last ends) and a checkpoint on disk to resume from
+    wait_until(lambda: len(list(out.glob("scheme_*.txt.partial"))) == 2 and list((out / CKPT_DIR).glob("scheme_*.pt")),
+               "both schemes training, one checkpointed", timeout=300, proc=proc)
     workers = [p for p, (parent, cmdline) in live_processes().items()
                if parent == proc.pid and b"resource_tracker" not in cmdline]  # the pool's, not the tracker
     proc.send_signal(signal.SIGTERM)
@@ -150,10 +147,7 @@ def test_sigterm_with_worker_processes_stops_at_once_and_resumes(tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and err.splitlines()[-1] == "terminated (SIGTERM): no partial output left behind"
     assert len(workers) == 2
-    deadline = time.monotonic() + 30
-    while set(workers) & live_processes().keys() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not set(workers) & live_processes().keys()
+    wait_until(lambda: not set(workers) & live_processes().keys(), "the workers ended", timeout=30)
     assert not list(out.glob("scheme_*.txt"))  # ended at once: waiting for the workers finishes the schemes
 
     resumed = run_script("create_dataset.py", *args)

@@ -136,3 +136,14 @@ def test_bad_input_is_one_line_and_writes_nothing(args, message):
     lines = message_lines(done.stderr)
     assert len(lines) == 1 and message in lines[0]
     assert before == {p: p.read_bytes() for p in before}
+
+
+def test_the_leaderboard_block_has_every_predictor_and_baseline(blocks):
+    from naap import budget
+    from naap.predictors import TODAY
+    from naap.predictors.hybrid import HYBRID
+    (_, body), = blocks["leaderboard"]
+    _, table = docs_blocks.split_body(body)
+    names = [line.split("|")[1].strip() for line in table.strip().splitlines()[2:]]
+    expected = [*protocol.BASELINE_NAMES, *TODAY, HYBRID, *(n for n in budget.RANKERS if n != budget.TO_THE_END)]
+    assert sorted(names) == sorted(expected)

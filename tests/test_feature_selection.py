@@ -4,16 +4,14 @@ their assembly, a journal of other code left unused, and bad input (one line, ex
 nothing written). The library's own tests: tests/test_paper2_*.py; the paper-2 protocol's:
 tests/test_paper2_protocol.py."""
 import os
-import re
 import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pandas as pd
 import pytest
-from conftest import ROOT, live_processes, message_lines, run_script, signal_when_started
+from conftest import ROOT, journal_records, live_processes, message_lines, run_script, signal_when_started, wait_until
 
 import feature_selection as fs
 from naap import paper2, protocol
@@ -64,10 +62,7 @@ def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_pat
            "--modes", "interpolation", "--models", "Linear Regression", "--feature-sets", "Scheme+Quant.9",
            "--jobs", "2"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not any(p.stat().st_size for p in tmp_path.glob(".fs.resume/*/*.pkl")):
-        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it journaled"
-        time.sleep(0.05)
+    wait_until(lambda: journal_records(tmp_path.glob(".fs.resume/*/*.pkl")), "a search round was journaled", proc=proc)
     assert list(tmp_path.glob(".fs.*.tmp"))  # the staging directory exists while it runs
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
@@ -77,9 +72,10 @@ def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_pat
     assert not out.exists() and not list(tmp_path.glob(".fs.*.tmp"))
     journaled = sum(len(paper2.read_journal(p)) for p in tmp_path.glob(".fs.resume/*/*.pkl"))
     assert journaled > 0
-    time.sleep(0.5)
-    left = [p for p, (_, cmdline) in live_processes().items() if str(out).encode() in cmdline and p != os.getpid()]
-    assert not left  # the pool's workers went with it
+
+    def workers_left():  # the forked pool's workers share the run's command line
+        return [p for p, (_, cmdline) in live_processes().items() if str(out).encode() in cmdline and p != os.getpid()]
+    wait_until(lambda: not workers_left(), "the pool's workers went with the run", timeout=30)
     rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     # >=, not >: on a loaded machine the signal can land after the last subset was journaled
@@ -92,12 +88,16 @@ def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_pat
 
 def test_sigterm_while_fitting_trees_with_one_job(ref_dir, tmp_path):
     # --jobs 1: the search scores subsets in the main process, inside numba's tree builder when
-    # the signal comes (once a search round is done, numba's functions are compiled)
+    # the signal comes: sent once the journal holds two rounds (numba's functions compiled in the
+    # first), it lands in the third round's fits
     out = tmp_path / "fs"
     cmd = [sys.executable, str(ROOT / "feature_selection.py"), str(ref_dir / "naap440v2.csv"), str(out),
            "--modes", "interpolation", "--models", "Random Forest (N=25)", "--feature-sets", "Scheme+Quant.3",
            "--jobs", "1"]
-    status, err = signal_when_started(cmd, tmp_path, lambda err: re.search(r"\| [1-9]\d*/\d+ ", err), 1.0)
+
+    def two_rounds_journaled(_stderr):
+        return journal_records(tmp_path.glob(".fs.resume/*/*.pkl")) >= 2
+    status, err = signal_when_started(cmd, tmp_path, two_rounds_journaled)
     assert status == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and message_lines(err) == ["terminated (SIGTERM): no partial output left behind"], err
     assert [p.name for p in tmp_path.iterdir()] == [".fs.resume"]  # only the journal, kept for the rerun

@@ -37,13 +37,15 @@ def test_figures_with_intervals(tmp_path):
         for features in FEATURE_SETS:
             mae, v = rng.uniform(0.01, 0.02), int(rng.integers(10, 40))
             rows.append([name, features, mae, v, 780, 1 - v / 780] + [0.5] * len(protocol.RANK_COLUMNS)
+                        + [0.0] * len(protocol.QUALITY_COLUMNS)
                         + [mae - 0.003, mae + 0.004, 0.4, 0.6, v - 5, v + 7])
     frame = pd.DataFrame(rows, columns=protocol.RESULT_COLUMNS + protocol.EXTRA_COLUMNS)
     figures.plot_summary(frame, tmp_path / "plain.png")
     figures.plot_summary(frame, tmp_path / "bars.png", intervals=True)
     assert (tmp_path / "plain.png").read_bytes() != (tmp_path / "bars.png").read_bytes()
-    runs = pd.DataFrame([[s, r[0], r[1], r[2] + s / 1000, r[3] + s, 780, 0.5] for s in (1, 2, 3) for r in rows],
-                        columns=uncertainty.RUN_COLUMNS)
+    quality = [0.0] * len(protocol.QUALITY_COLUMNS)
+    runs = pd.DataFrame([[s, r[0], r[1], r[2] + s / 1000, r[3] + s, 780, 0.5, *quality] for s in (1, 2, 3)
+                         for r in rows], columns=uncertainty.RUN_COLUMNS)
     frame["KendallTau"] = 0.5
     figures.plot_splits(uncertainty.splits_summary(runs, frame), tmp_path / "splits.png")
     assert (tmp_path / "splits.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -73,3 +75,16 @@ def test_rank_matrix_png_puts_each_model_at_its_predicted_x_and_true_y(tmp_path)
     for true_rank, pred_rank in [(1, 4), (2, 1), (3, 2), (4, 3)]:
         expected[true_rank - 1, pred_rank - 1] = 1
     assert np.array_equal(drawn, expected), drawn
+
+
+def test_budget_figures(tmp_path):
+    frame = pd.DataFrame({"Predictor": "A", "TrainModels": [10, 10, 400, 400], "Epochs": [0, 3, 0, 3],
+                          "GPUHours": [1.5, 1.7, 60.0, 60.2], "KendallTau": [0.3, 0.6, 0.8, np.nan]})
+    figures.plot_budget_heatmap(frame, "A", tmp_path / "a.png")
+    figures.plot_budget_heatmap(frame.assign(KendallTau=0.1), "A", tmp_path / "b.png")
+    assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "a.png").read_bytes() != (tmp_path / "b.png").read_bytes()
+    early = pd.DataFrame({"GPUHours": [0.1, 0.5], "KendallTau": [0.5, 0.9]})
+    figures.plot_budget_pareto({"A": frame.iloc[:3]}, {"Early stopping": early},
+                               {"Train to the end": {"GPUHours": 6.0, "KendallTau": 1.0}}, tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -113,3 +113,62 @@ def test_sequential_mae_sums_left_to_right():
     pred, truth = np.array([1.0] + [2.0 ** -53] * 15), np.zeros(16)
     assert metrics.mae(pred, truth, sequential=True) == 1 / 16
     assert metrics.mae(pred, truth) == float(np.mean(pred)) != 1 / 16
+
+
+# ----------------------------------------------------------------------------- RMSE, Pearson, regret, NLL
+def test_rmse_and_pearson_by_hand():
+    pred, truth = [0.5, 0.7, 0.9, 0.6], [0.6, 0.7, 0.8, 0.8]
+    # errors -0.1, 0, 0.1, -0.2: squares 0.01 + 0 + 0.01 + 0.04 = 0.06
+    assert metrics.rmse(pred, truth) == pytest.approx(math.sqrt(0.06 / 4), rel=1e-12)
+    mp, mt = sum(pred) / 4, sum(truth) / 4
+    cov = sum((p - mp) * (t - mt) for p, t in zip(pred, truth))
+    r = cov / math.sqrt(sum((p - mp) ** 2 for p in pred) * sum((t - mt) ** 2 for t in truth))
+    assert metrics.pearson_r(pred, truth) == pytest.approx(r, rel=1e-12)
+    assert math.isnan(metrics.pearson_r([1.0, 1.0, 1.0], [0.1, 0.2, 0.3]))
+
+
+def regret_by_enumeration(pred, truth, k):
+    """Worst regret over every ordering consistent with pred: the predictor's top k is any k rows
+    whose predictions are >= the k-th largest, adversarially chosen among ties."""
+    n = len(pred)
+    worst = 0.0
+    for top in itertools.combinations(range(n), k):
+        rest = [i for i in range(n) if i not in top]
+        if all(pred[i] >= pred[j] for i in top for j in rest):
+            worst = max(worst, max(truth) - max(truth[i] for i in top))
+    return worst
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_regret_at_k_equals_the_adversarial_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 9))
+    pred = rng.integers(0, 4, n).astype(float).tolist()  # few values: many ties
+    truth = rng.permutation(n).astype(float).tolist()
+    for k in range(1, n + 1):
+        assert metrics.regret_at_k(pred, truth, k) == regret_by_enumeration(pred, truth, k)
+
+
+def test_regret_examples():
+    truth = [0.5, 0.6, 0.7, 0.9]
+    assert metrics.regret_at_k([1, 2, 3, 4], truth, 1) == 0.0  # the best is predicted best
+    assert metrics.regret_at_k([4, 3, 2, 1], truth, 1) == pytest.approx(0.4)  # the worst is predicted best
+    assert metrics.regret_at_k([4, 3, 2, 1], truth, 4) == 0.0  # every model trained
+    assert metrics.regret_at_k([1, 1, 1, 1], truth, 3) == pytest.approx(0.2)  # a constant earns nothing
+    with pytest.raises(ValueError):
+        metrics.regret_at_k([1, 2], [1, 2], 3)
+
+
+def test_gaussian_nll_and_coverage_against_scipy():
+    rng = np.random.default_rng(4)
+    mean, std = rng.normal(0.7, 0.1, 200), rng.uniform(0.01, 0.05, 200)
+    truth = mean + std * rng.normal(size=200)
+    expected = -np.mean(scipy.stats.norm(mean, std).logpdf(truth))
+    assert metrics.gaussian_nll(mean, std, truth) == pytest.approx(expected, rel=1e-12)
+    lo, hi = scipy.stats.norm(mean, std).ppf(0.05), scipy.stats.norm(mean, std).ppf(0.95)
+    assert metrics.interval_coverage(mean, std, truth, 0.9) == np.mean((truth >= lo) & (truth <= hi))
+    # calibrated draws cover about 90%; a 10x too confident predictor far less
+    assert 0.8 < metrics.interval_coverage(mean, std, truth, 0.9) < 0.97
+    assert metrics.interval_coverage(mean, std / 10, truth, 0.9) < 0.3
+    with pytest.raises(ValueError):
+        metrics.gaussian_nll([0.5], [0.0], [0.5])

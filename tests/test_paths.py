@@ -48,3 +48,18 @@ def test_missing_files_name_the_candidates(places):
     with pytest.raises(InputError) as e:
         paths.reference_data_dir(("naap440.csv", "raw_data"))
     assert str(e.value) == f"naap440.csv, raw_data not found in {env}, {root}, {shared}: run download_naap440.py"
+
+
+def test_source_hash_follows_the_bytes_and_names_of_the_sources(tmp_path, monkeypatch):
+    from naap import paths
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "notes.txt").write_text("not a source")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path)
+    assert paths.source_files(["pkg", "b.py", "missing.py"]) == ["b.py", "pkg/a.py"]
+    first = paths.source_hash(["pkg", "b.py"])
+    (tmp_path / "pkg" / "notes.txt").write_text("changed")
+    assert paths.source_hash(["pkg", "b.py"]) == first  # not a source
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    assert paths.source_hash(["pkg", "b.py"]) != first and len(first) == 16

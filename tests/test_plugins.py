@@ -2,6 +2,8 @@
 baselines and each other, predictions checked, a plug-in guarded (inputs copied, errors as one
 line naming it), and the worked example (examples/gp_predictor.py) loaded by path. The plug-ins
 in whole runs of run_experiments.py are tested in test_predictors.py."""
+import math
+
 import numpy as np
 import pytest
 from conftest import ROOT
@@ -77,3 +79,41 @@ def test_the_gp_example_is_deterministic_and_usable(ref_dir):
     preds = [factory().fit(X_train, y_train[::4]).predict(X_test) for _ in range(2)]
     assert np.array_equal(preds[0], preds[1])
     assert np.all(np.isfinite(preds[0])) and np.mean(np.abs(preds[0] - y_test)) < 0.05
+
+
+class WithStd:
+    """A plug-in with scikit-learn's return_std: predicts the train mean and a given deviation."""
+
+    def __init__(self, std):
+        self.std = std
+
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X, return_std=False):
+        mean = np.full(len(X), self.mean_)
+        return (mean, np.full(len(X), self.std)) if return_std else mean
+
+
+def test_guarded_passes_a_predictive_deviation_and_refuses_a_bad_one():
+    X, y = np.zeros((4, 2)), np.array([0.1, 0.2, 0.3, 0.4])
+    pred, std = plugins.guarded("P", lambda: WithStd(0.05))().fit(X, y).predict(X, return_std=True)
+    assert np.array_equal(pred, np.full(4, 0.25)) and np.array_equal(std, np.full(4, 0.05))
+    assert np.array_equal(plugins.guarded("P", lambda: WithStd(0.05))().fit(X, y).predict(X), pred)
+    for bad in (0.0, -1.0, math.nan):
+        with pytest.raises(InputError, match="--predictor P: .*"):
+            plugins.guarded("P", lambda bad=bad: WithStd(bad))().fit(X, y).predict(X, return_std=True)
+    plain = plugins.guarded("P", protocol.regressors()["1-NN"])()
+    assert plain.fit(X, y).predict(X, return_std=True)[1] is None  # its predict takes no return_std
+
+
+def test_a_predictive_deviation_reaches_the_kept_run_and_its_scores(ref_dir):
+    df = load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
+    out = protocol.evaluate_predictor(plugins.guarded("P", lambda: WithStd(0.1)), df, "Scheme")
+    kept = out["median"]
+    assert np.array_equal(kept["std"], np.full(len(out["y_test"]), 0.1))
+    frame = protocol.results_frame({"Scheme": {"P": kept}}, y_tests={"Scheme": out["y_test"]})
+    z = (out["y_test"] - kept["pred"]) / 0.1
+    assert np.isclose(frame["NLL"].iloc[0], round(np.mean(0.5 * np.log(2 * np.pi * 0.01) + z * z / 2), 4))
+    assert frame["Coverage90"].iloc[0] == round(np.mean(np.abs(z) <= 1.6448536269514722), 4)

@@ -1,4 +1,8 @@
 """naap/protocol/estimators.py: the protocol's own SVR equals libsvm with its own kernel."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from sklearn.svm import SVR
@@ -17,6 +21,53 @@ def test_precomputed_kernel_svr_predicts_as_libsvm_with_its_own_kernel(kernel):
     theirs = SVR(kernel=kernel, gamma=1 / 4, **settings).fit(X, y).predict(Xt)
     # the same model; only the last bits of BLAS's dot products may differ
     assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def svr_tables():
+    """30 random (X, y, X_test) of 1 to 40 features, 60 training rows and 20 test rows."""
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        d = int(rng.integers(1, 41))
+        yield rng.normal(size=(60, d)) * rng.uniform(0.1, 10, d), rng.normal(size=60), rng.normal(size=(20, d))
+
+
+# scikit-learn's own SVR, its libsvm's dot products by OpenBLAS's Haswell kernel (needs AVX2 and FMA)
+SKLEARN_SVR = """
+import sys
+import numpy as np
+from sklearn.svm import SVR
+from threadpoolctl import threadpool_info
+tables, epsilon, C = np.load(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+predictions = []
+for t in range(len(tables.files) // 3):
+    X, y, Xt = (tables[f"{name}{t}"] for name in ("X", "y", "Xt"))
+    for kernel in ("linear", "poly", "rbf"):
+        predictions.append(SVR(kernel=kernel, gamma="scale", epsilon=epsilon, C=C).fit(X, y).predict(Xt))
+np.save(sys.argv[4], predictions)
+print(*{i["architecture"] for i in threadpool_info() if "scipy" in i["filepath"]})
+"""
+
+
+def test_sklearn_set_svr_predicts_as_scikit_learn_bit_for_bit(tmp_path):
+    tables = list(svr_tables())
+    np.savez(tmp_path / "tables.npz", **{f"{name}{t}": a for t, table in enumerate(tables)
+                                          for name, a in zip(("X", "y", "Xt"), table)})
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Haswell"}
+    argv = [tmp_path / "tables.npz", protocol.SVR_EPSILON, protocol.SVR_C, tmp_path / "svr.npy"]
+    arch = subprocess.run([sys.executable, "-c", SKLEARN_SVR, *map(str, argv)], env=env, capture_output=True,
+                          text=True, check=True).stdout
+    assert arch.split() == ["Haswell"]
+    theirs = np.load(tmp_path / "svr.npy")
+    svr = protocol.regressors("sklearn")
+    ours = np.array([svr[f"SVR ({label} kernel)"]().fit(X, y).predict(Xt)
+                     for X, y, Xt in tables for label in ("Linear", "Polynomial", "RBF")])
+    assert ours.tobytes() == theirs.tobytes()
+    assert not protocol.regressors("paper")["SVR (RBF kernel)"]().openblas
+    # libsvm's own order (the "svr_dot" part, 0.20.1) is another model on these tables
+    paper_order = protocol.regressors(frozenset({"svr_dot"}))["SVR (Linear kernel)"]
+    differ = [not np.array_equal(paper_order().fit(X, y).predict(Xt), theirs[3 * i])
+              for i, (X, y, Xt) in enumerate(tables)]
+    assert sum(differ) > 5
 
 
 def test_paper_lstsq_keeps_the_small_singular_value_that_today_cuts_off():

@@ -84,3 +84,41 @@ def test_scale_follows_0_20_1_under_the_scaler_rule():
     assert np.array_equal(train, by_hand) and np.array_equal(test, by_hand[::-1])
     assert np.array_equal(protocol.scale(X, X, "paper")[0], by_hand)
     assert not np.array_equal(protocol.scale(X, X, frozenset())[0], by_hand)
+
+
+def test_predict_with_std_asks_for_deviations_only_where_predict_takes_them():
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 3)), rng.normal(size=30)
+    gp = GaussianProcessRegressor(random_state=0).fit(X, y)
+    pred, std = protocol.predict_with_std(gp, X[:7] + 0.5)
+    assert np.array_equal(pred, gp.predict(X[:7] + 0.5)) and std.shape == (7,) and (std > 0).all()
+    complex_pred = protocol.predict_with_std(type("C", (), {"predict": lambda self, X: X[:, 0] + 1j})(), X)[0]
+    assert np.iscomplexobj(complex_pred)  # returned as given, not cast: the plug-in check sees it
+    knn = protocol.regressors()["1-NN"]().fit(X, y)
+    pred, std = protocol.predict_with_std(knn, X[:7])
+    assert std is None and np.array_equal(pred, y[:7])
+
+
+LOAD_CACHING_KERNELS = """
+import sys
+import pandas as pd
+from naap.protocol.run import load_caching_kernels
+from naap.replica import knn_0_20_1, tree_builder
+table = load_caching_kernels(lambda: pd.read_csv(sys.argv[1]), "paper", ["1-NN", "my plug-in"])
+print(len(table), len(knn_0_20_1._mean_rows.signatures), len(tree_builder.build_tree.signatures))
+"""
+
+
+def test_load_caching_kernels_compiles_into_numba_cache_beside_this_process(ref_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", LOAD_CACHING_KERNELS, str(ref_dir / "naap440.csv")], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    # the table is load()'s; this process compiled nothing, k-NN's kernels are in the cache, no tree's
+    assert done.stdout.split() == [str(len(load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS))), "0", "0"]
+    cached = {p.name.split("-")[0] for p in tmp_path.rglob("*.nbi")}
+    assert "knn_0_20_1._mean_rows" in cached and "tree_builder.build_tree" not in cached, cached

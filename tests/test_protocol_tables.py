@@ -23,9 +23,25 @@ def test_results_frame_rows_in_table_order_rounded_as_published():
     assert frame["MeanAbsoluteError"].tolist() == [0.0123, 0.1, 0.5, 0.25]
     assert frame["MonotonicityScore"].tolist() == [0.6667, 0.0, 1.0, 0.3333]
     extended = protocol.results_frame(RESULTS, y_tests={f: np.array([0.1, 0.2, 0.3]) for f in RESULTS})
-    assert list(extended.columns) == protocol.RESULT_COLUMNS + protocol.RANK_COLUMNS
+    assert list(extended.columns) == protocol.RESULT_COLUMNS + protocol.RANK_COLUMNS + protocol.QUALITY_COLUMNS
     assert extended["KendallTau"].tolist() == [0.3333, -1.0, 1.0, -0.3333]
     assert extended["PrecisionAt5"].isna().all()  # 3 test rows: no top 5
+    # A on Scheme predicts [0.1, 0.3, 0.2] for truths [0.1, 0.2, 0.3]: it picks the 0.2 model first
+    assert extended["RegretAt1"].tolist() == [0.1, 0.2, 0.0, 0.1]
+    assert extended["RMSE"].iloc[2] == 0.0 and extended["PearsonR"].iloc[2] == 1.0
+    assert extended["NLL"].isna().all() and extended["Coverage90"].isna().all()  # no predictive deviations
+
+
+def test_quality_scores_of_a_predictive_distribution_and_of_a_ranking():
+    truth = np.array([0.5, 0.6, 0.7])
+    scores = protocol.quality_scores(np.array([0.5, 0.7, 0.6]), truth, std=np.array([0.1, 0.1, 0.1]))
+    assert list(scores) == protocol.QUALITY_COLUMNS
+    assert scores["Coverage90"] == 1.0  # every error (0, 0.1, 0.1) is within 1.645 sd
+    z = np.array([0.0, 1.0, 1.0])
+    assert np.isclose(scores["NLL"], np.mean(0.5 * np.log(2 * np.pi * 0.01) + z * z / 2))
+    ranking = protocol.quality_scores(np.array([3.0, 1.0, 2.0]), truth, accuracy=False)
+    assert np.isnan(ranking["RMSE"]) and np.isnan(ranking["PearsonR"])  # a score is not an accuracy
+    assert np.isclose(ranking["RegretAt1"], 0.2) and np.isnan(ranking["RegretAt5"])  # 3 rows: no top 5
 
 
 def test_markdown_table():

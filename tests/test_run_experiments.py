@@ -278,15 +278,18 @@ def test_bad_input_from_the_command_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("delay", [0.5, 2.5])
-def test_sigterm_while_fitting_trees_with_one_job(delay, ref_dir, tmp_path):
+@pytest.mark.parametrize("tasks_done", [1, 2])
+def test_sigterm_while_fitting_trees_with_one_job(tasks_done, ref_dir, tmp_path):
     # --jobs 1 (the default on one core): the main process itself is inside numba's tree builder
     # when the signal comes. The tasks run Random Forest first: once the bar shows the first task
-    # done (numba's functions compiled), the second (Random Forest again) fits its trees, and
-    # `delay` lands the signal at different trees.
+    # done (numba's functions compiled), the second (Random Forest again) fits its trees, once it
+    # shows two, the third (Gradient Boosting); the signal is sent at that bar update.
     out = tmp_path / "out"
     cmd = [sys.executable, str(ROOT / "run_experiments.py"), str(ref_dir / "naap440.csv"), str(out), "--jobs", "1"]
-    status, err = signal_when_started(cmd, tmp_path, lambda err: re.search(r"runs: .*\| [1-9]\d*/96 ", err), delay)
+
+    def started(err):  # the bar's counts of runs done, one per finished task
+        return len(set(re.findall(r"runs: .*?\| ([1-9]\d*)/96 ", err))) >= tasks_done
+    status, err = signal_when_started(cmd, tmp_path, started)
     assert status == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and message_lines(err) == ["terminated (SIGTERM): no partial output left behind"], err
     assert list(tmp_path.iterdir()) == []  # neither OUT_DIR nor its staging directory

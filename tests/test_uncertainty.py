@@ -144,7 +144,8 @@ def test_the_published_split_has_one_test_row_per_bin(table):
 
 # ----------------------------------------------------------------------------- summaries over splits
 def runs_frame(rows):
-    return pd.DataFrame([[s, m, f, mae, v, 6, tau] for s, m, f, mae, v, tau in rows],
+    quality = [math.nan] * len(protocol.QUALITY_COLUMNS)  # not summarised over the splits
+    return pd.DataFrame([[s, m, f, mae, v, 6, tau, *quality] for s, m, f, mae, v, tau in rows],
                         columns=uncertainty.RUN_COLUMNS)
 
 

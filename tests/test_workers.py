@@ -69,3 +69,29 @@ def test_a_worker_that_dies_is_worker_died_naming_how(capsys):
         run_cli(main, None)
     assert exit_info.value.code == 1
     assert capsys.readouterr().err == "error: a worker process died (SIGKILL, killed by a signal; out of memory?)\n"
+
+
+def _write_after(path, seconds):
+    time.sleep(seconds)
+    with open(path, "w") as f:
+        f.write("done")
+
+
+def _fail():
+    raise ValueError("a failure that stays in the background process")
+
+
+def test_in_background_waits_for_its_process_and_ends_it_when_the_block_fails(tmp_path):
+    from naap.workers import in_background
+    with in_background(_write_after, tmp_path / "waited", 0.2):
+        assert not (tmp_path / "waited").exists()  # it runs beside the block
+    assert (tmp_path / "waited").read_text() == "done"
+    with in_background(_fail):
+        pass  # nothing raised here
+    started = time.monotonic()
+    with pytest.raises(ZeroDivisionError):
+        with in_background(_write_after, tmp_path / "ended", 30):
+            raise ZeroDivisionError
+    assert time.monotonic() - started < 10  # ended, not awaited
+    time.sleep(0.2)
+    assert not (tmp_path / "ended").exists()

@@ -12,7 +12,8 @@ from naap import protocol, uncertainty
 from naap.baselines.run import COLUMNS
 from naap.data import NUM_EPOCHS_TOTAL
 
-SPLIT_METRICS = ("KendallTau", "SpearmanRho", "NumViolations", "PrecisionAt5", "PrecisionAt10", "MAE")  # --splits
+SPLIT_METRICS = ("KendallTau", "SpearmanRho", "NumViolations", "PrecisionAt5", "PrecisionAt10", "MAE",  # --splits
+                 *(c for c in protocol.QUALITY_COLUMNS if c.startswith(("RMSE", "PearsonR", "RegretAt"))))
 
 
 def compute_share(epochs):
@@ -25,7 +26,7 @@ def compute_share(epochs):
 # ----------------------------------------------------------------------------- CSV tables
 def rounded(frame):
     """The frame with its metric floats rounded to protocol.OUTPUT_DECIMALS, as written out."""
-    floats = ("MAE", "KendallTau", "SpearmanRho", "PrecisionAt5", "PrecisionAt10")
+    floats = ("MAE", "KendallTau", "SpearmanRho", "PrecisionAt5", "PrecisionAt10", *protocol.QUALITY_COLUMNS)
     return frame.assign(**{c: frame[c].astype(float).round(protocol.OUTPUT_DECIMALS) for c in floats})
 
 

@@ -7,9 +7,11 @@ method is; naap.learning_curves holds the learning-curve methods, naap.baselines
   proxy_ranking makes a proxy a ranker, impute_proxies makes it a finite feature.
 - Tasks (build_tasks, run_tasks): the long work of one split, (kind, key, args) tuples run in a
   pool of forked workers: the paper's regressors per (epoch count, family) (protocol.evaluate),
-  LcSVR per epoch count, LCE per chunk of test models.
+  LcSVR per epoch count, LCE per chunk of test models; with today, also today's predictors
+  (naap.predictors.TODAY) and the OMNI-style hybrid (naap.predictors.hybrid) per epoch count,
+  the hybrid on the learning-curve columns of with_hybrid_features.
 - Scores (score, split_rows): one baselines.csv row per method and epoch count, on the test
-  rows in ground-truth order.
+  rows in ground-truth order; regressor_methods names the regressors' rows in table order.
 """
 import math
 from concurrent.futures import as_completed
@@ -20,14 +22,16 @@ import pandas as pd
 import metrics
 from naap import learning_curves, protocol
 from naap.cli import InputError
-from naap.data import FEATURE_SETS, FULL_SCHEME_FEATURES, MAX_VALUE, MODEL_ID, TARGET, TEST_FLAG, epoch_features
+from naap.data import FULL_SCHEME_FEATURES, MAX_VALUE, MODEL_ID, TARGET, TEST_FLAG, features_at
 from naap.data.load import read_table
+from naap.predictors import TODAY
+from naap.predictors.hybrid import HYBRID, hybrid_columns, lce_table, make_hybrid, with_curve_features
 from naap.workers import process_pool
 
 TABLE_RANKERS = {"MACs": "NumMACs", "#params": "NumParams"}  # method -> table column (log is monotone)
 ZC_SUFFIX = " [Scheme+ZC]"  # regressors given the zero-cost proxies as extra features
 COLUMNS = ["Method", "Epochs", "MAE", "NumViolations", "TiedPairs", "MaxViolations", "KendallTau", "SpearmanRho",
-           *(f"PrecisionAt{k}" for k in protocol.PRECISION_KS)]
+           *(f"PrecisionAt{k}" for k in protocol.PRECISION_KS), *protocol.QUALITY_COLUMNS]
 LCE_CHUNKS_PER_JOB = 4  # test models split into jobs x this many tasks
 # zero-cost proxies that count a model's size: positive, as the dataset's NumMACs and NumParams must be
 POSITIVE_PROXIES = ("MACs", "#params")
@@ -113,17 +117,9 @@ def impute_proxies(df, proxies):
     return df.assign(**{p: df[p].fillna(df[p].median()) for p in proxies})
 
 
-def regressor_columns(k, zc=()):
-    """Paper 1's feature set for k epochs, optionally with the zero-cost proxies after the scheme:
-    "Scheme" (NumParams, NumStages) at k = 0 as in paper 1, else Scheme + Quant.k."""
-    if k == 0:
-        return FEATURE_SETS["Scheme"] + list(zc)
-    return FULL_SCHEME_FEATURES + list(zc) + epoch_features(k)
-
-
 # ----------------------------------------------------------------------------- tasks (run in workers)
-def _regressor_task(names, data, estimators):
-    return protocol.evaluate(names, *data, estimators=estimators)
+def _regressor_task(names, data, estimators, regressors=None):
+    return protocol.evaluate(names, *data, estimators=estimators, regressors=regressors)
 
 
 TASKS = {"regressors": _regressor_task, "lce": learning_curves.lce_rows, "lcsvr": learning_curves.lcsvr}
@@ -149,17 +145,46 @@ def run_tasks(tasks, jobs, progress):
     return results
 
 
-def build_tasks(df, regressor_epochs, curve_epochs, zc, estimators, jobs, split=0):
+def with_hybrid_features(df, epochs, jobs):
+    """df with the hybrid's learning-curve columns (hybrid.with_curve_features) at every k >= 1 of
+    epochs, for every model: they need no label, so every split reads the same. LCE's curve fits,
+    the costly part, run once, in `jobs` forked workers."""
+    ks = [k for k in epochs if k > 0]
+    if not ks:
+        return df
+    accuracies = learning_curves.curve(df, "Accuracy", max(ks))
+    with process_pool(jobs if jobs > 1 else 0) as pool:
+        lce = lce_table(accuracies, ks, None if pool is None else pool.map)
+    return with_curve_features(df, ks, lce)
+
+
+def _factory_tasks(features, feature_sets, factories, suffix, estimators, split):
+    """[(cost, task)] of the regressors `factories` ({name: factory}) as the paper's run: per
+    (feature set, family), through protocol.evaluate with regressors={name: factory}."""
+    tasks = []
+    for cost, (k, family, names, data) in protocol.regressor_tasks(features, feature_sets, list(factories)):
+        regressors = {name: factories[name] for name in names}
+        tasks.append((cost, ("regressors", (split, suffix, k, family), (names, data, estimators, regressors))))
+    return tasks
+
+
+def build_tasks(df, regressor_epochs, curve_epochs, zc, estimators, jobs, split=0, today=False):
     """[(cost, task)] of the long work on one split: the regressors per (feature set, family), LcSVR
-    per epoch count, LCE per chunk of test models. Keys start with the split."""
+    per epoch count, LCE per chunk of test models; with today, today's predictors and the hybrid
+    (df must then hold with_hybrid_features' columns). Keys start with the split."""
     train, test = df[df[TEST_FLAG] == 0], df[df[TEST_FLAG] == 1]
     tasks = []
     variants = [("", ())] + ([(ZC_SUFFIX, zc)] if zc else [])
     features = impute_proxies(df, zc)
     for suffix, proxies in variants:
-        feature_sets = {k: regressor_columns(k, proxies) for k in regressor_epochs}
+        feature_sets = {k: features_at(k, proxies) for k in regressor_epochs}
         for cost, (k, family, names, data) in protocol.regressor_tasks(features, feature_sets, protocol.BASELINE_NAMES):
             tasks.append((cost, ("regressors", (split, suffix, k, family), (names, data, estimators))))
+        if today:
+            tasks += _factory_tasks(features, feature_sets, TODAY, suffix, estimators, split)
+    if today:
+        hybrid_sets = {k: hybrid_columns(k, zc) for k in regressor_epochs}
+        tasks += _factory_tasks(features, hybrid_sets, {HYBRID: make_hybrid}, "", estimators, split)
     if curve_epochs:
         k_max = max(curve_epochs)
         acc_train = learning_curves.curve(train, "Accuracy", k_max)
@@ -177,8 +202,9 @@ def build_tasks(df, regressor_epochs, curve_epochs, zc, estimators, jobs, split=
 
 
 # ----------------------------------------------------------------------------- scores
-def score(method, epochs, pred, y_test, with_mae):
-    """One baselines.csv row (unrounded) of predictions for the test rows in ground-truth order."""
+def score(method, epochs, pred, y_test, with_mae, std=None):
+    """One baselines.csv row (unrounded) of predictions for the test rows in ground-truth order;
+    with_mae: pred predicts the accuracy (not only a ranking score); std: predictive deviations."""
     pred = np.asarray(pred, dtype=float)
     violations, max_violations, _ = metrics.monotonicity(pred)  # the protocol's: ties are never violations
     row = {"Method": method, "Epochs": epochs, "MAE": metrics.mae(pred, y_test) if with_mae else math.nan,
@@ -186,10 +212,22 @@ def score(method, epochs, pred, y_test, with_mae):
            "KendallTau": metrics.kendall_tau(pred, y_test), "SpearmanRho": metrics.spearman_rho(pred, y_test)}
     for k in protocol.PRECISION_KS:  # ties against the method: a tie at the top-k boundary earns no hit
         row[f"PrecisionAt{k}"] = metrics.worst_case_precision_at_k(pred, k) if len(pred) >= k else math.nan
+    row.update(protocol.quality_scores(pred, y_test, std, accuracy=with_mae))
     return row
 
 
-def split_rows(df, done, split, regressor_epochs, curve_epochs, zc):
+def regressor_methods(zc, today=False):
+    """(suffix, name) of the regressors' rows in table order: paper 1's 24, then with today
+    TODAY's, each without and (with proxies zc) with ZC_SUFFIX, then the hybrid, whose features
+    hold the proxies without a suffix (hybrid_columns)."""
+    suffixes = ["", ZC_SUFFIX] if zc else [""]
+    methods = [(suffix, name) for suffix in suffixes for name in protocol.BASELINE_NAMES]
+    if today:
+        methods += [(suffix, name) for suffix in suffixes for name in TODAY] + [("", HYBRID)]
+    return methods
+
+
+def split_rows(df, done, split, regressor_epochs, curve_epochs, zc, today=False):
     """The unrounded baselines.csv rows of one split, from the finished tasks `done`."""
     test = df[df[TEST_FLAG] == 1]
     y_test = test[TARGET].to_numpy(float)
@@ -209,9 +247,8 @@ def split_rows(df, done, split, regressor_epochs, curve_epochs, zc):
         lce_pred = np.vstack([done[split, "LCE", i] for i in range(chunks)])
         rows += [score("LCE", k, lce_pred[:, j], y_test, True) for j, k in enumerate(curve_epochs)]
         rows += [score("LcSVR", k, done[split, "LcSVR", k], y_test, True) for k in curve_epochs]
-    for suffix in ["", ZC_SUFFIX] if zc else [""]:
-        for name in protocol.BASELINE_NAMES:
-            for k in regressor_epochs:
-                run = done[split, suffix, k, protocol.family_of(name)][name]
-                rows.append(score(name + suffix, k, run["pred"], y_test, True))
+    for suffix, name in regressor_methods(zc, today):
+        for k in regressor_epochs:
+            run = done[split, suffix, k, protocol.family_of(name)][name]
+            rows.append(score(name + suffix, k, run["pred"], y_test, True, run.get("std")))
     return rows

@@ -21,6 +21,7 @@ from naap.data.columns import (
     acceleration,
     epoch_column,
     epoch_features,
+    features_at,
 )
 from naap.data.log_format import epoch_lines, header_lines, log_text, read_log, stamp
 from naap.data.schemes import load_schemes, scheme_size, validate_scheme
@@ -29,7 +30,7 @@ from naap.data.split import NUM_TEST_BINS, split_bins
 __all__ = [
     # columns
     "TARGET", "TEST_FLAG", "MODEL_ID", "LOG_COLUMNS", "SCHEME_FEATURES", "FULL_SCHEME_FEATURES", "SCHEME_V2_FEATURES",
-    "EPOCH_FEATURES", "QUANT_EPOCHS", "NUM_EPOCHS_TOTAL", "MAX_VALUE", "epoch_column", "epoch_features",
+    "EPOCH_FEATURES", "QUANT_EPOCHS", "NUM_EPOCHS_TOTAL", "MAX_VALUE", "epoch_column", "epoch_features", "features_at",
     "FEATURE_SETS", "FEATURE_SET_EPOCHS", "FEATURE_SETS_V2", "acceleration",
     # split
     "NUM_TEST_BINS", "split_bins",

@@ -42,6 +42,15 @@ for _k in QUANT_EPOCHS:
     FEATURE_SET_EPOCHS[f"Scheme+Quant.{_k}"] = _k
 
 
+def features_at(k, extra=()):
+    """Paper 1's features after k epochs of training, for any k: its "Scheme" set (NumParams,
+    NumStages) at k = 0, else Scheme + Quant.k (the six scheme columns, then epochs 1..k's
+    EPOCH_FEATURES); `extra` columns (zero-cost proxies) come after the scheme."""
+    if k == 0:
+        return FEATURE_SETS["Scheme"] + list(extra)
+    return FULL_SCHEME_FEATURES + list(extra) + epoch_features(k)
+
+
 def acceleration(features):
     """'100%' for a scheme-only feature set, else the share of the 90 epochs not trained."""
     saved = 100.0 * (1 - FEATURE_SET_EPOCHS[features] / NUM_EPOCHS_TOTAL)

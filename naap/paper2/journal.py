@@ -21,6 +21,7 @@ from naap import protocol
 from naap.cli import InputError, cannot_write, disk_full
 from naap.paper2.inputs import VALIDATION_BINS
 from naap.paper2.jobs import ensemble_size
+from naap.paths import source_files, source_hash
 
 # the code that decides a subset's scores: a change to any of them starts a fresh journal (paths
 # relative to the repository root; a folder stands for every .py file under it)
@@ -117,21 +118,12 @@ def journal_lock(path):
 
 def protocol_files():
     """The files of PROTOCOL_SOURCES that exist, as sorted paths relative to the repository root."""
-    root = Path(__file__).resolve().parents[2]
-    files = set()
-    for source in PROTOCOL_SOURCES:
-        path = root / source
-        files.update(path.rglob("*.py") if path.is_dir() else [path] if path.is_file() else [])
-    return sorted(path.relative_to(root).as_posix() for path in files)
+    return source_files(PROTOCOL_SOURCES)
 
 
 def code_hash():
     """sha256 (16 hex digits) of the sources that decide a subset's scores (PROTOCOL_SOURCES)."""
-    root = Path(__file__).resolve().parents[2]
-    digest = hashlib.sha256()
-    for name in protocol_files():
-        digest.update(name.encode() + b"\0" + (root / name).read_bytes())
-    return digest.hexdigest()[:16]
+    return source_hash(PROTOCOL_SOURCES)
 
 
 def journal_key(dataset_bytes, estimators, select_on="test"):

@@ -10,6 +10,9 @@ it runs on (columns, feature sets, loading and splitting) is naap.data's. Its mo
   tables      results.csv / results_extended.csv frames, the Markdown table, file-name slugs
   published   a published results CSV and the comparison against it
 
+Around the protocol: scores beyond paper 1's (tables.QUALITY_COLUMNS: RMSE, Pearson r,
+regret@k, and NLL and 90% coverage for a predictor whose predict takes return_std).
+
 THE PROTOCOL (what decides every published number)
 - The CSV is parsed as pandas 0.23.4 parsed it (naap.data.load, pandas_0_23_parser.read_csv_2022: its
   xstrtod float parser differs from today's in the last bit of 2,875 cells of naap440.csv).
@@ -49,6 +52,8 @@ PAPER_RULES so that bench/bench_fidelity.py can measure what it changes):
   lstsq       LinearRegression's least squares with scipy's default singular-value cutoff
   scaler      StandardScaler's variance as (var * n) / n
   svr_gamma   SVR's default gamma 'auto' = 1 / n_features
+  svr_dot     SVR's kernel dot products summed left to right (off: OpenBLAS Haswell's ddot, whose
+              blocks of 16 use fused multiply-adds, computed exactly on any CPU)
   mae         MAE summed left to right (bottleneck's nanmean, as pandas used it)
 An estimator set may also be given as a frozenset of these names (the paper set with some
 switched off); ESTIMATOR_SETS are the two that users choose from.
@@ -92,6 +97,7 @@ from naap.protocol.run import (
     evaluate_predictor,
     final_score,
     median_run,
+    predict_with_std,
     prediction_noise,
     regressor_tasks,
     run_table,
@@ -117,18 +123,23 @@ from naap.protocol.settings import (
     SVR_KERNELS,
 )
 from naap.protocol.tables import (
+    COVERAGE_LEVEL,
+    DISTRIBUTION_COLUMNS,
     EXTRA_COLUMNS,
     INTERVAL_COLUMNS,
     INTERVAL_METRICS,
     OUTPUT_DECIMALS,
     PRECISION_KS,
+    QUALITY_COLUMNS,
     RANK_COLUMNS,
+    REGRET_KS,
     RESULT_COLUMNS,
     TABLE_DECIMALS,
     cell_text,
     grid_table,
     markdown_table,
     precision_or_nan,
+    quality_scores,
     results_frame,
     slug,
 )
@@ -146,12 +157,15 @@ __all__ = [
     "EXTRAPOLATING", "DETERMINISTIC", "family_of", "paper_rules", "tree_rules", "regressors", "REGRESSORS",
     "own_regressors", "FIT_COST", "DEFAULT_FIT_COST",
     # run
-    "scale", "seed_everything", "score_run", "median_run", "prediction_noise", "FIT_DRAWS", "evaluate_plain",
+    "scale", "seed_everything", "score_run", "predict_with_std", "median_run", "prediction_noise", "FIT_DRAWS",
+    "evaluate_plain",
     "evaluate", "final_score", "best_key", "evaluate_paper2", "evaluate_predictor", "regressor_tasks",
     "run_table",
     # tables
-    "RESULT_COLUMNS", "PRECISION_KS", "RANK_COLUMNS", "INTERVAL_METRICS", "INTERVAL_COLUMNS", "EXTRA_COLUMNS",
-    "OUTPUT_DECIMALS", "TABLE_DECIMALS", "precision_or_nan", "results_frame", "grid_table", "cell_text",
+    "RESULT_COLUMNS", "PRECISION_KS", "RANK_COLUMNS", "REGRET_KS", "COVERAGE_LEVEL", "DISTRIBUTION_COLUMNS",
+    "QUALITY_COLUMNS",
+    "INTERVAL_METRICS", "INTERVAL_COLUMNS", "EXTRA_COLUMNS", "OUTPUT_DECIMALS", "TABLE_DECIMALS",
+    "precision_or_nan", "quality_scores", "results_frame", "grid_table", "cell_text",
     "markdown_table", "slug",
     # published
     "model_key", "load_published", "compare_frame", "compare_markdown",

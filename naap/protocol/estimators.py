@@ -45,12 +45,13 @@ class ProtocolLinear:
 
 
 class ProtocolSVR:
-    """libsvm's epsilon-SVR on a kernel matrix computed here in libsvm's own order, without BLAS
-    (today's libsvm takes BLAS dot products, which change with the CPU's BLAS kernel).
+    """libsvm's epsilon-SVR on a kernel matrix computed here, the same on every CPU: dot products
+    summed in libsvm's own order (openblas=False, scikit-learn 0.20.1) or in the order of OpenBLAS's
+    Haswell ddot, which 1.9.1's libsvm calls (openblas=True), fused multiply-adds included.
     gamma: 'auto' (1 / n_features, scikit-learn 0.20.1's default) or 'scale' (1.9.1's)."""
 
-    def __init__(self, kernel, gamma):
-        self.kernel, self.gamma = kernel, gamma
+    def __init__(self, kernel, gamma, openblas=False):
+        self.kernel, self.gamma, self.openblas = kernel, gamma, openblas
 
     def fit(self, X, y):
         X = np.ascontiguousarray(X, dtype=float)
@@ -60,13 +61,13 @@ class ProtocolSVR:
             variance = X.var()
             self.gamma_ = 1.0 / (X.shape[1] * variance) if variance != 0 else 1.0
         self.X_ = X
-        K = fixedmath.libsvm_kernel(self.kernel, X, X, self.gamma_, SVR_COEF0, SVR_DEGREE, True)
+        K = fixedmath.libsvm_kernel(self.kernel, X, X, self.gamma_, SVR_COEF0, SVR_DEGREE, True, self.openblas)
         self.svr_ = SVR(kernel="precomputed", epsilon=SVR_EPSILON, C=SVR_C).fit(K, y)
         return self
 
     def predict(self, X):
         K = fixedmath.libsvm_kernel(self.kernel, np.ascontiguousarray(X, dtype=float), self.X_, self.gamma_,
-                                      SVR_COEF0, SVR_DEGREE, False)
+                                    SVR_COEF0, SVR_DEGREE, False, self.openblas)
         return self.svr_.predict(K)
 
 

@@ -59,8 +59,9 @@ def regressors(estimators=DEFAULT_ESTIMATORS):
         out[name] = lambda func=func, inverse=inverse: protocol_estimators.ProtocolLinear(lstsq, func, inverse)
     out["Decision Tree"] = lambda: protocol_estimators.ProtocolTree(rules)
     gamma = "auto" if "svr_gamma" in on else "scale"
+    openblas = "svr_dot" not in on  # 0.20.1's libsvm summed its dot products itself; 1.9.1's calls BLAS
     for kernel, label in SVR_KERNELS:
-        out[f"SVR ({label} kernel)"] = lambda kernel=kernel: protocol_estimators.ProtocolSVR(kernel, gamma)
+        out[f"SVR ({label} kernel)"] = lambda kernel=kernel: protocol_estimators.ProtocolSVR(kernel, gamma, openblas)
     for name, (family, n) in ENSEMBLE_OF.items():
         out[name] = lambda family=family, n=n: protocol_estimators.ProtocolEnsemble(family, n, rules)
     if rules == REPLICA_VERSION and not ensembles.SUPPORTED:

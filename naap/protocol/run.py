@@ -1,12 +1,14 @@
 """Running the protocol: scaling, seeding, scoring and keeping the median run of each regressor
 on one feature matrix (evaluate, and evaluate_plain, its literal form), paper 2's noise and final
 score, any predictor under the protocol (evaluate_predictor), and paper 1's whole table
-(run_table) dealt to worker processes."""
+(run_table) dealt to worker processes, and the numba kernels of a run compiled once before its
+workers fork (load_caching_kernels)."""
 import functools
 import math
 import os
 import random
 import sys
+import warnings
 
 import numpy as np
 import sklearn
@@ -29,7 +31,7 @@ from naap.protocol.registry import (
 from naap.protocol.settings import DEFAULT_ESTIMATORS, ENSEMBLE_SIZES, NOISE_STD, SEEDS
 from naap.replica import ensembles
 from naap.replica.rules import REPLICA_VERSION
-from naap.workers import WorkerDied, process_pool
+from naap.workers import WorkerDied, in_background, process_pool
 
 
 def scale(X_train, X_test, estimators=DEFAULT_ESTIMATORS):
@@ -54,11 +56,31 @@ def seed_everything(seed):
     np.random.seed(seed)
 
 
-def score_run(pred, y_test, seed, estimators=DEFAULT_ESTIMATORS):
-    """A run's scores; the MAE summed left to right under the paper's "mae" rule."""
+def score_run(pred, y_test, seed, estimators=DEFAULT_ESTIMATORS, std=None):
+    """A run's scores; the MAE summed left to right under the paper's "mae" rule. std: the
+    predictive standard deviations of a predictor that gives them (else None), kept for NLL and
+    coverage."""
     violations, max_violations, score = metrics.monotonicity(pred)
     mae = metrics.mae(pred, y_test, sequential="mae" in paper_rules(estimators))
-    return dict(pred=pred, mae=mae, violations=violations, max_violations=max_violations, score=score, seed=seed)
+    return dict(pred=pred, mae=mae, violations=violations, max_violations=max_violations, score=score, seed=seed,
+                std=std)
+
+
+def predict_with_std(model, X):
+    """(predictions, predictive standard deviations or None), as the model returns them (not cast:
+    a plug-in's are checked first, naap.plugins). A model whose predict takes return_std
+    (scikit-learn's convention: GaussianProcessRegressor, BayesianRidge) is asked for both; its
+    predictions are the same as predict(X)'s."""
+    import inspect
+    try:
+        takes_std = "return_std" in inspect.signature(model.predict).parameters
+    except (TypeError, ValueError):  # a builtin or C-level predict: no signature to read
+        takes_std = False
+    return model.predict(X, return_std=True) if takes_std else (model.predict(X), None)
+
+
+def _as_floats(pred, std):
+    return np.asarray(pred, dtype=float), None if std is None else np.asarray(std, dtype=float)
 
 
 def median_run(runs):
@@ -127,8 +149,8 @@ def evaluate_plain(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_E
             seed_everything(seed)
             X_train_s, X_test_s = scale(X_train, X_test, estimators)
             estimator.fit(X_train_s, y_train)
-            pred = np.asarray(estimator.predict(X_test_s), dtype=float) + prediction_noise(noise_std, len(y_test))
-            runs.append(score_run(pred, y_test, seed, estimators))
+            pred, std = _as_floats(*predict_with_std(estimator, X_test_s))
+            runs.append(score_run(pred + prediction_noise(noise_std, len(y_test)), y_test, seed, estimators, std))
         results[name] = median_run(runs)
     return results
 
@@ -197,11 +219,13 @@ def evaluate(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMAT
                 if name in fixed:
                     pred = fixed[name]
                     FIT_DRAWS.get(family_of(name), lambda: None)()
+                    std = None
                 else:
-                    pred = np.asarray(regressors[name]().fit(X_train_s, y_train).predict(X_test_s), dtype=float)
+                    pred, std = _as_floats(*predict_with_std(regressors[name]().fit(X_train_s, y_train), X_test_s))
                     if name in DETERMINISTIC and regressors[name] is own.get(name):
                         fixed[name] = pred
-                runs[name].append(score_run(pred + prediction_noise(noise_std, len(y_test)), y_test, seed, estimators))
+                runs[name].append(score_run(pred + prediction_noise(noise_std, len(y_test)), y_test, seed, estimators,
+                                            std))
     return {name: median_run(runs[name]) for name in names}
 
 
@@ -341,3 +365,52 @@ def run_table(df, estimators=DEFAULT_ESTIMATORS, jobs=1, names=None, regressors=
         _TABLE_RUNNING.clear()
     return {features: {name: results[features][name] for name in names} for features in FEATURE_SETS}
 
+
+
+# ----------------------------------------------------------------------------- compiling first
+FEW_TRAIN_ROWS, FEW_TEST_ROWS = 24, 8  # more train rows than the largest k of k-NN
+TREE_FAMILIES = frozenset({"Decision Tree", *(family for family, _ in ENSEMBLE_OF.values())})
+
+
+def _random_rows():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((FEW_TRAIN_ROWS + FEW_TEST_ROWS, 3))
+    y = 0.5 + 0.4 * rng.random(FEW_TRAIN_ROWS + FEW_TEST_ROWS)  # accuracies
+    return X[:FEW_TRAIN_ROWS], y[:FEW_TRAIN_ROWS], X[FEW_TRAIN_ROWS:], np.sort(y[FEW_TRAIN_ROWS:])
+
+
+def _fit_few_rows(names, estimators, data):
+    """evaluate() of names on a few rows, one seed, so that numba compiles the kernels their fits
+    run and stores them in its on-disk cache. data: split()'s arrays, whose first rows are copied
+    in their memory layout (numba compiles a kernel once per layout of its arrays), or None for
+    random rows (the ensembles copy their input into one layout)."""
+    if data is None:
+        data = _random_rows()
+    else:
+        data = tuple(np.array(a[:n], order="K") for a, n in zip(data, (FEW_TRAIN_ROWS, FEW_TRAIN_ROWS,
+                                                                         FEW_TEST_ROWS, FEW_TEST_ROWS)))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        evaluate(names, *data, estimators=estimators, seeds=SEEDS[:1])
+
+
+def load_caching_kernels(load, estimators=DEFAULT_ESTIMATORS, names=BASELINE_NAMES):
+    """load() (a table as naap.data.load.load_dataset returns it), and meanwhile numba's on-disk
+    cache filled with the kernels of the fits of names (the protocol's own), for the workers of a
+    process pool started next: they load the kernels from there instead of each compiling them.
+    Two cores compile, each kernel once: a forked process the trees' kernels (the costliest)
+    from the start, this one the table's parser and sort while loading it, then a second forked
+    process the other regressors' kernels on a few rows of the table's first feature set. The
+    fits run in forked processes because this one must not run OpenMP code (scikit-learn's k-NN)
+    before a pool forks. Without the cache (not writable) the workers compile as before."""
+    own = [name for name in names if name in BASELINE_NAMES]
+    # the tree kernels' regressors, Gradient Boosting last: its presort sorts with the kernel that
+    # this process compiles meanwhile, loading the table, and by then has stored in the cache
+    trees = sorted((name for name in own if family_of(name) in TREE_FAMILIES),
+                   key=lambda name: family_of(name) == "Gradient Boosting")
+    rest = [name for name in own if name not in trees]
+    with in_background(_fit_few_rows, trees, estimators, None):
+        table = load()
+        with in_background(_fit_few_rows, rest, estimators, split(table, next(iter(FEATURE_SETS.values())))):
+            pass  # waits for it
+    return table

@@ -7,13 +7,20 @@ with the OpenBLAS kernel. The protocol's results must not. So:
   element by element, with numpy's conventions outside the domain (nan, +-inf) instead of errors;
 - dot_rows, squared_norms and libsvm_kernel sum products left to right in plain loops, as libsvm's own dot
   product did (scikit-learn 0.20.1's sklearn/svm/src/libsvm/svm.cpp, Kernel::dot), so that the
-  kernel matrix handed to libsvm as 'precomputed' is the same on every machine.
-numba compiles the loops without fast-math, so no sum is reassociated or fused.
+  kernel matrix handed to libsvm as 'precomputed' is the same on every machine;
+- libsvm_kernel(..., openblas=True) takes each dot product as scikit-learn 1.9.1's libsvm does, from
+  BLAS's ddot, in the order of OpenBLAS's Haswell kernel (haswell_ddot), with its fused multiply-adds
+  done by LLVM's llvm.fma (one rounding: the CPU's FMA instruction, or the C library's fma() where
+  the CPU has none), so that the Haswell kernel's results come out on every CPU.
+numba compiles the loops without fast-math, so no other sum is reassociated or fused.
 """
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 KERNEL_CODES = {"linear": 0, "poly": 1, "rbf": 2}
 
@@ -148,10 +155,81 @@ def _kernel(code, A, B, gamma, coef0, degree, training):
     return out
 
 
-def libsvm_kernel(kind, A, B, gamma, coef0, degree, training):
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c rounded once (llvm.fma: never split into a product and a sum)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(double, [double] * 3), "llvm.fma.f64")
+        return builder.call(fn, args)
+    return sig, codegen
+
+
+@njit(cache=True)
+def haswell_ddot(x, y):
+    """ddot(n, x, 1, y, 1) as OpenBLAS's Haswell kernel sums it (kernel/x86_64/ddot.c with
+    ddot_microk_haswell-2.c), for n up to 10,000 (above, OpenBLAS may split it among threads).
+    The first n & -16 terms go to 16 accumulators (four AVX registers of four lanes; term t to
+    accumulator t % 16) by fused multiply-adds; the registers' halves are added, then the
+    registers pairwise, then the two lanes; the remaining terms are added one by one, each
+    product rounded before the sum (the tail loop is compiled without FMA contraction)."""
+    n = x.shape[0]
+    blocked = n & -16
+    acc = np.zeros(16)
+    for start in range(0, blocked, 16):
+        for t in range(16):
+            acc[t] = _fma(x[start + t], y[start + t], acc[t])
+    dot = 0.0
+    if blocked:
+        # register r holds acc[4r:4r+4]; lanes 0,1 take lanes 2,3 (vextractf128 + vaddpd)
+        half = np.empty(8)
+        for r in range(4):
+            half[2 * r] = acc[4 * r] + acc[4 * r + 2]
+            half[2 * r + 1] = acc[4 * r + 1] + acc[4 * r + 3]
+        # (r0 + r1) + (r2 + r3) per lane, then lane 0 + lane 1 (vhaddpd)
+        lane0 = (half[0] + half[2]) + (half[4] + half[6])
+        lane1 = (half[1] + half[3]) + (half[5] + half[7])
+        dot = lane0 + lane1
+    for i in range(blocked, n):
+        dot += x[i] * y[i]
+    return dot
+
+
+@njit(cache=True)
+def _blas_kernel(code, A, B, gamma, coef0, degree, training):
+    # scikit-learn 1.9.1's svm.cpp: the same kernels as _kernel, each dot product by BLAS
+    n, m = A.shape[0], B.shape[0]
+    out = np.empty((n, m))
+    if code == 2 and training:
+        # x_square[i] = dot(x[i], x[i])
+        sq_a = np.array([haswell_ddot(A[i], A[i]) for i in range(n)])
+        sq_b = np.array([haswell_ddot(B[j], B[j]) for j in range(m)])
+    for i in range(n):
+        for j in range(m):
+            if code == 2 and not training:
+                # k_function's RBF: the differences into an array, then ddot of it with itself
+                diff = A[i] - B[j]
+                out[i, j] = math.exp(-gamma * haswell_ddot(diff, diff))
+                continue
+            s = haswell_ddot(A[i], B[j])
+            if code == 0:
+                out[i, j] = s
+            elif code == 1:
+                out[i, j] = _powi(gamma * s + coef0, degree)
+            else:
+                out[i, j] = math.exp(-gamma * (sq_a[i] + sq_b[j] - 2 * s))
+    return out
+
+
+def libsvm_kernel(kind, A, B, gamma, coef0, degree, training, openblas=False):
     """The kernel matrix K[i, j] = k(A[i], B[j]) exactly as libsvm computes it: while training
     (training=True, A is B) through Kernel::kernel_*, at prediction through Kernel::k_function
-    (whose RBF sums squared differences instead of expanding the square)."""
-    return _kernel(KERNEL_CODES[kind], np.ascontiguousarray(A, dtype=np.float64),
-                   np.ascontiguousarray(B, dtype=np.float64), float(gamma), float(coef0), int(degree),
-                   bool(training))
+    (whose RBF sums squared differences instead of expanding the square). Dot products summed
+    left to right as 0.20.1's libsvm did, or with openblas=True as 1.9.1's takes them from
+    OpenBLAS's Haswell ddot."""
+    kernel = _blas_kernel if openblas else _kernel
+    return kernel(KERNEL_CODES[kind], np.ascontiguousarray(A, dtype=np.float64),
+                  np.ascontiguousarray(B, dtype=np.float64), float(gamma), float(coef0), int(degree),
+                  bool(training))

@@ -7,7 +7,7 @@ changes. A rule set is a release name (every part or none) or a frozenset of par
 
   TREE_PARTS      leaf (min_impurity_split 1e-7), sort (3-way introsort), rand_r (no seed-0 fix)
   ENSEMBLE_PARTS  + gb (presorted FriedmanMSE boosting), ada_clip (no weight clipping)
-  MODEL_PARTS     + knn, lstsq, scaler, svr_gamma, mae (the other regressors and the score)
+  MODEL_PARTS     + knn, lstsq, scaler, svr_gamma, svr_dot, mae (the other regressors and the score)
   DATA_PARTS      parser, order: the 2022 data path (pandas 0.23.4's parser, numpy 1.15.4's sort)
 """
 REPLICA_VERSION = "1.9.1"
@@ -15,7 +15,7 @@ PAPER_VERSION = "0.20.1"
 RULES = (REPLICA_VERSION, PAPER_VERSION)  # the releases the tree builder knows
 TREE_PARTS = ("leaf", "sort", "rand_r")
 ENSEMBLE_PARTS = TREE_PARTS + ("gb", "ada_clip")
-MODEL_PARTS = ENSEMBLE_PARTS + ("knn", "lstsq", "scaler", "svr_gamma", "mae")
+MODEL_PARTS = ENSEMBLE_PARTS + ("knn", "lstsq", "scaler", "svr_gamma", "svr_dot", "mae")
 DATA_PARTS = ("parser", "order")
 
 

@@ -1,0 +1,116 @@
+"""Benchmark: the first run_experiments.py run after a fresh clone (cold: numba compiles every
+kernel) against the next one (warm: numba loads them from its on-disk cache).
+
+Each pair of runs gets two new, empty cache folders, as a fresh clone has none: numba's
+(NUMBA_CACHE_DIR) and Python's bytecode cache (PYTHONPYCACHEPREFIX). The cold run fills them, the
+warm run right after it reads them. The user's own caches (naap/**/__pycache__) are neither read
+nor deleted, so they stay as warm as they were. The pairs alternate cold, warm, cold, warm, ... so
+that a machine shared with other work slows both alike; the best of each is compared.
+
+Inputs: a NAAP-440 CSV (default: naap440.csv beside this repository); --repeats pairs; --jobs and
+--estimators, passed on to `run_experiments.py DATASET OUT --no-progress`.
+Outputs (stdout): the machine's cores and load average, each run's wall and CPU seconds (CPU: the
+run's and its worker processes' user + system time), the best cold and warm run and the cold/warm
+ratio of wall and CPU seconds. Unless every cold and warm run wrote byte-identical files, one
+line says which differ and the exit status is 1.
+
+Example (about 2 minutes on 2 cores):
+  python -m bench.bench_cold_start naap440.csv --repeats 2
+"""
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from naap import workers
+from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATASET = ROOT / "naap440.csv"
+DEFAULT_REPEATS = 2
+CACHE_VARIABLES = ("NUMBA_CACHE_DIR", "PYTHONPYCACHEPREFIX")  # where numba's and Python's caches go
+
+
+def run_command(dataset, out_dir, jobs, estimators):
+    """The timed command: one run_experiments.py run writing out_dir."""
+    return [sys.executable, str(ROOT / "run_experiments.py"), str(dataset), str(out_dir), "--jobs", str(jobs),
+            "--estimators", estimators, "--no-progress"]
+
+
+def cache_env(cache_root):
+    """This process's environment with numba's and Python's caches under cache_root (one folder
+    each, made by the first run that writes there)."""
+    return {**os.environ, **{name: str(Path(cache_root) / name.lower()) for name in CACHE_VARIABLES}}
+
+
+def timed(cmd, env):
+    """(wall seconds, CPU seconds of the child and its workers) of one subprocess run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def differing_files(a, b):
+    """The relative paths of the files that are not byte-identical in folders a and b (or only in one)."""
+    a, b = Path(a), Path(b)
+    names = {p.relative_to(a) for p in a.rglob("*") if p.is_file()} | {p.relative_to(b) for p in b.rglob("*")
+                                                                       if p.is_file()}
+    return sorted(str(n) for n in names
+                  if not ((a / n).is_file() and (b / n).is_file() and (a / n).read_bytes() == (b / n).read_bytes()))
+
+
+def run_pairs(dataset, repeats, jobs, estimators, tmp):
+    """Runs the cold/warm pairs in tmp, printing each run; returns ({"cold": [(wall, cpu)], "warm": [...]},
+    the differences found as lines)."""
+    times, problems = {"cold": [], "warm": []}, []
+    for i in range(repeats):
+        env = cache_env(Path(tmp) / f"caches{i}")  # empty: a fresh clone
+        for kind in ("cold", "warm"):
+            out = Path(tmp) / f"{kind}{i}"
+            wall, cpu = timed(run_command(dataset, out, jobs, estimators), env)
+            times[kind].append((wall, cpu))
+            print(f"pair {i + 1} {kind}: {wall:6.1f} s wall, {cpu:6.1f} s CPU", flush=True)
+        differ = differing_files(Path(tmp) / f"cold{i}", Path(tmp) / f"warm{i}")
+        if differ:
+            problems.append(f"pair {i + 1}: the cold and warm runs' outputs differ: {', '.join(differ)}")
+    return times, problems
+
+
+def parse_args(argv=None):
+    parser = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dataset", nargs="?", default=str(DEFAULT_DATASET), help="NAAP-440 CSV (default: %(default)s)")
+    parser.add_argument("--repeats", default=str(DEFAULT_REPEATS), help="cold/warm pairs (default %(default)s)")
+    parser.add_argument("--jobs", default=str(workers.available_cores()), help="run_experiments.py --jobs")
+    parser.add_argument("--estimators", default="paper", help="run_experiments.py --estimators (default paper)")
+    return parser.parse_args(argv)
+
+
+def main(args):
+    repeats, jobs = whole_number("--repeats", args.repeats, 1), whole_number("--jobs", args.jobs, 1)
+    if not Path(args.dataset).is_file():
+        raise InputError(f"{args.dataset}: no such file")
+    print(f"{workers.available_cores()} cores, load average {os.getloadavg()[0]:.2f} at start; "
+          f"dataset {args.dataset}, --jobs {jobs}, --estimators {args.estimators}")
+    with tempfile.TemporaryDirectory() as tmp:
+        times, problems = run_pairs(args.dataset, repeats, jobs, args.estimators, tmp)
+    (cold_wall, cold_cpu), (warm_wall, warm_cpu) = min(times["cold"]), min(times["warm"])
+    print(f"best cold: {cold_wall:.1f} s wall, {cold_cpu:.1f} s CPU; best warm: {warm_wall:.1f} s wall, "
+          f"{warm_cpu:.1f} s CPU")
+    print(f"cold / warm: {cold_wall / warm_wall:.2f}x wall, {cold_cpu / warm_cpu:.2f}x CPU")
+    print(f"load average {os.getloadavg()[0]:.2f} at end")
+    if problems:
+        print("\n".join(problems))
+        sys.exit(1)
+    print("cold and warm outputs byte-identical: yes")
+
+
+if __name__ == "__main__":
+    run_cli(main, parse_args())

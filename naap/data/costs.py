@@ -1,0 +1,86 @@
+"""The measured cost of training each NAAP-440 model: the COSTS.csv of data_dir_to_csv.py --costs.
+
+One row per ModelId and epoch (COST_COLUMNS): the epoch's start stamp and its training and
+test-evaluation seconds, read from the timestamps of the authors' logs. Those are seconds of wall
+time while several trainings shared one GPU, so the summed durations exceed the GPU time used:
+concurrency() is their ratio to the wall-time span of all logs, and gpu_seconds() gives every
+model's per-epoch cost in seconds of that whole GPU (a log second divided by the concurrency;
+the models then add up to the span).
+"""
+import csv
+import io
+from collections import namedtuple
+from datetime import datetime, timedelta
+
+from naap.cli import InputError
+from naap.data.columns import COST_COLUMNS, MODEL_ID, NUM_EPOCHS_TOTAL
+from naap.data.log_format import STAMP_FORMAT
+from naap.files import input_error
+
+CostRow = namedtuple("CostRow", "model epoch start train test")
+
+
+def read_costs(path, content=None):
+    """[CostRow] of a COSTS.csv (content: its bytes, where the caller has read them: a pipe can be
+    read once); InputError naming the file and line for a missing column, a malformed value or
+    negative seconds."""
+    try:
+        opened = open(path, newline="", encoding="utf-8") if content is None else \
+            io.StringIO(content.decode("utf-8"), newline="")
+        with opened as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in COST_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(f"{path}: no column {missing[0]} (expected {', '.join(COST_COLUMNS)})")
+            rows = []
+            for r in reader:
+                try:
+                    row = CostRow(int(r[MODEL_ID]), int(r["Epoch"]), datetime.strptime(r["Start"], STAMP_FORMAT),
+                                  int(r["TrainSeconds"]), int(r["TestSeconds"]))
+                except (TypeError, ValueError):
+                    raise InputError(f"{path}: line {reader.line_num}: malformed row") from None
+                if row.train < 0 or row.test < 0:
+                    raise InputError(f"{path}: line {reader.line_num}: negative seconds")
+                rows.append(row)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file") from None
+    except OSError as e:
+        raise input_error(path, e, "costs CSV") from None
+    if not rows:
+        raise InputError(f"{path}: no rows")
+    return rows
+
+
+def summary(rows):
+    """{'models', 'rows', 'train_s', 'test_s', 'sum_s', 'first', 'last', 'span_s'} of read_costs' rows."""
+    train, test = sum(r.train for r in rows), sum(r.test for r in rows)
+    first = min(r.start for r in rows)
+    last = max(r.start + timedelta(seconds=r.train + r.test) for r in rows)
+    return {"models": len({r.model for r in rows}), "rows": len(rows), "train_s": train, "test_s": test,
+            "sum_s": train + test, "first": first, "last": last, "span_s": int((last - first).total_seconds())}
+
+
+def concurrency(rows):
+    """The mean number of trainings running at once: summed durations / wall-time span (1 when the
+    span is 0 or shorter than the sum)."""
+    s = summary(rows)
+    return max(1.0, s["sum_s"] / s["span_s"]) if s["span_s"] > 0 else 1.0
+
+
+def gpu_seconds(path, model_ids, content=None):
+    """(concurrency, {ModelId: [GPU seconds of epochs 1..90]}) for model_ids: each epoch's train +
+    test seconds divided by the file's concurrency(). InputError naming the file when one of their
+    epochs has no row."""
+    rows = read_costs(path, content)
+    factor = concurrency(rows)
+    wanted = set(model_ids)
+    per_model = {m: [None] * NUM_EPOCHS_TOTAL for m in wanted}
+    for r in rows:
+        if r.model in wanted and 1 <= r.epoch <= NUM_EPOCHS_TOTAL:
+            per_model[r.model][r.epoch - 1] = (r.train + r.test) / factor
+    for model in sorted(wanted):
+        absent = [e + 1 for e, v in enumerate(per_model[model]) if v is None]
+        if absent:
+            raise InputError(f"{path}: no row for ModelId {model} epoch {absent[0]} "
+                             f"({len(absent)} of its {NUM_EPOCHS_TOTAL} epochs missing)")
+    return factor, per_model

@@ -1,0 +1,70 @@
+"""bench/bench_cold_start.py: each cold run starts from empty caches of its own and its warm run
+reads what the cold run left there, the user's caches untouched; the cold and warm outputs are
+compared byte for byte (exit status 1 when they differ)."""
+import sys
+
+import pytest
+
+from bench import bench_cold_start
+
+# stands in for run_experiments.py: writes into OUT what it found in numba's cache folder, then
+# leaves a file there as a compiled kernel would
+FAKE_RUN = """
+import os, sys
+from pathlib import Path
+cache = Path(os.environ["NUMBA_CACHE_DIR"])
+found = sorted(p.name for p in cache.iterdir()) if cache.is_dir() else []
+out = Path(sys.argv[1])
+out.mkdir()
+(out / "results.csv").write_text(sys.argv[2] if sys.argv[2] != "cache" else ",".join(found) + "\\n")
+cache.mkdir(parents=True, exist_ok=True)
+(cache / f"kernel{len(found)}.nbi").write_text("compiled")
+"""
+
+
+def fake_bench(monkeypatch, tmp_path, what):
+    monkeypatch.setattr(bench_cold_start, "run_command",
+                        lambda dataset, out, jobs, estimators: [sys.executable, "-c", FAKE_RUN, str(out), what])
+    dataset = tmp_path / "naap440.csv"
+    dataset.write_text("")
+    return bench_cold_start.parse_args([str(dataset), "--repeats", "2", "--jobs", "1"])
+
+
+def test_cold_runs_start_empty_and_warm_runs_reuse_the_cold_runs_caches(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "user"))
+    with pytest.raises(SystemExit) as stop:
+        bench_cold_start.main(fake_bench(monkeypatch, tmp_path, "cache"))
+    assert stop.value.code == 1
+    out = capsys.readouterr().out
+    # the cold run found nothing, the warm one the file the cold run left: they differ, in both pairs
+    assert out.count("the cold and warm runs' outputs differ: results.csv") == 2, out
+    assert [line.split(":")[0] for line in out.splitlines() if line.startswith("pair ") and " s wall" in line] == [
+        "pair 1 cold", "pair 1 warm", "pair 2 cold", "pair 2 warm"]
+    assert "cold / warm:" in out and "byte-identical: yes" not in out
+    assert not (tmp_path / "user").exists()  # the user's cache folder is neither used nor made
+
+
+def test_identical_outputs_pass(monkeypatch, tmp_path, capsys):
+    bench_cold_start.main(fake_bench(monkeypatch, tmp_path, "same"))
+    out = capsys.readouterr().out
+    assert "cold and warm outputs byte-identical: yes" in out
+    wall, cpu = (float(x) for x in out.split("cold / warm: ")[1].replace("x wall, ", " ").split("x CPU")[0].split())
+    assert wall > 0 and cpu > 0
+
+
+def test_differing_files_names_changed_and_missing_files(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        (folder / "figures").mkdir(parents=True)
+        (folder / "same.csv").write_bytes(b"1,2\n")
+    (a / "figures" / "x.png").write_bytes(b"\x89PNG1")
+    (b / "figures" / "x.png").write_bytes(b"\x89PNG2")
+    (a / "only_a.md").write_text("a")
+    assert bench_cold_start.differing_files(a, b) == ["figures/x.png", "only_a.md"]
+    assert bench_cold_start.differing_files(a, a) == []
+
+
+def test_cache_env_points_both_caches_into_the_folder(tmp_path):
+    env = bench_cold_start.cache_env(tmp_path)
+    assert {env[name] for name in bench_cold_start.CACHE_VARIABLES} == {str(tmp_path / "numba_cache_dir"),
+                                                                        str(tmp_path / "pythonpycacheprefix")}

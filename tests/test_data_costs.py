@@ -1,0 +1,65 @@
+"""naap/data/costs.py: the summed durations, the wall-time span and the concurrency of a COSTS.csv,
+each model's GPU seconds per epoch, and one-line errors for a COSTS.csv it cannot use."""
+from datetime import datetime
+
+import pytest
+
+from naap.cli import InputError
+from naap.data import costs
+from naap.data.columns import NUM_EPOCHS_TOTAL
+
+# two logs running side by side: model 1 from 10:00:00 for 30 + 40 s, model 2 from 10:00:20 for 50 + 10 s
+COSTS = ("ModelId,Epoch,Start,TrainSeconds,TestSeconds\n"
+         "1,1,20220901100000,20,10\n1,2,20220901100030,30,10\n"
+         "2,1,20220901100020,40,10\n")
+
+
+def test_summary_of_a_hand_made_costs_csv(tmp_path):
+    path = tmp_path / "costs.csv"
+    path.write_text(COSTS)
+    rows = costs.read_costs(path)
+    assert costs.summary(rows) == {"models": 2, "rows": 3, "train_s": 90, "test_s": 30, "sum_s": 120,
+                                   "first": datetime(2022, 9, 1, 10), "last": datetime(2022, 9, 1, 10, 1, 10),
+                                   "span_s": 70}
+    assert costs.concurrency(rows) == 120 / 70
+
+
+def full_costs(models, seconds):
+    """A COSTS.csv of `models` trained one after another, every epoch `seconds` of training and 1 of test."""
+    lines, t = ["ModelId,Epoch,Start,TrainSeconds,TestSeconds"], datetime(2022, 9, 1)
+    for m in models:
+        for e in range(1, NUM_EPOCHS_TOTAL + 1):
+            lines.append(f"{m},{e},{t:%Y%m%d%H%M%S},{seconds(m, e)},1")
+            t = t.fromtimestamp(t.timestamp() + seconds(m, e) + 1)
+    return "\n".join(lines) + "\n"
+
+
+def test_gpu_seconds_of_models_run_one_at_a_time_are_their_log_seconds(tmp_path):
+    path = tmp_path / "costs.csv"
+    path.write_text(full_costs([3, 5], lambda m, e: m + e))
+    factor, per_model = costs.gpu_seconds(path, [5])
+    assert factor == 1.0 and list(per_model) == [5]
+    assert per_model[5] == [5 + e + 1 for e in range(1, NUM_EPOCHS_TOTAL + 1)]
+
+
+def test_gpu_seconds_divide_by_the_concurrency(tmp_path):
+    path = tmp_path / "costs.csv"
+    path.write_text(COSTS)
+    rows = costs.read_costs(path)
+    assert costs.concurrency(rows) == pytest.approx(120 / 70)
+    with pytest.raises(InputError, match=f"{path}: no row for ModelId 2 epoch 2 "):
+        costs.gpu_seconds(path, [2])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("ModelId,Epoch,Start,TrainSeconds\n1,1,20220901100000,20\n", "no column TestSeconds"),
+    (COSTS.replace("20220901100030", "2022-09-01"), "line 3: malformed row"),
+    (COSTS.replace(",10\n2,", ",x\n2,"), "line 3: malformed row"),
+    (COSTS.replace(",30,10\n", ",-30,10\n"), "line 3: negative seconds"),
+    (COSTS.splitlines(True)[0], "no rows"),
+])
+def test_a_costs_csv_it_cannot_use_is_one_error(tmp_path, text, message):
+    path = tmp_path / "costs.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=f"{path}: {message}"):
+        costs.read_costs(path)
