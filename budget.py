@@ -34,7 +34,8 @@ Outputs in OUT_DIR (built in a temp dir and renamed into place):
   pareto.png          tau against GPU hours: each predictor's Pareto front, early stopping, and
                       training every candidate to the end
 While it runs, finished tasks are journaled in .<OUT_DIR name>.resume/ beside OUT_DIR; the same
-command resumes an interrupted map, and a completed map deletes the journal.
+command resumes an interrupted map, and a completed map deletes the journal. A second run on the
+same OUT_DIR while the first one runs is refused.
 
 Example:
   python budget.py naap440.csv costs.csv budget/
@@ -116,6 +117,14 @@ def main(args):
     predictors = inputs.predictor_table(table, regressors, not args.no_today, args.predictor, proxies,
                                         budget.map_columns, args.estimators)
     progress = not args.no_progress
+    key_dir = None
+    if args.out_dir is not None:
+        settings = (budget.GRID_TRAIN_SIZES, budget.GRID_EPOCHS, budget.SUBSET_SEED, num_splits, args.estimators,
+                    list(predictors), protocol.SEEDS,
+                    [os.path.abspath(p) for p in plugins.source_files(args.predictor)])
+        key_dir = journal.journal_dir(args.out_dir, input_bytes, settings)
+        journal.lock_journal(key_dir, args.out_dir)  # another run on OUT_DIR, or a journal that cannot be
+        journal.open_journal(key_dir)  # made, is refused before the curve fits
     table = inputs.add_curve_features(table, budget.GRID_EPOCHS, jobs, progress)
     num_test = int((table[TEST_FLAG] == 1).sum())
     if args.out_dir is None:
@@ -125,9 +134,6 @@ def main(args):
         text = budget.best_markdown(budget.budget_frame(runs), num_test, concurrency)
         print(text, end="")
         return text
-    settings = (budget.GRID_TRAIN_SIZES, budget.GRID_EPOCHS, budget.SUBSET_SEED, num_splits, args.estimators,
-                list(predictors), protocol.SEEDS, [os.path.abspath(p) for p in plugins.source_files(args.predictor)])
-    key_dir = journal.journal_dir(args.out_dir, input_bytes, settings)
     runs = budget.run_map(table, seconds, predictors, args.estimators, num_splits, jobs, key_dir, progress)
     with atomic_output_dir(args.out_dir, args.force) as tmp:
         frame = write_outputs(tmp, runs, concurrency, num_test)

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from naap import budget, plugins, protocol, uncertainty, workers
 from naap.budget import inputs, report
-from naap.cli import OneLineArgumentParser, run_cli, whole_number
+from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
 from naap.data import TEST_FLAG
-from naap.files import atomic_write_text, check_outputs_not_inputs
+from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs
 from naap.predictors import TODAY
 from naap.predictors.hybrid import HYBRID
 
@@ -62,8 +62,11 @@ def main(args):
     jobs = whole_number("--jobs", args.jobs, 1)
     num_splits = whole_number("--splits", args.splits, 1, uncertainty.MAX_SPLITS)
     regressors = inputs.parse_regressors(args.regressors)
-    if args.out:
+    if args.out == "":
+        raise InputError("--out: an empty path; name a file")
+    if args.out is not None:  # refused before the run, not after it
         check_outputs_not_inputs([args.out], [args.dataset, args.costs, *plugins.source_files(args.predictor)])
+        check_output_file(args.out)
     table, seconds, _, proxies, _ = inputs.load_inputs(args.dataset, args.costs)
     num_train = int((table[TEST_FLAG] == 0).sum())
     predictors = inputs.predictor_table(table, regressors, not args.no_today, args.predictor, proxies,
@@ -75,7 +78,7 @@ def main(args):
                               Path(tmp) / "journal", not args.no_progress, sizes=(num_train,), epochs=epochs,
                               announce=False)
     text = report.leaderboard(budget.budget_frame(runs), kinds_of(predictors), num_train, epochs)
-    if args.out:
+    if args.out is not None:
         atomic_write_text(args.out, text)
     else:
         print(text, end="")

@@ -5,7 +5,9 @@ Library module (no command line, no work at import). run_experiments.py --predic
 A plug-in is any factory returning a fresh object with fit(X, y) and predict(X) (scikit-learn's
 convention). A predictor that gives a predictive distribution may also take predict(X,
 return_std=True) and return (means, standard deviations), as scikit-learn's Gaussian process
-does; its runs are then also scored by NLL and 90% coverage. MODULE is an importable module name
+does; its runs are then also scored by NLL and 90% coverage. A factory whose fits draw nothing
+from the seeded generators may say so (factory.seed_free = True): it is then fitted once for all
+seeds. MODULE is an importable module name
 (the working directory is searched first) or the path of a .py file. The protocol calls the
 factory after seeding, once per seed, on the scaled features of each feature set, exactly as it
 calls the baselines' (protocol.evaluate).
@@ -215,6 +217,8 @@ def guarded(name, factory):
             raise InputError(f"{_where(name)}: the factory raised {_describe(e)}") from None
         _check_object(name, obj)
         return Guarded(name, obj)
+    if protocol.is_seed_free(factory):
+        setattr(make, protocol.SEED_FREE, True)
     return make
 
 

@@ -1,5 +1,6 @@
 """bench.leaderboard: a user's plug-in gets its row beside the others by the same command, the
-kinds of the rows, and its output file refused where it is an input."""
+kinds of the rows, and its output file refused where it is an input, a directory or empty, before
+the run."""
 from conftest import message_lines, run_script
 
 from bench import leaderboard
@@ -38,3 +39,12 @@ def test_kinds_of_the_rows():
     assert [name for name, kind in kinds.items() if kind == leaderboard.KIND_BASELINE] == [
         n for n in budget.RANKERS if n != budget.TO_THE_END]
     assert protocol.BASELINE_NAMES[0] not in kinds
+
+
+def test_an_output_it_cannot_write_is_refused_before_the_run(ref_dir, costs_csv, tmp_path):
+    # the full leaderboard takes many minutes: a refusal within the timeout comes before the run
+    for out, line in ((tmp_path, f"error: {tmp_path}: cannot write (is a directory)"),
+                      ("", "error: --out: an empty path; name a file")):
+        result = run_script("bench/leaderboard.py", ref_dir / "naap440.csv", costs_csv, "--out", out, timeout=120)
+        assert result.returncode == 2 and message_lines(result.stderr) == [line], result.stderr
+        assert list(tmp_path.iterdir()) == []

@@ -95,6 +95,12 @@ def test_bad_inputs_are_one_line(ref_dir, costs_csv, tmp_path):
     assert result.returncode == 2 and f"{short}: no row for ModelId" in result.stderr, result.stderr
     result = run_script("budget.py", *quick(ref_dir, costs_csv, costs_csv))
     assert result.returncode == 2 and len(message_lines(result.stderr)) == 1, result.stderr
+    # an OUT_DIR under a regular file: refused where its journal cannot be made, before the curve fits
+    (tmp_path / "file").write_text("")
+    result = run_script("budget.py", *[a for a in quick(ref_dir, costs_csv, tmp_path / "file" / "out")
+                                       if a != "--no-progress"])
+    assert result.returncode == 2 and f"{tmp_path / 'file'}/.out.resume" in result.stderr, result.stderr
+    assert "fitting LCE" not in result.stdout and len(message_lines(result.stderr)) == 1, result.stderr
     assert not list(tmp_path.glob(".out*"))
 
 

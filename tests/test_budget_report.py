@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from naap import budget, uncertainty
 
@@ -57,3 +58,18 @@ def test_leaderboard_rows_by_tau_at_the_last_epoch_count():
     assert [line.split("|")[1].strip() for line in lines[2:]] == ["B", "A", "C"]  # C has no k = 9: by its best - 1
     assert lines[3] == "| A | paper 1 | 0.500 [0.500, 0.500] | 0.590 [0.590, 0.590] | 60.0 .. 60.0 | 0.020 |"
     assert lines[4] == "| C | baseline | 0.700 [0.700, 0.700] |  | 0.0 .. 0.0 | 0.020 |"
+
+
+def test_break_even_against_early_stopping_of_the_same_tau():
+    def row(name, n, k, hours, tau):
+        return {"Predictor": name, "TrainModels": n, "Epochs": k, "GPUHours": hours, "KendallTau": tau}
+    # 4 test models; early stopping: 0.1 h per model-epoch, tau 0.5, 0.7, 0.8 after 1, 2, 5 epochs
+    frame = pd.DataFrame([row("P", 10, 1, 20.4, 0.75), row("P", 10, 0, 20.0, 0.4), row("Q", 20, 5, 42.0, 0.95),
+                          row("Early stopping", 0, 1, 0.4, 0.5), row("Early stopping", 0, 2, 0.8, 0.7),
+                          row("Early stopping", 0, 5, 2.0, 0.8), row("Train to the end", 0, 90, 36.0, 1.0)])
+    (q, q_k, q_n), (p, p_k, p_n) = budget.break_even(frame, 4)  # fewest candidates first
+    # P at k = 0 (tau 0.4): early stopping needs 1 epoch, 0.1 h a candidate: 20 h / 0.1 h = 200 candidates;
+    # P at k = 1 (tau 0.75) needs 5: (20.4 - 0.4) h / ((2.0 - 0.4) h / 4) = 50 candidates: the sooner
+    assert (p.Epochs, p_k) == (1, 5) and p_n == pytest.approx(50)
+    # Q (tau 0.95) beats all of early stopping's taus: against training to the end, 90 epochs
+    assert (q.Predictor, q_k) == ("Q", 90) and q_n == pytest.approx((42.0 - 2.0) / ((36.0 - 2.0) / 4))

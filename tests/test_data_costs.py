@@ -57,6 +57,10 @@ def test_gpu_seconds_divide_by_the_concurrency(tmp_path):
     (COSTS.replace(",10\n2,", ",x\n2,"), "line 3: malformed row"),
     (COSTS.replace(",30,10\n", ",-30,10\n"), "line 3: negative seconds"),
     (COSTS.splitlines(True)[0], "no rows"),
+    (COSTS + "1,2,20220901100100,5,5\n", "line 5: a second row for ModelId 1 epoch 2 \\(the first on line 3\\)"),
+    (COSTS.replace("2,1,", "2,0,"), "line 4: Epoch 0 outside 1..90"),
+    (COSTS.replace("2,1,", "2,91,"), "line 4: Epoch 91 outside 1..90"),
+    (COSTS.replace(",40,10\n", f",{10 ** 15},10\n"), "line 4: seconds out of range"),
 ])
 def test_a_costs_csv_it_cannot_use_is_one_error(tmp_path, text, message):
     path = tmp_path / "costs.csv"

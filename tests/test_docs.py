@@ -147,3 +147,16 @@ def test_the_leaderboard_block_has_every_predictor_and_baseline(blocks):
     names = [line.split("|")[1].strip() for line in table.strip().splitlines()[2:]]
     expected = [*protocol.BASELINE_NAMES, *TODAY, HYBRID, *(n for n in budget.RANKERS if n != budget.TO_THE_END)]
     assert sorted(names) == sorted(expected)
+
+
+def test_the_budget_block_covers_every_budget_and_default_predictor(blocks):
+    from naap import budget
+    from naap.predictors import TODAY
+    from naap.predictors.hybrid import HYBRID
+    (_, body), = blocks["budget"]
+    _, table = docs_blocks.split_body(body)
+    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| ")]
+    budgets = [r[0].strip() for r in rows if r[0].strip().startswith("<= ")]
+    assert budgets == [f"<= {limit:g}" for limit in budget.BUDGET_LIMITS]
+    paying = [r[0].strip() for r in rows if r[-1].strip().endswith(("candidates", "never"))]
+    assert sorted(paying) == sorted([*budget.DEFAULT_REGRESSORS, *TODAY, HYBRID])

@@ -117,3 +117,11 @@ def test_a_predictive_deviation_reaches_the_kept_run_and_its_scores(ref_dir):
     z = (out["y_test"] - kept["pred"]) / 0.1
     assert np.isclose(frame["NLL"].iloc[0], round(np.mean(0.5 * np.log(2 * np.pi * 0.01) + z * z / 2), 4))
     assert frame["Coverage90"].iloc[0] == round(np.mean(np.abs(z) <= 1.6448536269514722), 4)
+
+
+def test_guarded_keeps_a_factorys_seed_free_mark():
+    def make():
+        return WithStd(0.1)
+    assert not protocol.is_seed_free(plugins.guarded("P", make))
+    make.seed_free = True
+    assert protocol.is_seed_free(plugins.guarded("P", make))

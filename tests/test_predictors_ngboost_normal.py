@@ -12,9 +12,14 @@ def test_same_seed_same_bytes_in_fresh_processes_at_any_thread_count():
     assert one_thread and one_thread == two_threads
 
 
-def test_another_seed_is_another_fit():
-    assert not np.array_equal(fit_predict(make_ngboost, 0), fit_predict(make_ngboost, 1))
-    assert np.array_equal(fit_predict(make_ngboost, 0), fit_predict(make_ngboost, 0))
+def test_the_fit_draws_nothing_so_every_seed_is_the_same_fit():
+    assert make_ngboost.seed_free is True
+    assert np.array_equal(fit_predict(make_ngboost, 0), fit_predict(make_ngboost, 1))
+    X, y = signal(40, 6, seed=2)
+    np.random.seed(7)
+    state = np.random.get_state()[1].copy()
+    make_ngboost().fit(X, y).predict(X, return_std=True)
+    assert np.array_equal(np.random.get_state()[1], state)  # the global generator untouched
 
 
 def test_the_mean_is_predict_and_the_library_s_mean_and_the_std_is_positive():
@@ -55,5 +60,5 @@ def test_the_std_is_on_the_scale_of_the_errors_on_400_rows():
 
 def test_fit_returns_the_model():
     X, y = signal(30, 6, seed=2)
-    model = NGBoostNormal(seed=1)
+    model = NGBoostNormal()
     assert model.fit(X, y) is model

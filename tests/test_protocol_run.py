@@ -122,3 +122,22 @@ def test_load_caching_kernels_compiles_into_numba_cache_beside_this_process(ref_
     assert done.stdout.split() == [str(len(load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS))), "0", "0"]
     cached = {p.name.split("-")[0] for p in tmp_path.rglob("*.nbi")}
     assert "knn_0_20_1._mean_rows" in cached and "tree_builder.build_tree" not in cached, cached
+
+
+def test_a_seed_free_factory_is_fitted_once_for_all_seeds():
+    from sklearn.neighbors import KNeighborsRegressor
+    calls = []
+
+    def make():
+        calls.append(1)
+        return KNeighborsRegressor(n_neighbors=3)
+
+    rng = np.random.default_rng(3)
+    X_train, X_test = rng.normal(size=(30, 2)), rng.normal(size=(8, 2))
+    y_train, y_test = rng.normal(size=30), np.sort(rng.normal(size=8))
+    plain = protocol.evaluate(["K"], X_train, y_train, X_test, y_test, regressors={"K": make})["K"]
+    assert len(calls) == len(protocol.SEEDS)
+    make.seed_free = True
+    once = protocol.evaluate(["K"], X_train, y_train, X_test, y_test, regressors={"K": make})["K"]
+    assert len(calls) == len(protocol.SEEDS) + 1 and protocol.is_seed_free(make)
+    assert np.array_equal(once["pred"], plain["pred"]) and once["seed"] == plain["seed"]

@@ -26,6 +26,7 @@ from naap.budget.report import (
     TAU_INTERVAL,
     best_markdown,
     best_within,
+    break_even,
     budget_frame,
     leaderboard,
     markdown,
@@ -54,5 +55,5 @@ __all__ = ["GRID_TRAIN_SIZES", "GRID_EPOCHS", "NUM_SPLITS", "SUBSET_SEED", "DEFA
            "SECONDS_PER_HOUR", "WINDOW_EPOCHS", "map_columns", "train_subset", "cell_seconds",
            "EARLY_STOPPING", "TO_THE_END", "SOTL", "SOTL_E", "LCE", "SIZE_RANKERS", "RANKERS", "METRIC_COLUMNS",
            "RUN_COLUMNS", "scores", "setup", "run_task", "run_map", "ranker_rows", "tasks_of", "run_tasks",
-           "COLUMNS", "TAU_INTERVAL", "budget_frame", "pareto_front", "best_within", "best_markdown",
+           "COLUMNS", "TAU_INTERVAL", "budget_frame", "pareto_front", "best_within", "best_markdown", "break_even",
            "markdown", "LEADERBOARD_EPOCHS", "leaderboard"]

@@ -9,6 +9,7 @@ import pandas as pd
 
 from naap import learning_curves, plugins, protocol, workers
 from naap.baselines.run import load_zero_cost
+from naap.budget.run import RANKERS
 from naap.cli import InputError
 from naap.data import MODEL_ID, NUM_EPOCHS_TOTAL, TEST_FLAG, features_at, split_bins
 from naap.data.costs import gpu_seconds
@@ -33,6 +34,8 @@ def parse_regressors(text):
     if text == "none":
         return []
     names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:  # an empty value (a shell variable unset?) is not a way to say 'none'
+        raise InputError(f"--regressors {text!r}: no name (give names, 'all' or 'none')")
     unknown = [name for name in names if name not in protocol.BASELINE_NAMES]
     if unknown:
         raise InputError(f"--regressors: {unknown[0]!r} is not one of paper 1's regressors "
@@ -49,14 +52,19 @@ def predictor_table(table, regressors, today, specs, proxies, columns, estimator
     if today:
         predictors.update({name: (factory, columns) for name, factory in TODAY.items()})
         predictors[HYBRID] = (make_hybrid, lambda k: hybrid_columns(k, proxies))
+    # every name the map's rows and figures may use, mapped or not (--no-today, --regressors): a
+    # plug-in named so would share their rows in budget.csv, their figure or their leaderboard kind
+    reserved = {protocol.slug(name): name for name in (*protocol.BASELINE_NAMES, *TODAY, HYBRID, *RANKERS)}
     for spec in specs:
         name = plugins.parse_spec(spec)[0]
-        if name in predictors:
-            raise InputError(f"--predictor {name}: the name is one of the map's own predictors; choose another NAME")
+        if protocol.slug(name) in reserved:
+            raise InputError(f"--predictor {name}: the name is one of the map's own predictors and rankers "
+                             f"({reserved[protocol.slug(name)]!r}); choose another NAME")
     predictors.update({name: (factory, columns)
                        for name, factory in plugins.load_plugins(specs, table, estimators).items()})
     if not predictors:
-        raise InputError("nothing to map: no regressor, no predictor of today, no --predictor")
+        raise InputError("nothing to map: --regressors names none, --no-today leaves out today's predictors, "
+                         "and there is no --predictor")
     return predictors
 
 
@@ -73,6 +81,9 @@ def load_inputs(dataset, costs, zero_cost=None, min_train=1):
         split_bins(len(table))
     except ValueError as e:
         raise InputError(f"{dataset}: {e}") from None
+    fractional = table.loc[table[MODEL_ID] % 1 != 0, MODEL_ID]
+    if len(fractional):  # int() would make it another model, and charge it that model's costs
+        raise InputError(f"{dataset}: ModelId {fractional.iloc[0]} is not a whole number")
     num_test = int((table[TEST_FLAG] == 1).sum())
     if len(table) - num_test < min_train:
         raise InputError(f"{dataset}: {len(table) - num_test} train models; the map fits on up to {min_train}")
@@ -80,8 +91,10 @@ def load_inputs(dataset, costs, zero_cost=None, min_train=1):
     inputs = [data, cost_bytes]
     proxies, values = [], {}
     if zero_cost:
-        inputs.append(read_bytes(zero_cost, "zero-cost CSV"))
         proxies, values = load_zero_cost(zero_cost, table, dataset)
+        # the journal's key hashes what the map uses of the file: reading its bytes as well would
+        # be a second read, and find a pipe (--zero-cost <(...)) empty
+        inputs.append(pd.DataFrame(values, columns=proxies).to_csv(index=False).encode())
     table = pd.concat([table, pd.DataFrame(values, index=table.index)], axis=1)
     return table, {int(m): s for m, s in seconds.items()}, concurrency, proxies, inputs
 

@@ -67,6 +67,37 @@ def _cell(value, decimals=protocol.TABLE_DECIMALS):
     return "" if pd.isna(value) else f"{value:.{decimals}f}"
 
 
+def break_even(frame, num_test):
+    """Per fitted predictor, the cell that pays off soonest against early stopping: [(row, k_es,
+    candidates)], fewest candidates first (empty without the rankers' rows). For a cell (n, k)
+    of mean tau T, k_es is the fewest epochs at which early stopping's mean tau reaches T (90 and
+    training every candidate to the end, tau 1, if never before). Per candidate, early stopping
+    costs E(k_es) and the predictor E(k) GPU hours (E: the early-stopping rows' hours /
+    num_test; E(0) = 0), and the predictor's n fully trained models cost its cell's hours less
+    its test models'. It is the cheaper of the two for more candidates than those n models'
+    hours / (E(k_es) - E(k)); never (inf) where early stopping reaches T by k epochs."""
+    from naap.budget.run import EARLY_STOPPING, TO_THE_END
+    early = frame[frame["Predictor"] == EARLY_STOPPING].set_index("Epochs")
+    ladder = [(k, r.KendallTau, r.GPUHours) for k, r in early.sort_index().iterrows()]
+    end = frame[frame["Predictor"] == TO_THE_END]
+    ladder += [(r.Epochs, r.KendallTau, r.GPUHours) for r in end.itertuples(index=False)]
+    if not ladder:
+        return []
+    hours = {k: h for k, _, h in ladder}
+    out = []
+    for _, group in frame[frame["TrainModels"] > 0].groupby("Predictor", sort=False):
+        best = None
+        for r in group.itertuples(index=False):
+            k_es, es_hours = next(((k, h) for k, tau, h in ladder if tau >= r.KendallTau), ladder[-1][::2])
+            query = hours.get(r.Epochs, 0.0)
+            gain = (es_hours - query) / num_test
+            candidates = (r.GPUHours - query) / gain if gain > 0 else math.inf
+            if best is None or candidates < best[2]:
+                best = (r, k_es, candidates)
+        out.append(best)
+    return sorted(out, key=lambda b: b[2])
+
+
 def best_markdown(frame, num_test, concurrency):
     """The best cell within each budget (BUDGET_LIMITS), as a Markdown table under one paragraph."""
     d = protocol.TABLE_DECIMALS
@@ -84,6 +115,16 @@ def best_markdown(frame, num_test, concurrency):
         lines.append(f"| <= {limit:g} | {r.Predictor} | {r.TrainModels} | {r.Epochs} | {r.GPUHours:.2f} | "
                      f"{r.KendallTau:.{d}f} [{r.KendallTauLow:.{d}f}, {r.KendallTauHigh:.{d}f}] | "
                      f"{_cell(r.RegretAt1)} |")
+    if not break_even(frame, num_test):
+        return "\n".join(lines) + "\n"
+    lines += ["", "When a predictor pays off: fitted once, it ranks any number of candidates. Per predictor, its "
+              "cell that beats early stopping of the same mean tau with the fewest candidates, and that number "
+              "(below it, training each candidate for the early-stopping epochs costs fewer GPU hours).", "",
+              "| Predictor | Train models | Epochs | Kendall tau | Early stopping's epochs for that tau | "
+              "Pays off from |", "| --- | --- | --- | --- | --- | --- |"]
+    for r, k_es, candidates in break_even(frame, num_test):
+        shown = "never" if math.isinf(candidates) else f"{math.ceil(candidates):,} candidates"
+        lines.append(f"| {r.Predictor} | {r.TrainModels} | {r.Epochs} | {r.KendallTau:.{d}f} | {k_es} | {shown} |")
     return "\n".join(lines) + "\n"
 
 

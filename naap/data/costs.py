@@ -22,8 +22,9 @@ CostRow = namedtuple("CostRow", "model epoch start train test")
 
 def read_costs(path, content=None):
     """[CostRow] of a COSTS.csv (content: its bytes, where the caller has read them: a pipe can be
-    read once); InputError naming the file and line for a missing column, a malformed value or
-    negative seconds."""
+    read once); InputError naming the file and line for a missing column, a malformed value,
+    negative seconds, an epoch that ends past the calendar, an Epoch outside 1..90, or a second
+    row for one (ModelId, Epoch) (which of the two would be its cost?)."""
     try:
         opened = open(path, newline="", encoding="utf-8") if content is None else \
             io.StringIO(content.decode("utf-8"), newline="")
@@ -32,16 +33,13 @@ def read_costs(path, content=None):
             missing = [c for c in COST_COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
                 raise InputError(f"{path}: no column {missing[0]} (expected {', '.join(COST_COLUMNS)})")
-            rows = []
+            rows, lines = [], {}
             for r in reader:
-                try:
-                    row = CostRow(int(r[MODEL_ID]), int(r["Epoch"]), datetime.strptime(r["Start"], STAMP_FORMAT),
-                                  int(r["TrainSeconds"]), int(r["TestSeconds"]))
-                except (TypeError, ValueError):
-                    raise InputError(f"{path}: line {reader.line_num}: malformed row") from None
-                if row.train < 0 or row.test < 0:
-                    raise InputError(f"{path}: line {reader.line_num}: negative seconds")
-                rows.append(row)
+                rows.append(_cost_row(r, f"{path}: line {reader.line_num}"))
+                first = lines.setdefault(rows[-1][:2], reader.line_num)
+                if first != reader.line_num:
+                    raise InputError(f"{path}: line {reader.line_num}: a second row for ModelId {rows[-1].model} "
+                                     f"epoch {rows[-1].epoch} (the first on line {first})")
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text file") from None
     except OSError as e:
@@ -49,6 +47,24 @@ def read_costs(path, content=None):
     if not rows:
         raise InputError(f"{path}: no rows")
     return rows
+
+
+def _cost_row(r, where):
+    """The CostRow of a csv.DictReader row; InputError starting with `where` for a bad one."""
+    try:
+        row = CostRow(int(r[MODEL_ID]), int(r["Epoch"]), datetime.strptime(r["Start"], STAMP_FORMAT),
+                      int(r["TrainSeconds"]), int(r["TestSeconds"]))
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: malformed row") from None
+    if row.train < 0 or row.test < 0:
+        raise InputError(f"{where}: negative seconds")
+    if not 1 <= row.epoch <= NUM_EPOCHS_TOTAL:
+        raise InputError(f"{where}: Epoch {row.epoch} outside 1..{NUM_EPOCHS_TOTAL}")
+    try:  # summary() adds them to the start
+        row.start + timedelta(seconds=row.train + row.test)
+    except OverflowError:
+        raise InputError(f"{where}: seconds out of range (the epoch would end after the year 9999)") from None
+    return row
 
 
 def summary(rows):
@@ -76,7 +92,7 @@ def gpu_seconds(path, model_ids, content=None):
     wanted = set(model_ids)
     per_model = {m: [None] * NUM_EPOCHS_TOTAL for m in wanted}
     for r in rows:
-        if r.model in wanted and 1 <= r.epoch <= NUM_EPOCHS_TOTAL:
+        if r.model in wanted:
             per_model[r.model][r.epoch - 1] = (r.train + r.test) / factor
     for model in sorted(wanted):
         absent = [e + 1 for e, v in enumerate(per_model[model]) if v is None]

@@ -90,12 +90,14 @@ from naap.protocol.registry import (
 )
 from naap.protocol.run import (
     FIT_DRAWS,
+    SEED_FREE,
     best_key,
     evaluate,
     evaluate_paper2,
     evaluate_plain,
     evaluate_predictor,
     final_score,
+    is_seed_free,
     median_run,
     predict_with_std,
     prediction_noise,
@@ -157,7 +159,8 @@ __all__ = [
     "EXTRAPOLATING", "DETERMINISTIC", "family_of", "paper_rules", "tree_rules", "regressors", "REGRESSORS",
     "own_regressors", "FIT_COST", "DEFAULT_FIT_COST",
     # run
-    "scale", "seed_everything", "score_run", "predict_with_std", "median_run", "prediction_noise", "FIT_DRAWS",
+    "scale", "seed_everything", "score_run", "predict_with_std", "SEED_FREE", "is_seed_free", "median_run",
+    "prediction_noise", "FIT_DRAWS",
     "evaluate_plain",
     "evaluate", "final_score", "best_key", "evaluate_paper2", "evaluate_predictor", "regressor_tasks",
     "run_table",

@@ -79,6 +79,16 @@ def predict_with_std(model, X):
     return model.predict(X, return_std=True) if takes_std else (model.predict(X), None)
 
 
+SEED_FREE = "seed_free"  # a factory attribute: its fits draw nothing from the seeded generators
+
+
+def is_seed_free(factory):
+    """Whether a factory (a plug-in's, or one of today's predictors) says that its fits read no
+    random state the protocol seeds (factory.seed_free = True): one fit then serves every seed, as
+    for the protocol's own k-NN, linear regressions and SVRs."""
+    return getattr(factory, SEED_FREE, False) is True
+
+
 def _as_floats(pred, std):
     return np.asarray(pred, dtype=float), None if std is None else np.asarray(std, dtype=float)
 
@@ -196,7 +206,7 @@ def evaluate(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMAT
     families = _grown_families(names, regressors, own, rules)
     grown = {name for members in families.values() for name in members.values()}
     singles = [n for n in names if n not in grown]
-    fixed = {}  # deterministic name -> its one prediction
+    fixed = {}  # deterministic or seed-free name -> its one (prediction, std)
     states = {} if states is None else states
     X32_train, X32_test = (np.ascontiguousarray(a, dtype=np.float32) for a in (X_train_s, X_test_s))
     runs = {name: [] for name in names}
@@ -217,13 +227,12 @@ def evaluate(names, X_train, y_train, X_test, y_test, estimators=DEFAULT_ESTIMAT
             for name in singles:
                 seed_everything(seed)
                 if name in fixed:
-                    pred = fixed[name]
+                    pred, std = fixed[name]
                     FIT_DRAWS.get(family_of(name), lambda: None)()
-                    std = None
                 else:
                     pred, std = _as_floats(*predict_with_std(regressors[name]().fit(X_train_s, y_train), X_test_s))
-                    if name in DETERMINISTIC and regressors[name] is own.get(name):
-                        fixed[name] = pred
+                    if (name in DETERMINISTIC and regressors[name] is own.get(name)) or is_seed_free(regressors[name]):
+                        fixed[name] = pred, std
                 runs[name].append(score_run(pred + prediction_noise(noise_std, len(y_test)), y_test, seed, estimators,
                                             std))
     return {name: median_run(runs[name]) for name in names}
