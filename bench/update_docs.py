@@ -6,7 +6,7 @@ produces it; each block opens with a line giving that command, the machine and t
 
 - results-paper, results-sklearn, fidelity, budget, leaderboard: recomputed here by running
   `run_experiments.py` (the table it prints), `python -m bench.bench_fidelity` (about 4 min on
-  2 cores), `budget.py` (its best-per-budget table; up to 20 min) and `python -m bench.leaderboard`
+  2 cores), `budget.py` (its best-per-budget table; about 10 min) and `python -m bench.leaderboard`
   (the last two on the costs that data_dir_to_csv.py --costs makes from the release's raw logs
   first).
 - paper2-q3, paper2-heldout-q3, paper2-extrapolation, paper2-heldout-best: rendered from
