@@ -234,8 +234,7 @@ def main(args):
     started = time.perf_counter()
     jobs = whole_number("--jobs", args.jobs, 1)
     num_splits = whole_number("--splits", args.splits, 0, uncertainty.MAX_SPLITS)
-    if args.estimators not in protocol.ESTIMATOR_SETS:
-        raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
+    protocol.check_estimator_set(args.estimators)
     regressor_epochs, curve_epochs = parse_epochs(args.epochs)
     inputs = [args.dataset] + ([args.zero_cost] if args.zero_cost else [])
     check_outputs_not_inputs([args.out_dir], inputs)

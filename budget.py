@@ -49,7 +49,7 @@ import pandas as pd
 
 from naap import budget, figures, plugins, protocol, uncertainty, workers
 from naap.budget import inputs, journal
-from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+from naap.cli import OneLineArgumentParser, run_cli, whole_number
 from naap.data import TEST_FLAG
 from naap.files import atomic_output_dir, atomic_write_text, check_output_dir, check_outputs_not_inputs
 
@@ -105,8 +105,7 @@ def main(args):
     started = time.perf_counter()
     jobs = whole_number("--jobs", args.jobs, 1)
     num_splits = whole_number("--splits", args.splits, 1, uncertainty.MAX_SPLITS)
-    if args.estimators not in protocol.ESTIMATOR_SETS:
-        raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
+    protocol.check_estimator_set(args.estimators)
     regressors = inputs.parse_regressors(args.regressors)
     sources = [args.dataset, args.costs] + ([args.zero_cost] if args.zero_cost else [])
     if args.out_dir is not None:

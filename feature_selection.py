@@ -185,8 +185,7 @@ def main(args):
     models = [n for n in REGRESSOR_NAMES if n in models]  # table order
     feature_sets = paper2.parse_list(args.feature_sets, list(FEATURE_SETS), "feature set", "--feature-sets")
     feature_sets = [fs for fs in FEATURE_SETS if fs in feature_sets]
-    if args.estimators not in protocol.ESTIMATOR_SETS:
-        raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
+    protocol.check_estimator_set(args.estimators)
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
     shard = parse_shard(args.shard) if args.shard is not None else None

@@ -168,8 +168,7 @@ def main(args):
     """Run everything; returns the results table (results_extended.csv as a DataFrame)."""
     jobs = whole_number("--jobs", args.jobs, 1)
     num_splits = whole_number("--splits", args.splits, 0, uncertainty.MAX_SPLITS)
-    if args.estimators not in protocol.ESTIMATOR_SETS:
-        raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
+    protocol.check_estimator_set(args.estimators)
     if args.no_baselines and not args.predictor and not args.today:
         raise InputError("--no-baselines: nothing left to run (add a --predictor or --today)")
     today = dict(TODAY) if args.today else {}

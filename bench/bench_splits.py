@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from naap import protocol, uncertainty, workers
-from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+from naap.cli import OneLineArgumentParser, run_cli, whole_number
 from naap.data import FEATURE_SETS
 from naap.data.load import load_dataset, split
 from naap.paths import reference_data_dir
@@ -69,8 +69,7 @@ def parse_args(argv=None):
 def main(args):
     splits, jobs = whole_number("--splits", args.splits, 1), whole_number("--jobs", args.jobs, 1)
     project = whole_number("--project", args.project, 1)
-    if args.estimators not in protocol.ESTIMATOR_SETS:
-        raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
+    protocol.check_estimator_set(args.estimators)
     dataset = args.dataset or reference_data_dir() / "naap440.csv"
     columns = list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols))
     table = load_dataset(dataset, columns)

@@ -162,8 +162,7 @@ def parse_args(argv=None):
 
 
 def main(args):
-    if args.estimators not in protocol.ESTIMATOR_SETS:
-        raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
+    protocol.check_estimator_set(args.estimators)
     needed = [] if args.dataset and args.figures else [DATASET_NAME, FIGURES_SUBDIR]
     ref = reference_data_dir(needed) if needed else None
     dataset = Path(args.dataset) if args.dataset else ref / DATASET_NAME

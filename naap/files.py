@@ -377,6 +377,21 @@ def _move_into_place(tmp, out_dir, shown, force):
 
 # ---------------------------------------------------------------- inputs
 
+def is_journal_file(path, remedy):
+    """Whether a resume journal's file exists (False: not yet written). Anything but a regular file
+    at its path (a directory, a pipe), or a path that cannot be looked at, is an InputError naming
+    it (remedy: what the user can do), so that it is refused before any work, not after."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise InputError(f"{path}: cannot use as a resume journal ({e.strerror or e})") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path}: not a regular file, expected a resume journal ({remedy})")
+    return True
+
+
 def input_error(path, error, kind="file"):
     """The InputError for the OSError `error` met reading the input at path: one line naming it.
     kind is what the path should be: "directory", or the kind of file ("file", "JSON file",

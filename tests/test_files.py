@@ -253,3 +253,14 @@ def test_run_cli_shows_a_full_disk_in_one_line_with_status_1(code, tmp_path, cap
     assert info.value.code == 1
     assert capsys.readouterr().err == f"error: {tmp_path / 'out' / 'x'}: cannot write ({os.strerror(code)})\n"
     assert os.listdir(tmp_path) == []
+
+
+def test_is_journal_file(tmp_path):
+    from naap.cli import InputError
+    from naap.files import is_journal_file
+    assert is_journal_file(tmp_path / "absent.pkl", "remove it") is False
+    (tmp_path / "j.pkl").write_bytes(b"")
+    assert is_journal_file(tmp_path / "j.pkl", "remove it") is True
+    (tmp_path / "d.pkl").mkdir()
+    with pytest.raises(InputError, match=r"d.pkl: not a regular file, expected a resume journal \(remove it\)"):
+        is_journal_file(tmp_path / "d.pkl", "remove it")

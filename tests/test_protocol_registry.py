@@ -45,3 +45,10 @@ def test_each_rule_picks_its_estimator():
     assert paper["Decision Tree"]().rules == PAPER_VERSION
     assert paper["5-NN"]() is not paper["5-NN"]()  # a fresh estimator per call
     assert protocol.own_regressors("paper") is protocol.REGRESSORS["paper"]
+
+
+def test_check_estimator_set_is_one_line_naming_the_option():
+    from naap.cli import InputError
+    assert protocol.check_estimator_set("sklearn") == "sklearn"
+    with pytest.raises(InputError, match="^--estimators skl: choose from paper, sklearn$"):
+        protocol.check_estimator_set("skl")

@@ -12,13 +12,12 @@ import hashlib
 import os
 import pickle
 import shutil
-import stat
 from pathlib import Path
 
 import sklearn
 
 from naap.cli import InputError, cannot_write, disk_full
-from naap.files import atomic_write_bytes
+from naap.files import atomic_write_bytes, is_journal_file
 from naap.paths import source_hash
 
 # the code that decides a cell's scores: a change to any of them starts a fresh journal
@@ -83,15 +82,8 @@ def read_done(path, tasks):
     done = {}
     for task in tasks:
         file = Path(path) / _name(task)
-        try:
-            mode = os.stat(file).st_mode
-        except FileNotFoundError:
+        if not is_journal_file(file, "remove it to compute the task afresh"):
             continue
-        except OSError as e:
-            raise InputError(f"{file}: cannot use as a resume journal ({e.strerror or e})") from None
-        if not stat.S_ISREG(mode):
-            raise InputError(f"{file}: not a regular file, expected a resume journal (remove it to compute "
-                             "the task afresh)")
         try:
             with open(file, "rb") as f:
                 rows = pickle.load(f)

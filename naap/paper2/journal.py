@@ -12,13 +12,13 @@ import fcntl
 import hashlib
 import os
 import pickle
-import stat
 from pathlib import Path
 
 import sklearn
 
 from naap import protocol
 from naap.cli import InputError, cannot_write, disk_full
+from naap.files import is_journal_file
 from naap.paper2.inputs import VALIDATION_BINS
 from naap.paper2.jobs import ensemble_size
 from naap.paths import source_files, source_hash
@@ -58,16 +58,7 @@ def check_journals(journal_dir, jobs):
     """InputError (one line naming it) for the first job's journal in journal_dir that exists and is
     not a regular file (a directory, a pipe): before any job runs, rather than when its job comes."""
     for job in jobs:
-        path = Path(journal_dir) / journal_name(job)
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            continue
-        except OSError as e:
-            raise InputError(f"{path}: cannot use as a resume journal ({e.strerror or e})") from None
-        if not stat.S_ISREG(mode):
-            raise InputError(f"{path}: not a regular file, expected a resume journal (remove it to start this "
-                             "job afresh)")
+        is_journal_file(Path(journal_dir) / journal_name(job), "remove it to start this job afresh")
 
 
 def append_journal(path, records):

@@ -82,6 +82,7 @@ from naap.protocol.registry import (
     PAPER2_EXTRA,
     PAPER2_NAMES,
     REGRESSORS,
+    check_estimator_set,
     family_of,
     own_regressors,
     paper_rules,
@@ -156,7 +157,8 @@ __all__ = [
     "power_target", "TARGET_TRANSFORMS",
     # registry
     "PAPER2_EXTRA", "FAMILIES", "BASELINE_NAMES", "PAPER2_NAMES", "FAMILY_OF_NAME", "ENSEMBLE_OF",
-    "EXTRAPOLATING", "DETERMINISTIC", "family_of", "paper_rules", "tree_rules", "regressors", "REGRESSORS",
+    "EXTRAPOLATING", "DETERMINISTIC", "check_estimator_set", "family_of", "paper_rules", "tree_rules", "regressors",
+    "REGRESSORS",
     "own_regressors", "FIT_COST", "DEFAULT_FIT_COST",
     # run
     "scale", "seed_everything", "score_run", "predict_with_std", "SEED_FREE", "is_seed_free", "median_run",

@@ -1,6 +1,7 @@
 """The protocol's regressors by name: their families and table order, the 0.20.1 rules an
 estimator set follows (naap.replica.rules), a factory per name (regressors()), and the relative
 cost of a fit by which work is dealt to workers."""
+from naap.cli import InputError
 from naap.protocol import estimators as protocol_estimators  # `estimators` names an estimator set here
 from naap.protocol.settings import DEFAULT_ESTIMATORS, ENSEMBLE_SIZES, ESTIMATOR_SETS, KNN_KS, SVR_KERNELS
 from naap.replica import ensembles
@@ -28,6 +29,13 @@ ENSEMBLE_OF = {f"{family} (N={n})": (family, n) for family in ensembles.FAMILIES
 EXTRAPOLATING = frozenset(FAMILIES["Linear Regression"] + ["SVR (Linear kernel)", "SVR (Polynomial kernel)"])
 # fits that never read the global random state, so one fit serves every seed
 DETERMINISTIC = frozenset(FAMILIES["k-NN"] + FAMILIES["Linear Regression"] + FAMILIES["SVR"])
+
+
+def check_estimator_set(value, option="--estimators"):
+    """value, if it names an estimator set users choose from (ESTIMATOR_SETS); else InputError."""
+    if value not in ESTIMATOR_SETS:
+        raise InputError(f"{option} {value}: choose from {', '.join(ESTIMATOR_SETS)}")
+    return value
 
 
 def family_of(name):

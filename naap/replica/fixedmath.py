@@ -126,13 +126,21 @@ def _powi(base, times):
 
 
 @njit(cache=True)
+def _from_dot(code, s, gamma, coef0, degree, sq_a, sq_b):
+    # libsvm's kernel of two rows from their dot product s (and, for the RBF, their squared norms)
+    if code == 0:
+        return s
+    if code == 1:
+        return _powi(gamma * s + coef0, degree)
+    return math.exp(-gamma * (sq_a + sq_b - 2 * s))
+
+
+@njit(cache=True)
 def _kernel(code, A, B, gamma, coef0, degree, training):
     n, m, d = A.shape[0], B.shape[0], A.shape[1]
     out = np.empty((n, m))
-    if code == 2 and training:
-        # Kernel::kernel_rbf: exp(-gamma * (|a|^2 + |b|^2 - 2 a.b)), squares by dot()
-        sq_a = squared_norms(A)
-        sq_b = squared_norms(B)
+    # Kernel::kernel_rbf: exp(-gamma * (|a|^2 + |b|^2 - 2 a.b)), squares by dot(); unused otherwise
+    sq_a, sq_b = (squared_norms(A), squared_norms(B)) if code == 2 and training else (np.zeros(n), np.zeros(m))
     for i in range(n):
         for j in range(m):
             if code == 2 and not training:
@@ -146,12 +154,7 @@ def _kernel(code, A, B, gamma, coef0, degree, training):
             s = 0.0
             for k in range(d):
                 s += A[i, k] * B[j, k]
-            if code == 0:
-                out[i, j] = s
-            elif code == 1:
-                out[i, j] = _powi(gamma * s + coef0, degree)
-            else:
-                out[i, j] = math.exp(-gamma * (sq_a[i] + sq_b[j] - 2 * s))
+            out[i, j] = _from_dot(code, s, gamma, coef0, degree, sq_a[i], sq_b[j])
     return out
 
 
@@ -202,8 +205,9 @@ def _blas_kernel(code, A, B, gamma, coef0, degree, training):
     # scikit-learn 1.9.1's svm.cpp: the same kernels as _kernel, each dot product by BLAS
     n, m = A.shape[0], B.shape[0]
     out = np.empty((n, m))
+    # x_square[i] = dot(x[i], x[i]) for the RBF while training; unused otherwise
+    sq_a, sq_b = np.zeros(n), np.zeros(m)
     if code == 2 and training:
-        # x_square[i] = dot(x[i], x[i])
         sq_a = np.array([haswell_ddot(A[i], A[i]) for i in range(n)])
         sq_b = np.array([haswell_ddot(B[j], B[j]) for j in range(m)])
     for i in range(n):
@@ -214,12 +218,7 @@ def _blas_kernel(code, A, B, gamma, coef0, degree, training):
                 out[i, j] = math.exp(-gamma * haswell_ddot(diff, diff))
                 continue
             s = haswell_ddot(A[i], B[j])
-            if code == 0:
-                out[i, j] = s
-            elif code == 1:
-                out[i, j] = _powi(gamma * s + coef0, degree)
-            else:
-                out[i, j] = math.exp(-gamma * (sq_a[i] + sq_b[j] - 2 * s))
+            out[i, j] = _from_dot(code, s, gamma, coef0, degree, sq_a[i], sq_b[j])
     return out
 
 
