@@ -41,9 +41,7 @@ Example:
   python budget.py naap440.csv costs.csv budget/
 """
 import os
-import tempfile
 import time
-from pathlib import Path
 
 import pandas as pd
 
@@ -127,9 +125,7 @@ def main(args):
     table = inputs.add_curve_features(table, budget.GRID_EPOCHS, jobs, progress)
     num_test = int((table[TEST_FLAG] == 1).sum())
     if args.out_dir is None:
-        with tempfile.TemporaryDirectory() as tmp:  # a journal for this run only
-            runs = budget.run_map(table, seconds, predictors, args.estimators, num_splits, jobs,
-                                  Path(tmp) / "journal", progress, announce=False)
+        runs = budget.run_map(table, seconds, predictors, args.estimators, num_splits, jobs, None, progress)
         text = budget.best_markdown(budget.budget_frame(runs), num_test, concurrency)
         print(text, end="")
         return text

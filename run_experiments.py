@@ -70,6 +70,7 @@ from naap.protocol.run import load_caching_kernels
 
 # ----------------------------------------------------------------------------- settings
 DATASET_COLUMNS = list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols))  # paper 1's 4 sets
+TODAY_ROWS = "--today's predictors"  # how a plug-in name clash with them is described
 SPLITS_RUNS_DECIMALS = {c: protocol.OUTPUT_DECIMALS for c in ["MAE", "KendallTau", *protocol.QUALITY_COLUMNS]}
 
 
@@ -154,16 +155,6 @@ def write_outputs(tmp, df, published, num_splits, args, jobs, names, regressors,
     return frame, comparison
 
 
-def check_today_names(today, specs):
-    """InputError if a --predictor NAME is (or names the same figure files as) one of today's."""
-    taken = {protocol.slug(name): name for name in today}
-    for spec in specs:
-        name = plugins.parse_spec(spec)[0]
-        if protocol.slug(name) in taken:
-            raise InputError(f"--predictor {name}: names the same rows or figures as --today's "
-                             f"{taken[protocol.slug(name)]!r}; choose another NAME")
-
-
 def main(args):
     """Run everything; returns the results table (results_extended.csv as a DataFrame)."""
     jobs = whole_number("--jobs", args.jobs, 1)
@@ -172,7 +163,9 @@ def main(args):
     if args.no_baselines and not args.predictor and not args.today:
         raise InputError("--no-baselines: nothing left to run (add a --predictor or --today)")
     today = dict(TODAY) if args.today else {}
-    check_today_names(today, args.predictor)
+    # the plug-ins' names, before the dataset is read (load_plugins checks them again)
+    plugins.check_names([plugins.parse_spec(spec)[0] for spec in args.predictor], args.estimators, today,
+                        TODAY_ROWS)
     published = protocol.load_published(args.compare) if args.compare else None
     load = functools.partial(load_dataset, args.dataset, DATASET_COLUMNS)
     # with workers: numba's kernels compiled once, meanwhile, into its cache (not in each worker)
@@ -184,7 +177,8 @@ def main(args):
         except ValueError as e:
             raise InputError(f"--splits {num_splits}: {args.dataset}: {e}") from None
     # today's predictors take the plug-ins' path: factories beside the protocol's own, by name
-    regressors = {**today, **plugins.load_plugins(args.predictor, df, args.estimators)}  # checked before the run
+    # checked before the run
+    regressors = {**today, **plugins.load_plugins(args.predictor, df, args.estimators, today, TODAY_ROWS)}
     names = ([] if args.no_baselines else list(protocol.BASELINE_NAMES)) + list(regressors)
     y_tests = {features: split(df, cols)[3] for features, cols in FEATURE_SETS.items()}
     run = (df, published, num_splits, args, jobs, names, regressors, y_tests)

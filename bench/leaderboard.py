@@ -17,8 +17,6 @@ Examples:
   python -m bench.leaderboard naap440.csv costs.csv --jobs 2
   python -m bench.leaderboard naap440.csv costs.csv --predictor "Mine=my_predictor.py:make"
 """
-import tempfile
-from pathlib import Path
 
 from naap import budget, plugins, protocol, uncertainty, workers
 from naap.budget import inputs, report
@@ -73,10 +71,8 @@ def main(args):
                                         budget.map_columns)
     epochs = report.LEADERBOARD_EPOCHS
     table = inputs.add_curve_features(table, epochs, jobs, False)
-    with tempfile.TemporaryDirectory() as tmp:  # a journal for this run only: nothing is left behind
-        runs = budget.run_map(table, seconds, predictors, protocol.DEFAULT_ESTIMATORS, num_splits, jobs,
-                              Path(tmp) / "journal", not args.no_progress, sizes=(num_train,), epochs=epochs,
-                              announce=False)
+    runs = budget.run_map(table, seconds, predictors, protocol.DEFAULT_ESTIMATORS, num_splits, jobs, None,
+                          not args.no_progress, sizes=(num_train,), epochs=epochs)
     text = report.leaderboard(budget.budget_frame(runs), kinds_of(predictors), num_train, epochs)
     if args.out is not None:
         atomic_write_text(args.out, text)

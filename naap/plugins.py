@@ -66,10 +66,13 @@ def parse_spec(spec):
     return name, module, factory
 
 
-def check_names(names, estimators=protocol.DEFAULT_ESTIMATORS):
-    """InputError unless every plug-in name is new: not a protocol regressor's, not repeated, and
-    not the same file name (protocol.slug) as another model's, since figures are named by it."""
+def check_names(names, estimators=protocol.DEFAULT_ESTIMATORS, reserved=(), reserved_as="this run's own rows"):
+    """InputError unless every plug-in name is new: not a protocol regressor's, not one of
+    `reserved` (the run's other rows: today's predictors, the budget map's rankers; described as
+    reserved_as), not repeated, and not the same file name (protocol.slug) as another model's,
+    since figures are named by it."""
     taken = {protocol.slug(n): n for n in protocol.REGRESSORS[estimators]}
+    own = {protocol.slug(n): n for n in reserved}
     for name in names:
         if "|" in name or not name.isprintable():
             raise InputError(f"{_where(name)}: the name may not hold '|' or control characters (it is a cell of "
@@ -79,6 +82,8 @@ def check_names(names, estimators=protocol.DEFAULT_ESTIMATORS):
         key = protocol.slug(name)
         if not key:
             raise InputError(f"{_where(name)}: the name needs a letter or digit (figures are named by it)")
+        if key in own:
+            raise InputError(f"{_where(name)}: the name is one of {reserved_as} ({own[key]!r}); choose another NAME")
         if key in taken:
             other = taken[key]
             what = "given twice" if other == name else f"names the same figure files as {other!r}"
@@ -261,14 +266,15 @@ def _smoke_forked(plugins, table):
         _SMOKE.clear()
 
 
-def load_plugins(specs, table, estimators=protocol.DEFAULT_ESTIMATORS):
+def load_plugins(specs, table, estimators=protocol.DEFAULT_ESTIMATORS, reserved=(), reserved_as="this run's own rows"):
     """{name: guarded factory} of --predictor specs, in the order given, each checked up front:
-    spec, name, import, factory, and a smoke fit on a tiny slice of `table`.
+    spec, name (check_names, with `reserved`), import, factory, and a smoke fit on a tiny slice
+    of `table`.
 
     The smoke fits run in a forked process where fork exists: a plug-in may start OpenMP
     threads, after which the protocol's own forked workers could hang (GNU OpenMP is not
     fork-safe)."""
-    check_names([parse_spec(spec)[0] for spec in specs], estimators)
+    check_names([parse_spec(spec)[0] for spec in specs], estimators, reserved, reserved_as)
     loaded = dict(load_plugin(spec) for spec in specs)
     import multiprocessing
     if loaded and "fork" in multiprocessing.get_all_start_methods():

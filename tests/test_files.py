@@ -222,7 +222,7 @@ def test_input_error_is_one_line_naming_the_path(error, kind, message):
     assert isinstance(e, InputError) and str(e) == f"in/put: {message}"
 
 
-# ---------------------------------------------------------------- a full disk (issue 23)
+# ---------------------------------------------------------------- a full disk
 
 def full_disk(*args):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

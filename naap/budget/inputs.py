@@ -54,14 +54,9 @@ def predictor_table(table, regressors, today, specs, proxies, columns, estimator
         predictors[HYBRID] = (make_hybrid, lambda k: hybrid_columns(k, proxies))
     # every name the map's rows and figures may use, mapped or not (--no-today, --regressors): a
     # plug-in named so would share their rows in budget.csv, their figure or their leaderboard kind
-    reserved = {protocol.slug(name): name for name in (*protocol.BASELINE_NAMES, *TODAY, HYBRID, *RANKERS)}
-    for spec in specs:
-        name = plugins.parse_spec(spec)[0]
-        if protocol.slug(name) in reserved:
-            raise InputError(f"--predictor {name}: the name is one of the map's own predictors and rankers "
-                             f"({reserved[protocol.slug(name)]!r}); choose another NAME")
-    predictors.update({name: (factory, columns)
-                       for name, factory in plugins.load_plugins(specs, table, estimators).items()})
+    predictors.update({name: (factory, columns) for name, factory in plugins.load_plugins(
+        specs, table, estimators, reserved=(*protocol.BASELINE_NAMES, *TODAY, HYBRID, *RANKERS),
+        reserved_as="the map's own predictors and rankers").items()})
     if not predictors:
         raise InputError("nothing to map: --regressors names none, --no-today leaves out today's predictors, "
                          "and there is no --predictor")

@@ -61,12 +61,13 @@ def run_task(task):
     for name, (_, columns) in c["predictors"].items():
         by_columns.setdefault(tuple(columns(k)), []).append(name)
     factories = {name: factory for name, (factory, _) in c["predictors"].items()}
+    arrays = {columns: split(table, list(columns)) for columns in by_columns}  # the same for every n
     rows = []
     for n in c["sizes"]:
         sub = grid.train_subset(len(train_ids), split_no, n)
         seconds = grid.cell_seconds(c["seconds"], train_ids[sub], test_ids, k)
         for columns, names in by_columns.items():
-            X_train, y_train, X_test, y_test = split(table, list(columns))
+            X_train, y_train, X_test, y_test = arrays[columns]
             results = protocol.evaluate(names, X_train[sub], y_train[sub], X_test, y_test, c["estimators"],
                                         regressors=factories)
             for name in names:
@@ -121,21 +122,24 @@ def run_tasks(tasks, jobs, on_done, progress=True):
             bar.update()
 
 
-def run_map(table, epoch_seconds, predictors, estimators, num_splits, jobs, key_dir, progress=True,
-            sizes=grid.GRID_TRAIN_SIZES, epochs=grid.GRID_EPOCHS, announce=True):
-    """RUN_COLUMNS rows of the whole map: every task's (journaled in key_dir as it finishes, and
-    read back from there on a rerun), then the rankers' of every split; cells by epochs, then split.
-    announce: say on stdout where the journal is, or how much of the map it holds already."""
+def run_map(table, epoch_seconds, predictors, estimators, num_splits, jobs, key_dir=None, progress=True,
+            sizes=grid.GRID_TRAIN_SIZES, epochs=grid.GRID_EPOCHS):
+    """RUN_COLUMNS rows of the whole map: every task's, then the rankers' of every split; cells by
+    epochs, then split. With key_dir, each task is journaled there as it finishes and read back
+    from there on a rerun (and stdout says which); without it, nothing is written."""
     tasks = tasks_of(num_splits, epochs)
-    journal.open_journal(key_dir)
-    done = journal.read_done(key_dir, tasks)
-    if announce and done:
-        print(f"resuming: {len(done)} of {len(tasks)} tasks already done ({key_dir.parent})")
-    elif announce:
-        print(f"finished tasks are journaled in {key_dir.parent} (rerun the same command to resume)")
+    done = {}
+    if key_dir is not None:
+        journal.open_journal(key_dir)
+        done = journal.read_done(key_dir, tasks)
+        if done:
+            print(f"resuming: {len(done)} of {len(tasks)} tasks already done ({key_dir.parent})")
+        else:
+            print(f"finished tasks are journaled in {key_dir.parent} (rerun the same command to resume)")
 
     def on_done(task, rows):
-        journal.record(key_dir, task, rows)
+        if key_dir is not None:
+            journal.record(key_dir, task, rows)
         done[task] = rows
 
     setup(table, epoch_seconds, predictors, estimators, sizes)

@@ -77,8 +77,8 @@ def summary(rows):
 
 
 def concurrency(rows):
-    """The mean number of trainings running at once: summed durations / wall-time span (1 when the
-    span is 0 or shorter than the sum)."""
+    """The mean number of trainings running at once: summed durations / wall-time span, at least 1
+    (logs with gaps between them are one training at a time; 1 when the span is 0)."""
     s = summary(rows)
     return max(1.0, s["sum_s"] / s["span_s"]) if s["span_s"] > 0 else 1.0
 
