@@ -42,6 +42,18 @@ def test_fast_equals_plain_on_another_split(ref_dir):
                      protocol.evaluate_plain(list(own), *data, regressors=own))
 
 
+
+def test_noise_after_an_adaboost_that_stops_early(ref_dir):
+    # the noise follows the draws of the rounds an early-stopping AdaBoost ran, at any round
+    df = load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
+    data = split(df, FEATURE_SETS["Scheme + Quantitative 3 epochs"])
+    names = [f"AdaBoost (N={n})" for n in (25, 50, 100, 200)]
+    states = {}
+    fast = protocol.evaluate(names, *data, noise_std=0.004, states=states)
+    stops = [s["n"] for s in states.values() if s["stopped"]]
+    assert any(n not in (25, 50, 100, 200) for n in stops), stops  # stopped between the sizes
+    assert_same_runs(fast, protocol.evaluate_plain(names, *data, noise_std=0.004))
+
 def test_evaluate_predictor_equals_the_literal_protocol(ref_dir):
     df = load_dataset(ref_dir / "naap440.csv", ALL_COLUMNS)
     from plugin_cases import make_seeded  # reads the global random state: every seed differs

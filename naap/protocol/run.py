@@ -125,12 +125,25 @@ def _family_draws(family, seed, n_train):
     return ensembles.draws(family, max(ENSEMBLE_SIZES), n_train)
 
 
+@functools.lru_cache(maxsize=32)  # 32 x 201 states x 2.5 KB
+def _generator_after_members(family, seed, n_train):
+    """The global generator's state after seeding and the draws of 0, 1, ... max(ENSEMBLE_SIZES)
+    members: a fit of r members draws what r one-member draws() draw, one after the other (the
+    numbers of the first r members of a larger fit). AdaBoost stops early at any round, so its
+    noise would otherwise replay up to 200 members' draws per subset and seed."""
+    seed_everything(seed)
+    after = [np.random.get_state()]
+    for _ in range(max(ENSEMBLE_SIZES)):
+        ensembles.draws(family, 1, n_train)
+        after.append(np.random.get_state())
+    return after
+
+
 @functools.lru_cache(maxsize=1024)
 def _ensemble_noise(family, seed, noise_std, n_train, n_test, rounds):
     """prediction_noise after seeding and the draws of a fit of `rounds` members (AdaBoost may
     stop early: ensembles.rounds_drawn)."""
-    seed_everything(seed)
-    ensembles.draws(family, rounds, n_train)
+    np.random.set_state(_generator_after_members(family, seed, n_train)[rounds])
     return prediction_noise(noise_std, n_test)
 
 

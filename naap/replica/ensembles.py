@@ -52,7 +52,7 @@ import math
 import numpy as np
 import sklearn
 
-from naap.replica import trees
+from naap.replica import fixedmath, trees
 from naap.replica.rules import REPLICA_VERSION, parts_on
 
 SUPPORTED = sklearn.__version__ == REPLICA_VERSION
@@ -265,7 +265,7 @@ def _adaboost_round(state, i, X32, y, X32_test, d, rules=REPLICA_VERSION):
     state["weights"].append(math.log(1.0 / beta))
     # the N-round fit skips the update after its last round; a later round needs it, and the
     # skipped update never reaches a prediction. beta ** ((1 - error) * 1.0), elementwise in libm.
-    weight *= np.array([math.pow(beta, 1.0 - e) for e in error.tolist()], dtype=np.float64)
+    weight *= fixedmath.pow_each(beta, 1.0 - error)
     total = np.sum(weight)
     if not _ada(rules) and not np.isfinite(total):
         state["stopped"] = True  # 1.9.1 only; 0.20.1 has no such check (weights only shrink)

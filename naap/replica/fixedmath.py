@@ -11,7 +11,8 @@ with the OpenBLAS kernel. The protocol's results must not. So:
 - libsvm_kernel(..., openblas=True) takes each dot product as scikit-learn 1.9.1's libsvm does, from
   BLAS's ddot, in the order of OpenBLAS's Haswell kernel (haswell_ddot), with its fused multiply-adds
   done by LLVM's llvm.fma (one rounding: the CPU's FMA instruction, or the C library's fma() where
-  the CPU has none), so that the Haswell kernel's results come out on every CPU.
+  the CPU has none), so that the Haswell kernel's results come out on every CPU;
+- pow_each is the C library's pow (math.pow's) in a compiled loop, for AdaBoost's reweighting.
 numba compiles the loops without fast-math, so no other sum is reassociated or fused.
 """
 import math
@@ -168,6 +169,32 @@ def _fma(typingctx, a, b, c):
         fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(double, [double] * 3), "llvm.fma.f64")
         return builder.call(fn, args)
     return sig, codegen
+
+
+@intrinsic
+def _libm_pow(typingctx, base, exponent):
+    """The C library's pow(base, exponent), the function Python's math.pow calls, as an opaque
+    call (nobuiltin): LLVM may not fold, simplify or vectorize it (numba with Intel's SVML would
+    otherwise put SVML's vector pow in a loop of these)."""
+    sig = types.float64(types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(double, [double] * 2), "pow")
+        fn.attributes.add("nobuiltin")
+        return builder.call(fn, args)
+    return sig, codegen
+
+
+@njit(cache=True)
+def pow_each(base, exponents):
+    """[math.pow(base, e) for e in exponents] as an array, compiled: for a finite base > 0 and
+    finite exponents whose powers are finite, where math.pow raises nothing (AdaBoost's
+    beta ** (1 - error))."""
+    out = np.empty(exponents.shape[0])
+    for i in range(exponents.shape[0]):
+        out[i] = _libm_pow(base, exponents[i])
+    return out
 
 
 @njit(cache=True)
