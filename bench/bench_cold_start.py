@@ -1,11 +1,13 @@
 """Benchmark: the first run_experiments.py run after a fresh clone (cold: numba compiles every
 kernel) against the next one (warm: numba loads them from its on-disk cache).
 
-Each pair of runs gets two new, empty cache folders, as a fresh clone has none: numba's
-(NUMBA_CACHE_DIR) and Python's bytecode cache (PYTHONPYCACHEPREFIX). The cold run fills them, the
-warm run right after it reads them. The user's own caches (naap/**/__pycache__) are neither read
-nor deleted, so they stay as warm as they were. The pairs alternate cold, warm, cold, warm, ... so
-that a machine shared with other work slows both alike; the best of each is compared.
+Each pair of runs gets a fresh copy of the code (the top-level scripts and naap/, without any
+__pycache__), as a fresh clone is: numba's cache and the project's bytecode go into the copy's
+__pycache__ folders (NUMBA_CACHE_DIR is unset for the runs), and the installed libraries' bytecode
+is used as installed. The cold run fills the copy's caches, the warm run right after it reads them.
+The user's own caches (naap/**/__pycache__) are neither read nor changed. The pairs alternate
+cold, warm, cold, warm, ... so that a machine shared with other work slows both alike; the best of
+each is compared.
 
 Inputs: a NAAP-440 CSV (default: naap440.csv beside this repository); --repeats pairs; --jobs and
 --estimators, passed on to `run_experiments.py DATASET OUT --no-progress`.
@@ -19,6 +21,7 @@ Example (about 2 minutes on 2 cores):
 """
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,26 +34,38 @@ from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = ROOT / "naap440.csv"
 DEFAULT_REPEATS = 2
-CACHE_VARIABLES = ("NUMBA_CACHE_DIR", "PYTHONPYCACHEPREFIX")  # where numba's and Python's caches go
+CODE = ("*.py", "naap")  # what run_experiments.py imports: the top-level modules and the package
 
 
-def run_command(dataset, out_dir, jobs, estimators):
-    """The timed command: one run_experiments.py run writing out_dir."""
-    return [sys.executable, str(ROOT / "run_experiments.py"), str(dataset), str(out_dir), "--jobs", str(jobs),
-            "--estimators", estimators, "--no-progress"]
+def run_command(code_dir, dataset, out_dir, jobs, estimators):
+    """The timed command: one run_experiments.py run of the code in code_dir, writing out_dir."""
+    return [sys.executable, str(Path(code_dir) / "run_experiments.py"), str(Path(dataset).resolve()), str(out_dir),
+            "--jobs", str(jobs), "--estimators", estimators, "--no-progress"]
 
 
-def cache_env(cache_root):
-    """This process's environment with numba's and Python's caches under cache_root (one folder
-    each, made by the first run that writes there)."""
-    return {**os.environ, **{name: str(Path(cache_root) / name.lower()) for name in CACHE_VARIABLES}}
+def fresh_copy(dest):
+    """A copy of the code in dest as a fresh clone has it: no __pycache__ (numba's cache, bytecode)."""
+    dest = Path(dest)
+    dest.mkdir(parents=True)
+    for pattern in CODE:
+        for path in ROOT.glob(pattern):
+            if path.is_dir():
+                shutil.copytree(path, dest / path.name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(path, dest / path.name)
+    return dest
 
 
-def timed(cmd, env):
+def run_env():
+    """This process's environment without NUMBA_CACHE_DIR: numba caches beside the copy's code."""
+    return {name: value for name, value in os.environ.items() if name != "NUMBA_CACHE_DIR"}
+
+
+def timed(cmd, env, cwd):
     """(wall seconds, CPU seconds of the child and its workers) of one subprocess run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -72,10 +87,10 @@ def run_pairs(dataset, repeats, jobs, estimators, tmp):
     the differences found as lines)."""
     times, problems = {"cold": [], "warm": []}, []
     for i in range(repeats):
-        env = cache_env(Path(tmp) / f"caches{i}")  # empty: a fresh clone
+        code = fresh_copy(Path(tmp) / f"clone{i}")
         for kind in ("cold", "warm"):
             out = Path(tmp) / f"{kind}{i}"
-            wall, cpu = timed(run_command(dataset, out, jobs, estimators), env)
+            wall, cpu = timed(run_command(code, dataset, out, jobs, estimators), run_env(), code)
             times[kind].append((wall, cpu))
             print(f"pair {i + 1} {kind}: {wall:6.1f} s wall, {cpu:6.1f} s CPU", flush=True)
         differ = differing_files(Path(tmp) / f"cold{i}", Path(tmp) / f"warm{i}")

@@ -1,18 +1,19 @@
-"""bench/bench_cold_start.py: each cold run starts from empty caches of its own and its warm run
-reads what the cold run left there, the user's caches untouched; the cold and warm outputs are
-compared byte for byte (exit status 1 when they differ)."""
+"""bench/bench_cold_start.py: each cold run starts in a fresh copy of the code, without caches, and
+its warm run reads what the cold run left there, the user's caches untouched; the cold and warm
+outputs are compared byte for byte (exit status 1 when they differ)."""
 import sys
 
 import pytest
 
 from bench import bench_cold_start
 
-# stands in for run_experiments.py: writes into OUT what it found in numba's cache folder, then
-# leaves a file there as a compiled kernel would
+# stands in for run_experiments.py (run in the copy of the code): writes into OUT what it found in
+# the copy's numba cache folder, then leaves a file there as a compiled kernel would
 FAKE_RUN = """
 import os, sys
 from pathlib import Path
-cache = Path(os.environ["NUMBA_CACHE_DIR"])
+assert "NUMBA_CACHE_DIR" not in os.environ
+cache = Path("naap") / "__pycache__"
 found = sorted(p.name for p in cache.iterdir()) if cache.is_dir() else []
 out = Path(sys.argv[1])
 out.mkdir()
@@ -24,7 +25,7 @@ cache.mkdir(parents=True, exist_ok=True)
 
 def fake_bench(monkeypatch, tmp_path, what):
     monkeypatch.setattr(bench_cold_start, "run_command",
-                        lambda dataset, out, jobs, estimators: [sys.executable, "-c", FAKE_RUN, str(out), what])
+                        lambda code, dataset, out, jobs, estimators: [sys.executable, "-c", FAKE_RUN, str(out), what])
     dataset = tmp_path / "naap440.csv"
     dataset.write_text("")
     return bench_cold_start.parse_args([str(dataset), "--repeats", "2", "--jobs", "1"])
@@ -64,7 +65,16 @@ def test_differing_files_names_changed_and_missing_files(tmp_path):
     assert bench_cold_start.differing_files(a, a) == []
 
 
-def test_cache_env_points_both_caches_into_the_folder(tmp_path):
-    env = bench_cold_start.cache_env(tmp_path)
-    assert {env[name] for name in bench_cold_start.CACHE_VARIABLES} == {str(tmp_path / "numba_cache_dir"),
-                                                                        str(tmp_path / "pythonpycacheprefix")}
+def test_fresh_copy_is_the_code_without_caches(monkeypatch, tmp_path):
+    root = tmp_path / "repo"
+    for name in ("run_experiments.py", "models.py", "naap/__init__.py", "naap/replica/trees.py",
+                 "naap/__pycache__/x.pyc", "naap/replica/__pycache__/trees.nbi", "__pycache__/models.pyc",
+                 "naap440.csv", "results/results.csv"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+    monkeypatch.setattr(bench_cold_start, "ROOT", root)
+    copy = bench_cold_start.fresh_copy(tmp_path / "clone")
+    assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file()) == [
+        "models.py", "naap/__init__.py", "naap/replica/trees.py", "run_experiments.py"]
+    assert (copy / "naap" / "replica" / "trees.py").read_text() == "naap/replica/trees.py"
+    assert bench_cold_start.run_command(copy, "d.csv", "o", 2, "paper")[1] == str(copy / "run_experiments.py")

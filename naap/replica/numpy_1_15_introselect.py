@@ -293,7 +293,9 @@ def argpartition_key_rows(keys, kth):
     m, n = keys.shape
     out = np.empty((m, n), np.int64)
     for r in range(m):
-        out[r] = _argpartition_1d(np.ascontiguousarray(keys[r]), kth)
+        row = _argpartition_1d(np.ascontiguousarray(keys[r]), kth)
+        for j in range(n):  # not out[r] = row: numba's broadcasting setitem takes seconds to compile
+            out[r, j] = row[j]
     return out
 
 

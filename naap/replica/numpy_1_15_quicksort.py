@@ -168,7 +168,9 @@ def argsort_key_rows(keys):
     m, n = keys.shape
     out = np.empty((m, n), np.int64)
     for r in range(m):
-        out[r] = _argsort_1d(keys[r])
+        row = _argsort_1d(keys[r])
+        for j in range(n):  # not out[r] = row: numba's broadcasting setitem takes seconds to compile
+            out[r, j] = row[j]
     return out
 
 
