@@ -4,7 +4,9 @@ in_background, one forked process beside this one for a block's duration."""
 import contextlib
 import os
 import signal
+import threading
 import time
+import weakref
 from concurrent.futures.process import BrokenProcessPool
 
 from naap.cli import RunFailure
@@ -53,12 +55,37 @@ def _dead_workers(pool, patience=5.0):
     return dead
 
 
+STOP_PATIENCE = 5.0  # seconds stop_pool waits for the pool's manager thread to end
+_STOPPED_MANAGERS = weakref.WeakSet()  # manager threads of stopped pools: their errors are not shown
+
+
+def _quiet_stopped_managers(args):
+    if args.thread not in _STOPPED_MANAGERS:
+        _THREAD_EXCEPTHOOK(args)
+
+
+_THREAD_EXCEPTHOOK = threading.excepthook
+
+
 def stop_pool(pool):
     """End a concurrent.futures ProcessPoolExecutor at once (a failed job, Ctrl-C, SIGTERM): its
-    workers are terminated mid-task instead of being waited for, and queued tasks are dropped."""
+    workers are terminated mid-task instead of being waited for, and queued tasks are dropped.
+    Returns once the pool's manager thread has ended (at most STOP_PATIENCE seconds). That thread
+    fails the pending futures when it sees the workers gone, and CPython 3.11's raises doing so
+    (InvalidStateError on a future cancelled meanwhile, EBADF on its closed wake-up pipe); what it
+    raises after the stop is not shown: the caller reports the stop in its own line."""
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        _STOPPED_MANAGERS.add(manager)
+        if threading.excepthook is not _quiet_stopped_managers:
+            global _THREAD_EXCEPTHOOK
+            _THREAD_EXCEPTHOOK = threading.excepthook
+            threading.excepthook = _quiet_stopped_managers
     for proc in list((pool._processes or {}).values()):
         proc.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
+    if manager is not None:
+        manager.join(STOP_PATIENCE)
 
 
 _WORKER_LIMITS = None  # a worker's threadpoolctl limits, kept alive for the worker's life

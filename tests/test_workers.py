@@ -2,11 +2,13 @@
 terminated at once, not awaited, when the block fails."""
 import os
 import signal
+import threading
 import time
 
 import pytest
 from conftest import live_processes
 
+from naap import workers
 from naap.cli import run_cli
 from naap.workers import available_cores, process_pool
 
@@ -95,3 +97,34 @@ def test_in_background_waits_for_its_process_and_ends_it_when_the_block_fails(tm
     assert time.monotonic() - started < 10  # ended, not awaited
     time.sleep(0.2)
     assert not (tmp_path / "ended").exists()
+
+
+def _slow(i):
+    time.sleep(0.05)
+    return i
+
+
+def test_a_stopped_pool_ends_its_manager_thread_first():
+    for _ in range(20):  # Ctrl-C while map's tasks are queued: the manager thread fails them
+        with pytest.raises(KeyboardInterrupt), process_pool(2) as pool:
+            results = pool.map(_slow, range(100))
+            next(results)
+            manager = pool._executor_manager_thread
+            raise KeyboardInterrupt
+        assert manager in workers._STOPPED_MANAGERS and not manager.is_alive()  # joined before the stop goes on
+    assert threading.excepthook is workers._quiet_stopped_managers
+
+
+def test_what_a_stopped_pools_manager_thread_raises_is_not_shown(monkeypatch):
+    shown = []
+    monkeypatch.setattr(workers, "_THREAD_EXCEPTHOOK", lambda args: shown.append(args.thread))
+    monkeypatch.setattr(threading, "excepthook", workers._quiet_stopped_managers)
+
+    def fail():
+        raise RuntimeError("a manager thread's error")
+    stopped, other = threading.Thread(target=fail), threading.Thread(target=fail)
+    workers._STOPPED_MANAGERS.add(stopped)
+    for thread in (stopped, other):
+        thread.start()
+        thread.join()
+    assert shown == [other]  # any other thread's error still reaches the hook before ours
