@@ -100,6 +100,7 @@ from naap.files import (
     check_output_dir,
     check_outputs_not_inputs,
     input_error,
+    resume_root,
 )
 
 DEFAULT_OUT_DIR = "results/feature_selection"
@@ -141,19 +142,19 @@ def open_journal(args, table_bytes, jobs):
     included) starts fresh, and says so. A job's journal that is not a file is refused before any
     job runs (paper2.check_journals)."""
     out_dir = Path(os.path.abspath(args.out_dir))  # "a/.." has a name to put the journal beside
-    resume_root = out_dir.with_name(f".{out_dir.name}.resume")
-    journal_dir = resume_root / paper2.journal_key(table_bytes, args.estimators, args.select_on)
+    root = resume_root(out_dir)
+    journal_dir = root / paper2.journal_key(table_bytes, args.estimators, args.select_on)
     paper2.check_journals(journal_dir, jobs)
     try:
-        others = [p for p in resume_root.iterdir() if p.is_dir() and p != journal_dir] if resume_root.is_dir() else []
+        others = [p for p in root.iterdir() if p.is_dir() and p != journal_dir] if root.is_dir() else []
         journal_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"{journal_dir}: cannot create ({e.strerror or e})") from None
     if others:
-        print(f"{resume_root}: {len(others)} journal(s) of another input table, settings or code version left "
+        print(f"{root}: {len(others)} journal(s) of another input table, settings or code version left "
               "unused (not replayed: this run starts fresh)")
-    print(f"scored subsets are journaled in {resume_root} (rerun the same command to resume)")
-    return resume_root, journal_dir
+    print(f"scored subsets are journaled in {root} (rerun the same command to resume)")
+    return root, journal_dir
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -231,7 +232,7 @@ def main(args):
         if bar.n >= bar.total:
             bar.close()
 
-    resume_root, journal_dir = open_journal(args, table_bytes, jobs)
+    journal_root, journal_dir = open_journal(args, table_bytes, jobs)
     if shard:  # the shard's journals are its whole output: the plain run assembles OUT_DIR from them
         paper2.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress, journal_dir=journal_dir,
                         test_data=test_data)
@@ -249,7 +250,7 @@ def main(args):
         write_figures(out, results, modes, feature_sets, models, truth, tests)
     shutil.rmtree(journal_dir, ignore_errors=True)
     try:
-        resume_root.rmdir()  # unless journals of another input table wait there
+        journal_root.rmdir()  # unless journals of another input table wait there
     except OSError:
         pass
     print(f"{len(table)} subsets scored ({len(jobs)} jobs); results in {args.out_dir}")

@@ -377,6 +377,12 @@ def _move_into_place(tmp, out_dir, shown, force):
 
 # ---------------------------------------------------------------- inputs
 
+def resume_root(out_dir):
+    """Where a run writing out_dir journals its finished work: .<out_dir name>.resume beside it."""
+    out_dir = Path(out_dir)
+    return out_dir.with_name(f".{out_dir.name}.resume")
+
+
 def is_journal_file(path, remedy):
     """Whether a resume journal's file exists (False: not yet written). Anything but a regular file
     at its path (a directory, a pipe), or a path that cannot be looked at, is an InputError naming

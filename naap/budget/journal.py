@@ -17,7 +17,7 @@ from pathlib import Path
 import sklearn
 
 from naap.cli import InputError, cannot_write, disk_full
-from naap.files import atomic_write_bytes, is_journal_file
+from naap.files import atomic_write_bytes, is_journal_file, resume_root
 from naap.paths import source_hash
 
 # the code that decides a cell's scores: a change to any of them starts a fresh journal
@@ -35,7 +35,7 @@ def journal_dir(out_dir, inputs, settings):
     for data in inputs:
         digest.update(hashlib.sha256(data).digest())
     digest.update(repr((settings, sklearn.__version__, source_hash(BUDGET_SOURCES))).encode())
-    return out_dir.with_name(f".{out_dir.name}.resume") / digest.hexdigest()[:16]
+    return resume_root(out_dir) / digest.hexdigest()[:16]
 
 
 def _name(task):
