@@ -57,6 +57,7 @@ def _dead_workers(pool, patience=5.0):
 
 STOP_PATIENCE = 5.0  # seconds stop_pool waits for the pool's manager thread to end
 _STOPPED_MANAGERS = weakref.WeakSet()  # manager threads of stopped pools: their errors are not shown
+_THREAD_EXCEPTHOOK = threading.excepthook  # what shows every other thread's errors
 
 
 def _quiet_stopped_managers(args):
@@ -64,7 +65,11 @@ def _quiet_stopped_managers(args):
         _THREAD_EXCEPTHOOK(args)
 
 
-_THREAD_EXCEPTHOOK = threading.excepthook
+def _hide_errors_of(thread):
+    global _THREAD_EXCEPTHOOK
+    _STOPPED_MANAGERS.add(thread)
+    if threading.excepthook is not _quiet_stopped_managers:  # installed once, over whatever hook is set
+        _THREAD_EXCEPTHOOK, threading.excepthook = threading.excepthook, _quiet_stopped_managers
 
 
 def stop_pool(pool):
@@ -76,11 +81,7 @@ def stop_pool(pool):
     raises after the stop is not shown: the caller reports the stop in its own line."""
     manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
-        _STOPPED_MANAGERS.add(manager)
-        if threading.excepthook is not _quiet_stopped_managers:
-            global _THREAD_EXCEPTHOOK
-            _THREAD_EXCEPTHOOK = threading.excepthook
-            threading.excepthook = _quiet_stopped_managers
+        _hide_errors_of(manager)
     for proc in list((pool._processes or {}).values()):
         proc.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
