@@ -13,8 +13,6 @@ Usage:  python -m bench.bench_baselines [naap440.csv] [--jobs N] [--zero-cost ZC
 """
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 import baselines
+from bench.timing import run_timed
 from naap import figures, learning_curves, protocol, workers
 from naap.cli import InputError, run_cli
 from naap.data import FULL_SCHEME_FEATURES, NUM_EPOCHS_TOTAL, TARGET, TEST_FLAG, epoch_features, features_at
@@ -40,15 +39,11 @@ def whole_run(dataset, jobs, zero_cost, out):
     cmd = [sys.executable, str(ROOT / "baselines.py"), str(dataset), str(out), "--jobs", str(jobs), "--no-progress"]
     if zero_cost:
         cmd += ["--zero-cost", str(zero_cost)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done, t = run_timed(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit status {done.returncode}"
         raise InputError(f"baselines.py failed: {last}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return t.wall, t.user + t.system
 
 
 def timed(label, fn, *args):

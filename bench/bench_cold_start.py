@@ -20,14 +20,12 @@ Example (about 2 minutes on 2 cores):
   python -m bench.bench_cold_start naap440.csv --repeats 2
 """
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from bench.timing import run_timed
 from naap import workers
 from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
 
@@ -63,14 +61,10 @@ def run_env():
 
 def timed(cmd, env, cwd):
     """(wall seconds, CPU seconds of the child and its workers) of one subprocess run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done, t = run_timed(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return t.wall, t.user + t.system
 
 
 def differing_files(a, b):

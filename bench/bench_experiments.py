@@ -19,15 +19,13 @@ workers get what the scheduler leaves them, and the ratio falls toward the CPU-s
 """
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.timing import run_timed
 from naap import figures, protocol, workers
 from naap.cli import InputError, run_cli, whole_number
 from naap.data import FEATURE_SETS
@@ -96,16 +94,12 @@ def plain_run(dataset, out_dir, estimators, draw):
 
 def timed(cmd):
     """(wall seconds, CPU seconds of the child and its workers, stdout) of one subprocess run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
     # bench is a package: the plain run (python -m bench.bench_experiments) needs the repository on the path
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done, t = run_timed(cmd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{done.stderr}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout
+    return t.wall, t.user + t.system, done.stdout
 
 
 def parse_args(argv=None):

@@ -18,15 +18,14 @@ Example (hours on 2 cores; on an otherwise idle machine, so that the time is the
 """
 import datetime
 import os
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
 from bench.docs_blocks import RECORD, machine_description, read_record, record_text
+from bench.timing import run_timed
 from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
 from naap.files import atomic_write_text, resume_root
 
@@ -51,18 +50,6 @@ def hours_minutes_seconds(seconds):
     h, m = divmod(s // 60, 60)
     parts = [f"{h} h"] * (h > 0) + [f"{m} min"] * (h > 0 or m > 0) + [f"{s % 60} s"]
     return " ".join(parts)
-
-
-def timed(cmd):
-    """(exit status, wall seconds, user CPU-s, system CPU-s, peak RSS in MiB) of one run, its
-    stderr passed through; CPU and memory from getrusage of this process's children."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    code = subprocess.run(cmd, cwd=ROOT).returncode
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (code, wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime,
-            after.ru_maxrss / 1024)  # Linux: ru_maxrss in KiB
 
 
 def figures_agreeing(out):
@@ -105,11 +92,12 @@ def main(args):
             raise InputError(f"{path}: exists; a whole run starts from nothing (remove it, or name a new OUT)")
     machine = machine_description()
     print(f"{machine}; load average {os.getloadavg()[0]:.2f} at start; --jobs {jobs}", flush=True)
-    code, wall, user, system, rss = timed(run_command(dataset, out, jobs))
-    print(f"run: exit status {code}, {hours_minutes_seconds(wall)} wall ({wall:.0f} s), {user:,.0f} CPU-s user, "
-          f"{system:,.0f} system, {(user + system) / wall:.0%} CPU, peak resident {rss:,.0f} MiB", flush=True)
-    if code != 0:
-        sys.exit(code)
+    done, t = run_timed(run_command(dataset, out, jobs), cwd=ROOT)  # its progress on this stderr
+    print(f"run: exit status {done.returncode}, {hours_minutes_seconds(t.wall)} wall ({t.wall:.0f} s), "
+          f"{t.user:,.0f} CPU-s user, {t.system:,.0f} system, {(t.user + t.system) / t.wall:.0%} CPU, "
+          f"peak resident {t.peak_mib:,.0f} MiB", flush=True)
+    if done.returncode != 0:
+        sys.exit(done.returncode)
     check = subprocess.run(check_command(out), cwd=ROOT, capture_output=True, text=True)
     if check.returncode != 0:
         print(check.stdout + check.stderr, end="")
@@ -122,7 +110,7 @@ def main(args):
         sys.exit(1)
     if args.record:
         record = read_record(RECORD)
-        record["whole-run"] = whole_run_record(wall, user, subsets, (agree, total), machine,
+        record["whole-run"] = whole_run_record(t.wall, t.user, subsets, (agree, total), machine,
                                                datetime.date.today().isoformat(), jobs)
         atomic_write_text(RECORD, record_text(record))
         print(f"recorded in {RECORD}; render it with `python -m bench.update_docs paper2-whole-run`")
