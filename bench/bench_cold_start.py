@@ -11,10 +11,16 @@ each is compared.
 
 Inputs: a NAAP-440 CSV (default: naap440.csv beside this repository); --repeats pairs; --jobs and
 --estimators, passed on to `run_experiments.py DATASET OUT --no-progress`.
+Each run goes through bench/compile_events.py, which records what numba compiles in it and in
+its workers.
 Outputs (stdout): the machine's cores and load average, each run's wall and CPU seconds (CPU: the
-run's and its worker processes' user + system time), the best cold and warm run and the cold/warm
-ratio of wall and CPU seconds. Unless every cold and warm run wrote byte-identical files, one
-line says which differ and the exit status is 1.
+run's and its worker processes' user + system time) and numba's compile seconds (summed over its
+processes), the best cold and warm run and the cold/warm ratio of wall and CPU seconds, the
+functions the best cold run compiled with their compile seconds, the cold run's CPU seconds
+over the cores (the least wall time its work can take on this machine however it is scheduled),
+and the most compile seconds a cold run 1.5 times as long as the warm one leaves room for.
+Unless every cold and warm run wrote byte-identical files and no warm run compiled anything,
+one line says what differs or what was compiled and the exit status is 1.
 
 Example (about 2 minutes on 2 cores):
   python -m bench.bench_cold_start naap440.csv --repeats 2
@@ -25,6 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.compile_events import read_events
 from bench.timing import run_timed
 from naap import workers
 from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
@@ -35,10 +42,17 @@ DEFAULT_REPEATS = 2
 CODE = ("*.py", "naap")  # what run_experiments.py imports: the top-level modules and the package
 
 
-def run_command(code_dir, dataset, out_dir, jobs, estimators):
-    """The timed command: one run_experiments.py run of the code in code_dir, writing out_dir."""
-    return [sys.executable, str(Path(code_dir) / "run_experiments.py"), str(Path(dataset).resolve()), str(out_dir),
-            "--jobs", str(jobs), "--estimators", estimators, "--no-progress"]
+RECORDER = ROOT / "bench" / "compile_events.py"
+SHOWN_KERNELS = 6  # the functions listed of the best cold run, longest compile first
+TARGET_RATIO = 1.5  # the cold/warm wall-time ratio whose compile budget is printed
+
+
+def run_command(code_dir, dataset, out_dir, jobs, estimators, events):
+    """The timed command: one run_experiments.py run of the code in code_dir, writing out_dir, its
+    numba compiles recorded in the file events."""
+    return [sys.executable, str(RECORDER), str(events), str(Path(code_dir) / "run_experiments.py"),
+            str(Path(dataset).resolve()), str(out_dir), "--jobs", str(jobs), "--estimators", estimators,
+            "--no-progress"]
 
 
 def fresh_copy(dest):
@@ -77,16 +91,20 @@ def differing_files(a, b):
 
 
 def run_pairs(dataset, repeats, jobs, estimators, tmp):
-    """Runs the cold/warm pairs in tmp, printing each run; returns ({"cold": [(wall, cpu)], "warm": [...]},
-    the differences found as lines)."""
+    """Runs the cold/warm pairs in tmp, printing each run; returns ({"cold": [(wall, cpu, compiled)],
+    "warm": [...]}, the problems found as lines), compiled being {function: compile seconds}."""
     times, problems = {"cold": [], "warm": []}, []
     for i in range(repeats):
         code = fresh_copy(Path(tmp) / f"clone{i}")
         for kind in ("cold", "warm"):
-            out = Path(tmp) / f"{kind}{i}"
-            wall, cpu = timed(run_command(code, dataset, out, jobs, estimators), run_env(), code)
-            times[kind].append((wall, cpu))
-            print(f"pair {i + 1} {kind}: {wall:6.1f} s wall, {cpu:6.1f} s CPU", flush=True)
+            out, events = Path(tmp) / f"{kind}{i}", Path(tmp) / f"{kind}{i}.events"
+            wall, cpu = timed(run_command(code, dataset, out, jobs, estimators, events), run_env(), code)
+            compiled = read_events(events)
+            times[kind].append((wall, cpu, compiled))
+            print(f"pair {i + 1} {kind}: {wall:6.1f} s wall, {cpu:6.1f} s CPU, {len(compiled)} functions compiled "
+                  f"in {sum(compiled.values()):.1f} s", flush=True)
+            if kind == "warm" and compiled:
+                problems.append(f"pair {i + 1}: the warm run compiled {', '.join(sorted(compiled))}")
         differ = differing_files(Path(tmp) / f"cold{i}", Path(tmp) / f"warm{i}")
         if differ:
             problems.append(f"pair {i + 1}: the cold and warm runs' outputs differ: {', '.join(differ)}")
@@ -110,10 +128,22 @@ def main(args):
           f"dataset {args.dataset}, --jobs {jobs}, --estimators {args.estimators}")
     with tempfile.TemporaryDirectory() as tmp:
         times, problems = run_pairs(args.dataset, repeats, jobs, args.estimators, tmp)
-    (cold_wall, cold_cpu), (warm_wall, warm_cpu) = min(times["cold"]), min(times["warm"])
+    best = {kind: min(runs, key=lambda run: run[:2]) for kind, runs in times.items()}
+    (cold_wall, cold_cpu, compiled), (warm_wall, warm_cpu, _) = best["cold"], best["warm"]
     print(f"best cold: {cold_wall:.1f} s wall, {cold_cpu:.1f} s CPU; best warm: {warm_wall:.1f} s wall, "
           f"{warm_cpu:.1f} s CPU")
     print(f"cold / warm: {cold_wall / warm_wall:.2f}x wall, {cold_cpu / warm_cpu:.2f}x CPU")
+    longest = sorted(compiled.items(), key=lambda item: -item[1])[:SHOWN_KERNELS]
+    print(f"the best cold run compiled {len(compiled)} functions in {sum(compiled.values()):.1f} s; the longest: "
+          + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in longest))
+    cores = workers.available_cores()
+    floor = cold_cpu / cores
+    print(f"the best cold run's CPU time over {cores} cores: {floor:.1f} s wall at least, "
+          f"{floor / warm_wall:.2f}x the best warm run")
+    # the CPU time that fits in TARGET_RATIO times the warm wall time on every core, less the warm run's own
+    target = TARGET_RATIO * warm_wall
+    print(f"within {TARGET_RATIO}x the best warm run ({target:.1f} s) on {cores} cores: at most "
+          f"{cores * target:.1f} s CPU, so at most {cores * target - warm_cpu:.1f} s of compile")
     print(f"load average {os.getloadavg()[0]:.2f} at end")
     if problems:
         print("\n".join(problems))
