@@ -37,7 +37,7 @@ import torch
 
 from naap.cli import InputError, OneLineArgumentParser, parse_shard, run_cli
 from naap.data.schemes import load_schemes
-from naap.files import check_outputs_not_inputs, make_parents, remove_dirs
+from naap.files import check_outputs_not_inputs, make_parents, output_error, remove_dirs
 from naap.training.checkpoints import CKPT_DIR, check_complete_log, log_paths
 from naap.training.cifar10 import CIFAR_DIR, META_FILE, TEST_FILES, TRAIN_FILES, ensure_cifar, read_cifar
 from naap.training.jobs import run_jobs
@@ -168,7 +168,7 @@ def main(args):
     try:
         created = make_parents(raw_dir / CKPT_DIR)  # RAW_DIR and the directories above it that were missing
     except OSError as e:
-        raise InputError(f"{raw_dir}: cannot create ({e.strerror or e})") from None
+        raise output_error(raw_dir, e) from None
     jobs = [{"model_id": i, "scheme": schemes[i - 1], "raw_dir": str(raw_dir), "epochs": args.epochs,
              "cuda_graphs": args.cuda_graphs} for i in todo]
     started = time.perf_counter()

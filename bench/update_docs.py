@@ -200,8 +200,9 @@ def whole_run_body(record):
         lines.append(f"| {s['segment']} | {s['subsets']:,} | {s['figures'][0]} of {s['figures'][1]} | "
                      f"{s['wall'] or 'not run alone'} |{cpu}|")
     segs = rec["segments"]
-    lines.append(f"| **all** | **{sum(s['subsets'] for s in segs):,}** | **{sum(s['figures'][0] for s in segs)} of "
-                 f"{sum(s['figures'][1] for s in segs)}** | | |")
+    if len(segs) > 1:  # a run measured in parts: their sums
+        lines.append(f"| **all** | **{sum(s['subsets'] for s in segs):,}** | **{sum(s['figures'][0] for s in segs)} "
+                     f"of {sum(s['figures'][1] for s in segs)}** | | |")
     return block_body(f"Measured: {rec['how']}, on {rec['machine']}, {rec['date']}; written here from "
                       f"{RECORD.relative_to(ROOT)} by `python -m bench.update_docs`.", "\n".join(lines))
 

@@ -11,6 +11,8 @@
 - A full disk or quota (naap.cli.DISK_FULL) is an OSError naming the output (a file in the
   staging directory is named as it would be in OUT_DIR), which naap.cli.run_cli shows in one line
   with exit status 1; any other OSError writing an output is an InputError.
+- output_error(path, error, verb): what an OSError met creating an output (or the folders above
+  it) raises: the full disk's OSError naming it, else an InputError.
 - input_error(path, error, kind): the one line (an InputError) for an OSError met reading an input,
   for every reader of the project.
 """
@@ -244,7 +246,7 @@ def atomic_write_bytes(path, data, replace=True):
     try:
         created = make_parents(path)
     except OSError as e:
-        raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
+        raise output_error(path, e, "write") from None
     tmp = None
     try:
         # the temp name must fit in NAME_MAX even where the output's own name just does
@@ -267,7 +269,7 @@ def atomic_write_bytes(path, data, replace=True):
             raise InputError(f"{path}: appeared while this run was writing it (another run?): left as it was, "
                              "this run's output discarded (use --force to replace it)") from None
         if isinstance(e, OSError):
-            raise _output_error(path, e, "write") from None
+            raise output_error(path, e, "write") from None
         raise
 
 
@@ -312,13 +314,13 @@ def atomic_output_dir(out_dir, force=False):
     try:
         created = make_parents(out_dir)
     except OSError as e:
-        raise _output_error(shown, e) from None
+        raise output_error(shown, e) from None
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name[:200]}.", suffix=".tmp", dir=out_dir.parent))
         tmp.chmod(0o777 & ~_umask())
     except OSError as e:
         remove_dirs(created)
-        raise _output_error(shown, e) from None
+        raise output_error(shown, e) from None
     try:
         try:
             yield tmp
@@ -330,14 +332,14 @@ def atomic_output_dir(out_dir, force=False):
         try:
             _move_into_place(tmp, out_dir, shown, force)
         except OSError as e:
-            raise _output_error(shown, e) from None
+            raise output_error(shown, e) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         remove_dirs(created)
         raise
 
 
-def _output_error(shown, error, verb="create"):
+def output_error(shown, error, verb="create"):
     """What failing to create (or write) the output `shown` with the OSError `error` raises: the full
     disk's OSError naming it (run_cli: exit status 1), else an InputError."""
     if disk_full(error):

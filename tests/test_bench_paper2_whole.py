@@ -55,7 +55,10 @@ def test_a_passing_run_is_recorded_and_renders_as_the_block(bench, capsys):
     assert segment["segment"] == bench_paper2_whole.SEGMENT and segment["subsets"] == 3
     assert segment["figures"] == [2, 2] and segment["wall"].endswith(" s")
     body = update_docs.whole_run_body({"whole-run": rec})
-    assert f"| {bench_paper2_whole.SEGMENT} | 3 | 2 of 2 | {segment['wall']} |" in body and "**2 of 2**" in body
+    assert f"| {bench_paper2_whole.SEGMENT} | 3 | 2 of 2 | {segment['wall']} |" in body and "**all**" not in body
+    # a run measured in two parts also gets their sums
+    two = dict(rec, segments=[segment, dict(segment, segment="rest", subsets=4, figures=[1, 3])])
+    assert "| **all** | **7** | **3 of 5** | | |" in update_docs.whole_run_body({"whole-run": two})
 
 
 @pytest.mark.parametrize("run, agrees, code", [("fail", "True", 3), ("ok", "True,False", 1)])

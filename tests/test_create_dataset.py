@@ -1,6 +1,7 @@
 """create_dataset.py: the pipeline runs end to end, kill -9 and SIGTERM resume to the same numbers, a
 failed scheme does not stop the others, bad input is one line and exit 2 with nothing written (the
 library's own tests: tests/test_training_*.py)."""
+import errno
 import fcntl
 import json
 import os
@@ -233,6 +234,24 @@ def test_raw_dir_under_a_regular_file(tmp_path, data_root, schemes_json):
     with pytest.raises(InputError, match="a_file/raw: cannot use as RAW_DIR"):
         run([schemes_json, tmp_path / "a_file" / "raw", "--data-root", data_root, "--schemes", "1"])
     assert [p.name for p in tmp_path.iterdir()] == ["a_file"]
+
+
+def test_a_full_disk_making_raw_dir_is_one_line_with_status_1(tmp_path, data_root, schemes_json, monkeypatch,
+                                                              capsys):
+    real_mkdir = os.mkdir
+
+    def mkdir(path, *args):  # RAW_DIR's parent fits on the disk, RAW_DIR does not
+        if os.path.basename(path) == "raw":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_mkdir(path, *args)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(cd.main, cd.parse_args([str(a) for a in [schemes_json, tmp_path / "new" / "raw", "--data-root",
+                                                          data_root, "--schemes", "1", "--epochs", 1]]))
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'new' / 'raw'}: cannot write ({os.strerror(errno.ENOSPC)})\n"
+    assert not (tmp_path / "new").exists()  # the parent made for it is taken away
 
 
 def test_a_file_as_the_checkpoint_directory_is_one_line_before_any_training(tmp_path, data_root, schemes_json,

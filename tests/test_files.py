@@ -241,6 +241,24 @@ def test_a_full_disk_names_the_file_and_leaves_nothing(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_full_disk_while_making_the_parent_folders_is_a_full_disk(tmp_path, monkeypatch):
+    real_mkdir = os.mkdir
+
+    def mkdir(path, *args):  # the first folder fits, the second does not
+        if os.path.basename(path) == "b":
+            full_disk()
+        real_mkdir(path, *args)
+
+    monkeypatch.setattr(files.os, "mkdir", mkdir)
+    for write in (lambda: atomic_write_text(tmp_path / "a" / "b" / "out.csv", "x"),
+                  lambda: atomic_output_dir(tmp_path / "a" / "b" / "out").__enter__()):
+        with pytest.raises(OSError) as info:
+            write()
+        assert not isinstance(info.value, cli.InputError)  # run_cli: exit status 1, not 2
+        assert info.value.errno == errno.ENOSPC and str(tmp_path / "a" / "b") in info.value.filename
+        assert os.listdir(tmp_path) == []  # "a" taken away again
+
+
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EFBIG])
 def test_run_cli_shows_a_full_disk_in_one_line_with_status_1(code, tmp_path, capsys):
     def main(args):

@@ -109,7 +109,8 @@ def markdown(frame, num_test, zc_note):
              "predictions and different MaxAccuracy, which the method does not order; "
              "P@5, P@10: share of the true top 5 / 10 among the predicted top 5 / 10, equal predictions "
              "ordered against the method (the worst case). MAE only for the methods "
-             "that predict accuracy (LCE, LcSVR, the regressors). Regressors: median of 5 seeds (protocol.py); "
+             "that predict accuracy (LCE, LcSVR, the regressors). "
+             "Regressors: median of 5 seeds (naap/protocol/run.py); "
              f"Epochs 0 = paper 1's Scheme set (NumParams, NumStages). {zc_note}", "",
              "## Best method per epoch count (highest Kendall tau)", "",
              f"The regressors run at {', '.join(map(str, sorted(set(paper['Epochs']))))} epochs; at the other epoch "
