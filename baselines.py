@@ -232,7 +232,7 @@ def draw_figures(tmp, frame, zc, max_epochs, today=False):
 def main(args):
     """Score every baseline; returns the baselines.csv table as a DataFrame."""
     started = time.perf_counter()
-    jobs = whole_number("--jobs", args.jobs, 1)
+    jobs = workers.jobs_option(args.jobs)
     num_splits = whole_number("--splits", args.splits, 0, uncertainty.MAX_SPLITS)
     protocol.check_estimator_set(args.estimators)
     regressor_epochs, curve_epochs = parse_epochs(args.epochs)

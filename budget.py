@@ -101,7 +101,7 @@ def write_outputs(tmp, runs, concurrency, num_test):
 def main(args):
     """Map every predictor; returns budget.csv as a DataFrame."""
     started = time.perf_counter()
-    jobs = whole_number("--jobs", args.jobs, 1)
+    jobs = workers.jobs_option(args.jobs)
     num_splits = whole_number("--splits", args.splits, 1, uncertainty.MAX_SPLITS)
     protocol.check_estimator_set(args.estimators)
     regressors = inputs.parse_regressors(args.regressors)

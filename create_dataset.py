@@ -28,6 +28,7 @@ Example: python create_dataset.py generated_schemes.json raw_data --device cuda 
 """
 import contextlib
 import os
+import re
 import stat
 import sys
 import time
@@ -57,11 +58,10 @@ def parse_id_spec(spec, count):
     ids = set()
     for part in spec.split(","):
         part = part.strip()
-        try:
-            lo, _, hi = part.partition("-")
-            lo, hi = int(lo), int(hi or lo)
-        except ValueError:
-            raise InputError(f"--schemes {spec!r}: {part!r} is not a ModelId or a range like 1-20") from None
+        m = re.fullmatch(r"([0-9]+)(?:\s*-\s*([0-9]+))?", part)  # ASCII digits: int() takes "1_0" and "+3"
+        if not m:  # "1-" too: not read as 1
+            raise InputError(f"--schemes {spec!r}: {part!r} is not a ModelId or a range like 1-20")
+        lo, hi = int(m[1]), int(m[2] or m[1])
         if lo > hi:
             raise InputError(f"--schemes {spec!r}: empty range {part!r}")
         if lo < 1 or hi > count:

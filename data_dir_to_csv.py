@@ -30,7 +30,8 @@ Input:  RAW_DIR with scheme_<ModelId>.txt logs.
 Output: OUT.csv, v1 columns (as naap440.csv) or, with --version 2, v1 plus NumSkipConnections
         and NumPartialRFLayers (as naap440v2.csv); prints the number of rows and test rows. An
         existing OUT.csv is replaced only with --force; OUT.csv may not be one of the logs.
-        With --costs, COSTS.csv too (the same rules, and not the same file as OUT.csv).
+        With --costs, COSTS.csv too (the same rules, and not the same file as OUT.csv); the two
+        are written as a pair: both, or on any failure neither changed.
 Example: python data_dir_to_csv.py raw_data naap440.csv --version 1 --costs costs.csv
 """
 import os
@@ -49,7 +50,8 @@ from naap.data.columns import (
 )
 from naap.data.log_format import LOG_FILE, LOG_NAME, epoch_times, read_log
 from naap.data.split import NUM_TEST_BINS, split_bins
-from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs, input_error
+from naap.files import atomic_write_files, check_output_file, check_outputs_not_inputs
+from naap.input_files import input_error
 
 LOSS_DECIMALS = 4
 FEATURES = {1: FULL_SCHEME_FEATURES, 2: SCHEME_V2_FEATURES}  # per --version
@@ -211,18 +213,18 @@ def check_output(raw_dir, out_csv, logs, costs_csv=None):
 
 
 def convert(raw_dir, out_csv, version=1, test_bins=NUM_TEST_BINS, force=False, costs_csv=None):
-    """Parse raw_dir and write out_csv (and costs_csv, if given) atomically (an existing one only if
-    force); return the records."""
+    """Parse raw_dir and write out_csv (and costs_csv, if given) atomically, both or neither (an
+    existing one only if force); return the records."""
     logs = list_logs(raw_dir)
     check_output(raw_dir, out_csv, logs, costs_csv)
     outputs = [out_csv] if costs_csv is None else [out_csv, costs_csv]
-    for out in outputs:  # before the work; atomic_write_text checks again at the end
+    for out in outputs:  # before the work; atomic_write_files checks again at the end
         check_output_file(out, replace=force)
     records = read_logs(raw_dir, logs, costs=costs_csv is not None)
     assign_test_rows(records, test_bins, where=raw_dir)
-    atomic_write_text(out_csv, records_to_csv(records, version), replace=force)
-    if costs_csv is not None:
-        atomic_write_text(costs_csv, costs_to_csv(records), replace=force)
+    texts = [records_to_csv(records, version)] + ([] if costs_csv is None else [costs_to_csv(records)])
+    # one pair: a new OUT.csv beside a stale or missing COSTS.csv would price the wrong models
+    atomic_write_files([(out, text.encode("utf-8")) for out, text in zip(outputs, texts)], replace=force)
     return records
 
 

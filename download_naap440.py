@@ -6,8 +6,10 @@ mirror base URL or a directory laid out like the release (an offline copy). Ever
 against naap440_checksums.json; all files are fetched and verified in a temp directory inside DEST
 and only then moved into place, so a failure leaves nothing behind. A file already in DEST with
 the right checksum is kept ("up to date"); one with a wrong checksum is an error unless --force.
-A checksum mismatch, an HTTP error, an unreachable server or a malformed URL is one error line and
-exit status 2. A file that another run puts into DEST meanwhile is never silently replaced.
+A checksum mismatch, an HTTP error, an unreachable server, a malformed URL or an empty path is one
+error line and exit status 2; a full disk is one line naming the file and exit status 1. A file
+that another run puts into DEST meanwhile is never silently replaced. DEST may lie inside a
+--source directory but not be it.
 
 Input:  --source URL|DIR (default: the GitHub release below), naap440_checksums.json.
 Output: DEST/naap440.csv, DEST/naap440v2.csv [, DEST/raw_data/scheme_N.txt]; DEST defaults to the
@@ -35,6 +37,7 @@ from naap.files import (
     check_outputs_not_inputs,
     input_error,
     make_parents,
+    output_error,
     read_json,
     remove_dirs,
     rename_noreplace,
@@ -139,6 +142,9 @@ def files_to_fetch(dest, names, checksums, force):
 
 def download(source, dest, names, checksums, force=False, progress=False):
     """Fetch and verify `names` into dest; return (fetched, up_to_date) name lists."""
+    for option, path in (("--source", source), ("--dest", dest)):
+        if os.fspath(path) == "":  # Path("") is ".": the current directory, which the user did not name
+            raise InputError(f"{option}: empty path (name a directory{' or a URL' if option == '--source' else ''})")
     dest = Path(dest)
     missing = [n for n in names if n not in checksums]
     if missing:
@@ -153,10 +159,16 @@ def download(source, dest, names, checksums, force=False, progress=False):
     up_to_date = [n for n in names if n not in todo]
     if not todo:
         return [], up_to_date
+    if not is_url(source) and _same_directory(source, dest):
+        # DEST inside SOURCE is fine (no file of one is a file of the other, which
+        # check_outputs_not_inputs verifies), but DEST = SOURCE could only replace a file by itself
+        raise InputError(f"--dest {dest}: is the --source directory {source}; {todo[0]} cannot be fetched "
+                         "from the file it would replace (choose another --dest)")
     replacing = {n for n in todo if os.path.lexists(dest / n)}  # wrong checksum, --force
     check_outputs_not_inputs([dest / n for n in todo],
                              [CHECKSUMS_FILE, *([] if is_url(source) else [Path(source) / n for n in todo])])
     created, moved, staging = [], [], None
+    writing = dest  # what a failed write names: DEST, or the file in it being written
     try:
         # every directory this run makes is taken away again on failure (only if still empty)
         created = make_parents(dest / "_")
@@ -168,9 +180,10 @@ def download(source, dest, names, checksums, force=False, progress=False):
             if got != checksums[name]:
                 raise InputError(f"{where(source, name)}: checksum mismatch (sha256 {got}, "
                                  f"expected {checksums[name]})")
+            writing = dest / name  # not the staging copy's name, which the user never sees
             atomic_write_bytes(staging / name, data)
         for name in todo:
-            target = dest / name
+            target = writing = dest / name
             created += make_parents(target)
             if name in replacing:
                 os.replace(staging / name, target)
@@ -191,11 +204,21 @@ def download(source, dest, names, checksums, force=False, progress=False):
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         remove_dirs(created)  # only if still empty: never delete what someone else put there
-        if isinstance(e, OSError):
-            raise InputError(f"{dest}: cannot write ({e.strerror or e})") from None
+        if isinstance(e, OSError):  # a full disk is exit status 1 (run_cli), any other an InputError
+            raise output_error(writing, e, "write") from None
         raise
     shutil.rmtree(staging, ignore_errors=True)
     return todo, up_to_date
+
+
+def _same_directory(source, dest):
+    """Whether dest is the directory source (after symlinks; by inode too, for a bind mount)."""
+    if os.path.realpath(source) == os.path.realpath(dest):
+        return True
+    try:
+        return os.path.samefile(source, dest)
+    except OSError:  # dest not there yet
+        return False
 
 
 def parse_args(argv=None):

@@ -169,7 +169,7 @@ def parse_args(argv=None):
     p.add_argument("--estimators", default=protocol.DEFAULT_ESTIMATORS,
                    help=f"estimator set: {' or '.join(protocol.ESTIMATOR_SETS)} "
                         f"(default {protocol.DEFAULT_ESTIMATORS})")
-    p.add_argument("--jobs", type=int, default=workers.available_cores(), help="worker processes (default: all cores)")
+    p.add_argument("--jobs", default=str(workers.available_cores()), help="worker processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="replace an existing OUT_DIR")
     p.add_argument("--select-on", choices=paper2.SELECT_ON, default=paper2.SELECT_ON[0],
                    help="models whose scores pick each regressor's best subset: test (default, the paper's way) or "
@@ -187,8 +187,7 @@ def main(args):
     feature_sets = paper2.parse_list(args.feature_sets, list(FEATURE_SETS), "feature set", "--feature-sets")
     feature_sets = [fs for fs in FEATURE_SETS if fs in feature_sets]
     protocol.check_estimator_set(args.estimators)
-    if args.jobs < 1:
-        raise InputError(f"--jobs must be at least 1, got {args.jobs}")
+    num_workers = workers.jobs_option(args.jobs)
     shard = parse_shard(args.shard) if args.shard is not None else None
     jobs = paper2.plan_jobs(modes, feature_sets, models)
     if not jobs:
@@ -234,13 +233,13 @@ def main(args):
 
     journal_root, journal_dir = open_journal(args, table_bytes, jobs)
     if shard:  # the shard's journals are its whole output: the plain run assembles OUT_DIR from them
-        paper2.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress, journal_dir=journal_dir,
+        paper2.run_jobs(jobs, search_data, num_workers, args.estimators, progress=progress, journal_dir=journal_dir,
                         test_data=test_data)
         print(f"shard {shard[0]}/{shard[1]} done; once every shard has ended, run the command without --shard "
               f"to write {args.out_dir}")
         return
     with atomic_output_dir(args.out_dir, args.force) as out:
-        results = paper2.run_jobs(jobs, search_data, args.jobs, args.estimators, progress=progress,
+        results = paper2.run_jobs(jobs, search_data, num_workers, args.estimators, progress=progress,
                                   journal_dir=journal_dir, test_data=test_data)
         results, tests = results if held_out else (results, None)
         table = paper2.results_table(results, modes, feature_sets, models, tests)

@@ -157,7 +157,7 @@ def write_outputs(tmp, df, published, num_splits, args, jobs, names, regressors,
 
 def main(args):
     """Run everything; returns the results table (results_extended.csv as a DataFrame)."""
-    jobs = whole_number("--jobs", args.jobs, 1)
+    jobs = workers.jobs_option(args.jobs)
     num_splits = whole_number("--splits", args.splits, 0, uncertainty.MAX_SPLITS)
     protocol.check_estimator_set(args.estimators)
     if args.no_baselines and not args.predictor and not args.today:

@@ -11,8 +11,8 @@ same numbers. The <proxy>_seconds columns are wall times and vary.
 
 Long runs survive interruption: every finished model is appended to a journal beside OUT,
 .<OUT name>.resume.jsonl; the same command run again skips the models in it (a journal of other
-settings is discarded) and the journal is deleted once OUT is written. SIGTERM exits 143 with no
-OUT (Ctrl-C 130, SIGHUP 129).
+settings is discarded, a damaged one refused: exit status 2, delete it to start over) and the
+journal is deleted once OUT is written. SIGTERM exits 143 with no OUT (Ctrl-C 130, SIGHUP 129).
 
 Input:  SCHEMES.json (a JSON list of schemes; scheme i is ModelId i+1), optionally CIFAR-10 in
         DATA_ROOT/cifar-10-batches-py.
@@ -24,7 +24,9 @@ Example: python zero_cost.py generated_schemes.json zero_cost.csv --data-root da
 """
 import hashlib
 import json
+import math
 import os
+import reprlib
 import sys
 import time
 from pathlib import Path
@@ -37,7 +39,14 @@ import models
 from naap import zero_cost_proxies as zcp
 from naap.cli import InputError, OneLineArgumentParser, cannot_write, disk_full, run_cli
 from naap.data.schemes import load_schemes
-from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs, input_error
+from naap.files import (
+    atomic_write_text,
+    check_output_file,
+    check_outputs_not_inputs,
+    input_error,
+    is_journal_file,
+    output_error,
+)
 from naap.training.cifar10 import CIFAR_DIR, read_cifar, to_device_data
 
 DATA_BATCH = 64  # the data proxies' minibatch: the first DATA_BATCH training images, in file order
@@ -45,6 +54,8 @@ THREADS = 1  # grasp's double backward sums in a thread-count dependent order; o
 JOURNAL_SUFFIX = ".resume.jsonl"  # the journal is .<OUT name><JOURNAL_SUFFIX> beside OUT
 DATA_FREE = ["MACs", *zcp.DATA_FREE]  # column order: MACs, #params, synflow, logsynflow, zen, l2_norm
 WITH_DATA = list(zcp.WITH_DATA)  # nwot, jacov, snip, grad_norm, fisher, grasp
+COUNTS = {"MACs", "#params"}  # whole numbers; every other proxy is a float
+RECORD_KEYS = {"ModelId", "scheme", "values", "seconds"}  # a journal line after the header
 
 
 # ---------------------------------------------------------------- input checks
@@ -111,41 +122,111 @@ def settings_key(batch):
     return h.hexdigest()[:16]
 
 
-def read_journal(path, key, schemes):
-    """{ModelId: (values, seconds)} of the journal's records that still hold. A journal of other
-    settings is discarded; a record cut short (a kill mid-write) ends it and is cut off the file."""
+def read_journal(path, key, schemes, proxies):
+    """{ModelId: (values, seconds)} of the journal's records that still hold.
+
+    Only what an interrupted run leaves is repaired: an empty file, or a header cut short, is
+    removed; a record cut short (the piece after the last newline) is cut off the file. A journal
+    of other settings is removed with a warning. A record of another schemes file (its ModelId
+    beyond SCHEMES.json, or another scheme there) is recomputed. Anything else that is not what
+    append_record writes (a line that is not JSON or nested too deep, other keys or types, a value
+    that is not a number of its proxy's kind, seconds that are not finite and >= 0) is an
+    InputError naming the journal and the line, before anything is written or removed."""
+    if not is_journal_file(path, "delete it to start over"):
+        return {}
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}
     except OSError as e:
         raise input_error(path, e, "journal") from None
-    if not raw:  # killed before its first record
-        path.unlink()
+    *lines, torn = raw.split(b"\n")  # torn: after the last newline, empty unless a write was cut short
+    if not lines:
+        if not _torn_header(torn):  # a file the user put there, not a header a kill cut short: theirs to remove
+            raise _damaged(path, 1, "not a zero_cost.py resume journal header")
+        _remove_journal(path)
         return {}
-    done, good, lines = {}, 0, raw.split(b"\n")
-    try:
-        header = json.loads(lines[0])
-    except ValueError:
-        header = None
-    if not isinstance(header, dict) or header.get("settings") != key:
-        tqdm.write(f"warning: {path}: a journal of other settings or unreadable, starting over", file=sys.stderr)
-        path.unlink()
+    header = _journal_line(path, 1, lines[0])
+    if not (isinstance(header, dict) and header.keys() == {"settings"} and isinstance(header["settings"], str)):
+        raise _damaged(path, 1, 'expected the header {"settings": KEY}')
+    if header["settings"] != key:
+        tqdm.write(f"warning: {path}: a journal of other settings, starting over", file=sys.stderr)
+        _remove_journal(path)
         return {}
-    good = len(lines[0]) + 1
-    for line in lines[1:-1]:  # the last piece follows the last newline: empty unless cut short
+    done = {}
+    for number, line in enumerate(lines[1:], 2):
+        record = _journal_line(path, number, line)
+        check_record(path, number, record, proxies)
+        model_id = record["ModelId"]
+        if model_id <= len(schemes) and record["scheme"] == schemes[model_id - 1]:
+            done[model_id] = (record["values"], record["seconds"])
+    if torn:
         try:
-            record = json.loads(line)
-            model_id = record["ModelId"]
-            if 1 <= model_id <= len(schemes) and record["scheme"] == schemes[model_id - 1]:
-                done[model_id] = (record["values"], record["seconds"])
-        except (ValueError, KeyError, TypeError):
-            break
-        good += len(line) + 1
-    if good < len(raw):
-        with open(path, "r+b") as f:
-            f.truncate(good)
+            with open(path, "r+b") as f:
+                f.truncate(len(raw) - len(torn))
+        except OSError as e:
+            raise output_error(path, e, "cut the torn last record off the journal") from None
     return done
+
+
+# what append_record writes as line 1; a kill while writing it leaves a prefix of this shape
+_HEADER_SHAPE = json.dumps({"settings": "#" * 16}).encode()
+
+
+def _torn_header(piece):
+    """Whether piece is the start of a header line (_HEADER_SHAPE, # standing for a hex digit)."""
+    return len(piece) <= len(_HEADER_SHAPE) and all(
+        byte == shape or (shape == ord("#") and chr(byte) in "0123456789abcdef")
+        for byte, shape in zip(piece, _HEADER_SHAPE))
+
+
+def _damaged(path, number, problem):
+    return InputError(f"{path}: line {number}: {problem} (a damaged resume journal: delete it to start over)")
+
+
+def _journal_line(path, number, line):
+    try:
+        return json.loads(line)
+    except RecursionError:
+        raise _damaged(path, number, "not valid JSON (nested too deep)") from None
+    except ValueError as e:  # JSONDecodeError, bad UTF-8, an integer of more than 4300 digits
+        raise _damaged(path, number, f"not valid JSON ({getattr(e, 'msg', e)})") from None
+
+
+def _remove_journal(path):
+    try:
+        path.unlink()
+    except OSError as e:
+        raise output_error(path, e, "remove the journal") from None
+
+
+def check_record(path, number, record, proxies):
+    """InputError (_damaged) unless record is one append_record could have written for proxies:
+    exactly its keys, a ModelId >= 1, and for every proxy a value (a whole number >= 0 for the
+    counts, a float for the others: NaN and -inf included, as jacov, zen and nwot return them) and
+    finite seconds >= 0."""
+    if not isinstance(record, dict) or record.keys() != RECORD_KEYS:
+        raise _damaged(path, number, f"expected a record with the keys {', '.join(sorted(RECORD_KEYS))}")
+    model_id = record["ModelId"]
+    if type(model_id) is not int or model_id < 1:  # type(): True is an int to isinstance
+        raise _damaged(path, number, f"ModelId {reprlib.repr(model_id)}: expected a whole number >= 1")
+    for field in ("values", "seconds"):
+        given = record[field]
+        if not isinstance(given, dict) or given.keys() != set(proxies):
+            raise _damaged(path, number, f"ModelId {model_id}: {field}: expected one number for each of "
+                                         f"{', '.join(proxies)}")
+        for proxy in proxies:
+            value = given[proxy]
+            if field == "seconds":
+                ok = type(value) is float and math.isfinite(value) and value >= 0
+                kind = "a finite number of seconds >= 0"
+            elif proxy in COUNTS:
+                ok = type(value) is int and value >= 0
+                kind = "a whole number >= 0"
+            else:
+                ok = type(value) is float  # what json.dumps of the proxy's float reads back as
+                kind = "a number with a decimal point, NaN or Infinity"
+            if not ok:
+                raise _damaged(path, number, f"ModelId {model_id}: {field} of {proxy}: "
+                                             f"{reprlib.repr(value)}: expected {kind}")
 
 
 def append_record(journal, record):
@@ -181,7 +262,7 @@ def main(args):
     proxies = DATA_FREE + (WITH_DATA if batch is not None else [])
     journal = journal_path(out)
     key = settings_key(batch)
-    done = read_journal(journal, key, schemes)
+    done = read_journal(journal, key, schemes, proxies)
     resumed = len(done)
     # One thread is what determinism needs here. torch.use_deterministic_algorithms is not set: it
     # concerns CUDA kernels and a few scatter/index ops, none of which these models use on the CPU
@@ -191,8 +272,8 @@ def main(args):
     try:
         journal.parent.mkdir(parents=True, exist_ok=True)
         f = open(journal, "a")
-    except OSError as e:
-        raise InputError(f"{journal}: cannot write the journal ({e.strerror or e})") from None
+    except OSError as e:  # a full disk: exit status 1, as for the journal's records
+        raise output_error(journal, e, "write the journal") from None
     try:
         with f, tqdm(total=len(schemes), initial=resumed, desc="schemes", unit="scheme") as bar:
             if f.tell() == 0:

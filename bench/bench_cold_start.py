@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 from bench.compile_events import read_events
-from bench.timing import run_timed
+from bench.timing import run_or_exit
 from naap import workers
 from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
 
@@ -75,9 +75,7 @@ def run_env():
 
 def timed(cmd, env, cwd):
     """(wall seconds, CPU seconds of the child and its workers) of one subprocess run."""
-    done, t = run_timed(cmd, capture_output=True, text=True, env=env, cwd=cwd)
-    if done.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr}")
+    _, t = run_or_exit(cmd, env=env, cwd=cwd)
     return t.wall, t.user + t.system
 
 
@@ -121,7 +119,7 @@ def parse_args(argv=None):
 
 
 def main(args):
-    repeats, jobs = whole_number("--repeats", args.repeats, 1), whole_number("--jobs", args.jobs, 1)
+    repeats, jobs = whole_number("--repeats", args.repeats, 1), workers.jobs_option(args.jobs)
     if not Path(args.dataset).is_file():
         raise InputError(f"{args.dataset}: no such file")
     print(f"{workers.available_cores()} cores, load average {os.getloadavg()[0]:.2f} at start; "

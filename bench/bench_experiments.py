@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.timing import run_timed
+from bench.timing import run_or_exit
 from naap import figures, protocol, workers
 from naap.cli import InputError, run_cli, whole_number
 from naap.data import FEATURE_SETS
@@ -96,10 +96,8 @@ def timed(cmd):
     """(wall seconds, CPU seconds of the child and its workers, stdout) of one subprocess run."""
     # bench is a package: the plain run (python -m bench.bench_experiments) needs the repository on the path
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    done, t = run_timed(cmd, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{done.stderr}")
-    return t.wall, t.user + t.system, done.stdout
+    stdout, t = run_or_exit(cmd, env=env)
+    return t.wall, t.user + t.system, stdout
 
 
 def parse_args(argv=None):
@@ -120,7 +118,7 @@ def main(args):
     bad = [s for s in sets if s not in protocol.ESTIMATOR_SETS]
     if bad or not sets:
         raise InputError(f"--estimators {args.estimators}: choose from {', '.join(protocol.ESTIMATOR_SETS)}")
-    repeat, jobs = whole_number("--repeat", args.repeat, 1), whole_number("--jobs", args.jobs, 1)
+    repeat, jobs = whole_number("--repeat", args.repeat, 1), workers.jobs_option(args.jobs)
     if args.plain:
         if args.out_dir is None or len(sets) != 1:
             raise InputError("--plain needs DATASET, OUT_DIR and one --estimators set")

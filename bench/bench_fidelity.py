@@ -22,7 +22,7 @@ import time
 from datetime import date
 
 from naap import protocol, workers
-from naap.cli import run_cli, whole_number
+from naap.cli import run_cli
 from naap.data import FEATURE_SETS
 from naap.data.load import load_dataset
 from naap.files import atomic_write_text
@@ -54,7 +54,7 @@ def parse_args(argv=None):
 
 
 def main(args):
-    jobs = whole_number("--jobs", args.jobs, 1)
+    jobs = workers.jobs_option(args.jobs)
     if args.dataset is None or args.published is None:
         ref = reference_data_dir(("naap440.csv", "published_results.csv"))
     dataset = args.dataset or ref / "naap440.csv"

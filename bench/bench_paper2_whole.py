@@ -26,7 +26,8 @@ import pandas as pd
 
 from bench.docs_blocks import RECORD, machine_description, read_record, record_text
 from bench.timing import run_timed
-from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+from naap import workers
+from naap.cli import InputError, OneLineArgumentParser, run_cli
 from naap.files import atomic_write_text, resume_root
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +84,7 @@ def parse_args(argv=None):
 
 
 def main(args):
-    jobs = whole_number("--jobs", args.jobs, 1)
+    jobs = workers.jobs_option(args.jobs)
     dataset, out = Path(args.dataset).resolve(), Path(args.out).resolve()
     if not dataset.is_file():
         raise InputError(f"{args.dataset}: no such file")

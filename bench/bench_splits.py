@@ -67,7 +67,7 @@ def parse_args(argv=None):
 
 
 def main(args):
-    splits, jobs = whole_number("--splits", args.splits, 1), whole_number("--jobs", args.jobs, 1)
+    splits, jobs = whole_number("--splits", args.splits, 1), workers.jobs_option(args.jobs)
     project = whole_number("--project", args.project, 1)
     protocol.check_estimator_set(args.estimators)
     dataset = args.dataset or reference_data_dir() / "naap440.csv"

@@ -60,7 +60,7 @@ from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
 
 from naap import paper2, protocol
 from naap.cli import InputError, OneLineArgumentParser, run_cli
-from naap.files import read_csv_input
+from naap.input_files import read_csv_input
 from naap.replica import ensembles, tree_builder, trees
 
 SEED = 0

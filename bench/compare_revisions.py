@@ -47,7 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
-from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
+from naap import workers
+from naap.cli import InputError, OneLineArgumentParser, run_cli
 from naap.paths import DATA_ENV_VAR, reference_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -337,7 +338,7 @@ def out_root(out, work):
 
 def main(args):
     commands = selected_commands(args.only)
-    jobs = whole_number("--jobs", args.jobs, 1)
+    jobs = workers.jobs_option(args.jobs)
     old, new = resolve(args.old, "OLD"), resolve(args.new, "NEW")
     needs = tuple(sorted({n for c in commands for n in c.needs})) or ("naap440.csv",)
     data_dir = reference_data_dir(needs)  # $NAAP440_DATA first

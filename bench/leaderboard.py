@@ -11,7 +11,8 @@ and the test models' first k, from the logs' timestamps: naap.data.costs). docs/
 holds its table, rewritten by `python -m bench.update_docs leaderboard`.
 
 Inputs: DATASET.csv (naap440.csv), COSTS.csv (data_dir_to_csv.py --costs). Output: the Markdown
-table on stdout (--out FILE: written there instead); nothing else is written.
+table on stdout (--out FILE: written there instead, an existing FILE replaced only with --force);
+nothing else is written.
 Examples:
   python data_dir_to_csv.py raw_data naap440.csv --costs costs.csv
   python -m bench.leaderboard naap440.csv costs.csv --jobs 2
@@ -43,6 +44,7 @@ def parse_args(argv=None):
                         help=f"random splits (default {budget.NUM_SPLITS})")
     parser.add_argument("--jobs", default=str(workers.available_cores()), help="worker processes (default: all cores)")
     parser.add_argument("--out", metavar="FILE", help="write the table here instead of stdout")
+    parser.add_argument("--force", action="store_true", help="replace an existing --out FILE")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -57,14 +59,14 @@ def kinds_of(predictors):
 
 
 def main(args):
-    jobs = whole_number("--jobs", args.jobs, 1)
+    jobs = workers.jobs_option(args.jobs)
     num_splits = whole_number("--splits", args.splits, 1, uncertainty.MAX_SPLITS)
     regressors = inputs.parse_regressors(args.regressors)
     if args.out == "":
         raise InputError("--out: an empty path; name a file")
     if args.out is not None:  # refused before the run, not after it
         check_outputs_not_inputs([args.out], [args.dataset, args.costs, *plugins.source_files(args.predictor)])
-        check_output_file(args.out)
+        check_output_file(args.out, replace=args.force)
     table, seconds, _, proxies, _ = inputs.load_inputs(args.dataset, args.costs)
     num_train = int((table[TEST_FLAG] == 0).sum())
     predictors = inputs.predictor_table(table, regressors, not args.no_today, args.predictor, proxies,
@@ -75,7 +77,7 @@ def main(args):
                           not args.no_progress, sizes=(num_train,), epochs=epochs)
     text = report.leaderboard(budget.budget_frame(runs), kinds_of(predictors), num_train, epochs)
     if args.out is not None:
-        atomic_write_text(args.out, text)
+        atomic_write_text(args.out, text, replace=args.force)
     else:
         print(text, end="")
     return text

@@ -21,3 +21,12 @@ def run_timed(cmd, **kwargs):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return done, Timing(wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime,
                         after.ru_maxrss * _KIB_PER_MAXRSS_UNIT / 1024)
+
+
+def run_or_exit(cmd, **kwargs):
+    """(stdout, Timing) of run_timed(cmd) with its output captured as text; a command that fails
+    ends the benchmark (SystemExit naming the command, with its stderr): a failed run has no time."""
+    done, t = run_timed(cmd, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{done.stderr}")
+    return done.stdout, t

@@ -47,10 +47,11 @@ from bench.docs_blocks import (
     replace_generated_block,
     split_body,
 )
-from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
-from naap.files import atomic_write_text, input_error
+from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.files import atomic_write_text
+from naap.input_files import input_error
 from naap.paths import reference_data_dir
-from naap.workers import available_cores
+from naap.workers import available_cores, jobs_option
 
 EXTRAPOLATION = "left_extrapolation,right_extrapolation,dual_extrapolation"
 ALL_SETS = ("Scheme", "Scheme+Quant.3", "Scheme+Quant.6", "Scheme+Quant.9")
@@ -253,7 +254,7 @@ def produce_all(names, args, current):
     nothing is written here."""
     record = read_record()
     runs = parse_runs(args.paper2_run)
-    jobs = str(whole_number("--jobs", args.jobs, 1))
+    jobs = str(jobs_option(args.jobs))
     tables = {role: read_run(role, path) for role, path in runs.items()}
     record_runs(record, runs, args.paper2_machine or machine_description())
     data_dir = Path(args.data) if args.data else None

@@ -8,7 +8,8 @@ the signal and exit with status 128 + its number (130, 129, 143).
 - RunFailure: raised where a run fails with good input (a plug-in's worker killed); run_cli shows
   it, and an OSError of a full disk or quota (DISK_FULL) naming the file, as one line, status 1.
 - OneLineArgumentParser: argparse errors as one line `error: <prog>: <message>`, exit status 2.
-- whole_number(option, text, minimum) and parse_shard(text): numeric options given as text.
+- whole_number(option, text, minimum) and parse_shard(text): numeric options given as text
+  (ASCII digits; --shard's N at most MAX_SHARDS).
 - run_cli(main, args): the scripts' entry point.
 - check_terminated(): loops around numba code call it between steps; a stop signal that arrives
   inside numba is only noted there (raising in numba's callbacks is unsafe) and raised by it.
@@ -76,13 +77,15 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+_WHOLE = re.compile(r"-?[0-9]+")  # ASCII digits only: int() would also take "1_0", " 2", "+3" and other scripts' digits
+
+
 def whole_number(option, text, minimum, maximum=None):
-    """int(text) of an option given as text (--jobs, --splits, ...), or InputError naming the option
-    when it is not a whole number or is outside [minimum, maximum]."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"{option} {text}: not a whole number") from None
+    """The whole number of an option given as text (--jobs, --splits, ...): ASCII digits, an
+    optional minus; InputError naming the option when it is not one or is outside [minimum, maximum]."""
+    if not _WHOLE.fullmatch(str(text)):
+        raise InputError(f"{option} {one_line(text)}: not a whole number")
+    value = int(text)
     if value < minimum:
         raise InputError(f"{option} {value}: must be at least {minimum}")
     if maximum is not None and value > maximum:
@@ -215,16 +218,19 @@ def run_cli(main, args):
     sys.exit(128 + signum)
 
 
+MAX_SHARDS = 10_000  # --shard I/N: each of N tasks gets its share listed; more tasks than that is a typo
+
+
 def parse_shard(text):
-    """(I, N) of a --shard I/N value, 1 <= I <= N (InputError otherwise); None is (1, 1)."""
+    """(I, N) of a --shard I/N value, 1 <= I <= N <= MAX_SHARDS (InputError otherwise); None is (1, 1)."""
     if text is None:
         return 1, 1
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    m = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", text)
     if not m:
-        raise InputError(f"--shard {text!r}: expected I/N, e.g. 1/4 (task I of an array of N)")
+        raise InputError(f"--shard {one_line(repr(text))}: expected I/N, e.g. 1/4 (task I of an array of N)")
     index, count = int(m.group(1)), int(m.group(2))
-    if count < 1:
-        raise InputError(f"--shard {text}: N (the number of tasks) must be at least 1")
+    if not 1 <= count <= MAX_SHARDS:
+        raise InputError(f"--shard {text}: N (the number of tasks) must be between 1 and {MAX_SHARDS:,}")
     if not 1 <= index <= count:
         raise InputError(f"--shard {text}: I must be between 1 and N = {count}")
     return index, count

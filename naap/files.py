@@ -2,25 +2,21 @@
 
 - check_outputs_not_inputs(outputs, inputs): no output may be (symlinks, hard links), hold or lie
   inside one of the run's inputs or the program's own files; call it before writing.
-- atomic_write_bytes / atomic_write_text(path, data, replace=True) and atomic_output_dir(out_dir,
-  force=False): whole outputs or none; without replace/force an output that exists, or that
-  another run puts there meanwhile, is refused (rename_noreplace), never silently replaced.
+- atomic_write_bytes / atomic_write_text(path, data, replace=True), atomic_write_files(outputs,
+  replace=True) (several files: all or none) and atomic_output_dir(out_dir, force=False): whole
+  outputs or none; without replace/force an output that exists, or that another run puts there
+  meanwhile, is refused (rename_noreplace), never silently replaced.
 - check_output_file(path, replace) and check_output_dir(out_dir, force) refuse early, before a
-  long run; read_json(path) and read_csv_input(path) read a JSON / CSV input or refuse it in one
-  line.
+  long run (reading inputs: naap.input_files).
 - A full disk or quota (naap.cli.DISK_FULL) is an OSError naming the output (a file in the
   staging directory is named as it would be in OUT_DIR), which naap.cli.run_cli shows in one line
   with exit status 1; any other OSError writing an output is an InputError.
 - output_error(path, error, verb): what an OSError met creating an output (or the folders above
   it) raises: the full disk's OSError naming it, else an InputError.
-- input_error(path, error, kind): the one line (an InputError) for an OSError met reading an input,
-  for every reader of the project.
 """
 import contextlib
 import ctypes
 import errno
-import io
-import json
 import os
 import shutil
 import signal
@@ -241,36 +237,114 @@ def atomic_write_bytes(path, data, replace=True):
     is refused instead of silently replacing the first one's output. Nothing is left behind on
     failure, not even the parent directories created for the file.
     """
-    check_output_file(os.fspath(path), replace)  # before Path(), which drops a trailing slash
-    path = Path(path)
+    atomic_write_files([(path, data)], replace)
+
+
+def atomic_write_files(outputs, replace=True):
+    """atomic_write_bytes for several files that belong together ([(path, bytes)], distinct paths):
+    all of them written, or none changed. Every file is staged (written and fsynced beside its
+    path) before the first is renamed into place; a failure while staging leaves every path as it
+    was, and a failed rename puts back the ones renamed before it (the old file, kept as a hard
+    link until the last rename is done, or nothing where there was none), so that no new file ever
+    sits next to a stale one of the same run."""
+    for path, _ in outputs:
+        check_output_file(os.fspath(path), replace)  # before Path(), which drops a trailing slash
+    paths = [Path(path) for path, _ in outputs]
+    created, staged, current = [], [], None
     try:
-        created = make_parents(path)
-    except OSError as e:
-        raise output_error(path, e, "write") from None
-    tmp = None
+        for path, (_, data) in zip(paths, outputs):
+            current = path
+            created += make_parents(path)
+            staged.append(_staged_file(path, data))
+        _move_files_into_place(paths, staged, replace)
+    except BaseException as e:
+        for tmp in staged:  # the ones renamed already are gone from here
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        remove_dirs(created)
+        if isinstance(e, _RenameFailed):
+            current, e = e.args
+        if isinstance(e, FileExistsError) and not replace:
+            raise InputError(f"{current}: appeared while this run was writing it (another run?): left as it was, "
+                             "this run's output discarded (use --force to replace it)") from None
+        if isinstance(e, OSError):
+            raise output_error(current, e, "write") from None
+        raise
+
+
+class _RenameFailed(Exception):
+    """(path, error): renaming the staged file of path into place failed with error."""
+
+
+def _staged_file(path, data):
+    """The temp file beside path that holds data, written through to the disk."""
+    # the temp name must fit in NAME_MAX even where the output's own name just does
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=".tmp", dir=path.parent)
     try:
-        # the temp name must fit in NAME_MAX even where the output's own name just does
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o666 & ~_umask())
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        if replace:
-            os.replace(tmp, path)
-        else:
-            rename_noreplace(tmp, path)
-    except BaseException as e:
-        if tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        remove_dirs(created)
-        if isinstance(e, FileExistsError) and not replace:
-            raise InputError(f"{path}: appeared while this run was writing it (another run?): left as it was, "
-                             "this run's output discarded (use --force to replace it)") from None
-        if isinstance(e, OSError):
-            raise output_error(path, e, "write") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
+    return tmp
+
+
+def _kept_old(path):
+    """A hard link to the file (or symlink) at path, to put back if a later rename fails; None if
+    there is none. Where hard links are not supported the file itself is moved aside."""
+    old = path.with_name(f".{path.name[:200]}.{os.getpid()}.{os.urandom(4).hex()}.old.tmp")
+    try:
+        os.link(path, old, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            os.rename(path, old)
+        except FileNotFoundError:
+            return None
+    return old
+
+
+def _move_files_into_place(paths, staged, replace):
+    """Rename each staged file onto its path; _RenameFailed (after undoing the renames done) if one
+    fails. Only the files renamed before the last can need undoing, so only theirs are kept."""
+    placed = []  # (path, its old file kept aside, or None)
+    # a stop signal between two renames would leave a new file beside an old one
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGHUP, signal.SIGTERM})
+    try:
+        for i, (path, tmp) in enumerate(zip(paths, staged)):
+            old = None
+            try:
+                if replace and i < len(paths) - 1:
+                    old = _kept_old(path)
+                if replace:
+                    os.replace(tmp, path)
+                else:
+                    rename_noreplace(tmp, path)
+            except OSError as e:
+                _put_back([*placed, (path, old)] if old is not None else placed)
+                raise _RenameFailed(path, e) from None
+            placed.append((path, old))
+        for _, old in placed:
+            if old is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(old)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _put_back(placed):
+    """Undo the renames of _move_files_into_place, last first: the old file back, or none."""
+    for path, old in reversed(placed):
+        with contextlib.suppress(OSError):
+            if old is None:
+                os.unlink(path)
+            else:
+                os.replace(old, path)
 
 
 def atomic_write_text(path, text, replace=True):
@@ -398,74 +472,3 @@ def is_journal_file(path, remedy):
     if not stat.S_ISREG(mode):
         raise InputError(f"{path}: not a regular file, expected a resume journal ({remedy})")
     return True
-
-
-def input_error(path, error, kind="file"):
-    """The InputError for the OSError `error` met reading the input at path: one line naming it.
-    kind is what the path should be: "directory", or the kind of file ("file", "JSON file",
-    "training log", ...), named when a directory stands there instead."""
-    if isinstance(error, FileNotFoundError):
-        return InputError(f"{path}: no such {'directory' if kind == 'directory' else 'file'}")
-    if isinstance(error, NotADirectoryError) and kind == "directory":
-        return InputError(f"{path}: not a directory")
-    if isinstance(error, IsADirectoryError) and kind != "directory":
-        return InputError(f"{path}: is a directory, expected a {kind}")
-    # no permission, a symlink loop, a regular file in the path (ENOTDIR), an I/O error, ...
-    return InputError(f"{path}: cannot read ({error.strerror or error})")
-
-
-def read_json(path):
-    """Parse a JSON file or raise InputError naming it."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not valid JSON ({e})") from None
-    except OSError as e:
-        raise input_error(path, e, "JSON file") from None
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise InputError(f"{path}: not valid JSON (nested too deep)") from None
-    except ValueError as e:  # JSONDecodeError, or an integer of more than 4300 digits
-        raise InputError(f"{path}: not valid JSON ({e})") from None
-
-
-def read_csv_input(path, read=None, content=None, **options):
-    """The table read(source, **options) returns (read: pandas.read_csv unless given, e.g.
-    pandas_0_23_parser.read_csv_2022), or InputError naming the file in one line: unreadable
-    (input_error), not a CSV (pandas' parser and empty-data errors, bad UTF-8), or a header that
-    names a column twice (pandas would rename the second "X.1", and the first be used unnoticed).
-
-    The file is read once, as bytes (content: those bytes, where the caller has read them
-    already), and parsed from memory (source: an io.BytesIO): a pipe such as <(zcat x.csv.gz) can
-    be read only once, and a reader may parse its source twice (read_csv_2022 does)."""
-    if read is None:
-        import pandas as pd  # here, not at the top: most importers of this module read no CSV
-        read = pd.read_csv
-    try:
-        if content is None:
-            content = Path(path).read_bytes()
-        table = read(io.BytesIO(content), **options)
-    except OSError as e:
-        raise input_error(path, e, "CSV file") from None
-    except ValueError as e:  # pandas.errors.ParserError and EmptyDataError, UnicodeDecodeError
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise InputError(f"{path}: not a readable CSV ({reason})") from None
-    if "header" not in options and "names" not in options:
-        twice = _repeated_column(content)
-        if twice is not None:
-            raise InputError(f"{path}: column {twice} appears more than once in the header")
-    return table
-
-
-def _repeated_column(content):
-    """The first column name a CSV's header holds twice, or None; from the raw header, as the
-    parsed table has renamed the repeats."""
-    import pandas as pd
-    try:
-        header = pd.read_csv(io.BytesIO(content), header=None, nrows=1, dtype=str, na_filter=False)
-    except ValueError:  # nothing to check that the reader has not refused already
-        return None
-    names = [name for name in header.iloc[0].tolist() if name != ""] if len(header) else []
-    return next((name for i, name in enumerate(names) if name in names[:i]), None)

@@ -18,7 +18,8 @@ regressor's (or whose file-name form is one's: figures are named by it) or that 
 control character (it is a Markdown table cell and a CSV field), a module that cannot
 be imported or a file that is missing, no such factory, a factory that raises or returns an
 object without fit/predict, and, in the smoke check (smoke_check) or the run itself (guarded),
-fit or predict raising, a prediction of the wrong length, or NaN/infinite predictions.
+fit or predict raising, a prediction of the wrong length, or NaN, infinite or too large
+(|x| > naap.data.MAX_VALUE) predictions.
 """
 import importlib
 import importlib.util
@@ -30,7 +31,7 @@ import numpy as np
 
 from naap import protocol
 from naap.cli import InputError
-from naap.data import FEATURE_SETS
+from naap.data import FEATURE_SETS, MAX_VALUE
 from naap.data.load import split
 
 OPTION = "--predictor"
@@ -174,6 +175,10 @@ def checked_predictions(name, pred, n, context):
     bad = int(np.count_nonzero(~np.isfinite(values)))
     if bad:
         raise InputError(f"{_where(name)}: predict returned {bad} NaN or infinite value(s) of {n}{context}")
+    huge = int(np.count_nonzero(np.abs(values) > MAX_VALUE))
+    if huge:  # the scores and figures square the errors; a feature that large is refused too
+        raise InputError(f"{_where(name)}: predict returned {huge} value(s) of {n} too large to score "
+                         f"(|x| > {MAX_VALUE:g}){context}")
     return values
 
 

@@ -9,7 +9,7 @@ import time
 import weakref
 from concurrent.futures.process import BrokenProcessPool
 
-from naap.cli import RunFailure
+from naap.cli import InputError, RunFailure, whole_number
 
 _WHY = {"SIGKILL": "killed by a signal; out of memory?", "SIGSEGV": "a crash in native code?",
         "SIGBUS": "a crash in native code?", "SIGABRT": "aborted", "SIGFPE": "a crash in native code?"}
@@ -168,6 +168,20 @@ def in_background(fn, *args):
         process.join()
         raise
     process.join()
+
+
+MAX_JOBS_PER_CORE = 4  # each job is a process: beyond a few per core, --jobs is a typo, not a speed-up
+
+
+def jobs_option(text, option="--jobs"):
+    """The worker processes of a --jobs value given as text: a whole number from 1 to
+    MAX_JOBS_PER_CORE per core this process may run on; InputError naming the option otherwise."""
+    jobs = whole_number(option, text, 1)
+    cores = available_cores()
+    if jobs > MAX_JOBS_PER_CORE * cores:
+        raise InputError(f"{option} {jobs}: at most {MAX_JOBS_PER_CORE * cores} "
+                         f"({MAX_JOBS_PER_CORE} per core; this process may run on {cores})")
+    return jobs
 
 
 def available_cores():

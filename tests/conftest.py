@@ -7,6 +7,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -79,6 +80,55 @@ def as_zero_cost():
     torch.set_num_threads(zero_cost.THREADS)
     yield
     torch.set_num_threads(threads)
+
+
+# (NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE, OMP/BLAS threads, --jobs): AVX2-like and baseline
+# SIMD dispatch, two OpenBLAS kernels, one and several threads and workers
+MACHINES = {
+    "avx2-like": ("X86_V4 AVX512_ICL AVX512_SPR", "Haswell", "1", "1"),
+    "baseline": ("X86_V3 X86_V4 AVX512_ICL AVX512_SPR", "Sandybridge", "3", "2"),
+}
+
+
+def machine_env(npy, coretype, threads):
+    """The environment of a simulated machine of MACHINES (its first three fields)."""
+    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=npy, OPENBLAS_CORETYPE=coretype, OMP_NUM_THREADS=threads,
+               OPENBLAS_NUM_THREADS=threads)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+def folder_bytes(folder):
+    """{path relative to folder: bytes} of every file under folder."""
+    folder = Path(folder)
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_on_machines(script, dataset, *options):
+    """{machine: (CompletedProcess, folder_bytes of OUT)} of `script DATASET OUT *options --jobs J`
+    run on each of MACHINES, OUT a new temporary folder each time."""
+    runs = {}
+    for machine, (npy, coretype, threads, jobs) in MACHINES.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "out"
+            done = run_script(script, dataset, out, *options, "--jobs", jobs, env=machine_env(npy, coretype, threads))
+            runs[machine] = (done, folder_bytes(out) if done.returncode == 0 else {})
+    return runs
+
+
+def fail_renames_to(monkeypatch, name):
+    """naap.files' renames onto a file named `name` fail with an I/O error; the others happen."""
+    import errno
+
+    from naap import files
+    real_replace = os.replace
+
+    def replace(src, dst, **kwargs):
+        if os.path.basename(dst) == name:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(files.os, "replace", replace)
 
 
 def run_script(script, *args, cwd=None, timeout=600, env=None):

@@ -1,7 +1,9 @@
 """baselines.py: its default epoch counts, the script chained over a small table with a zero-cost
-CSV built here (and on random splits, and with --today), the paper's regressors against the published table, bad
-input (one line, exit 2, nothing written) and SIGTERM. The methods' own tests are in
+CSV built here (and on random splits, and with --today), the paper's regressors against the
+published table, bad input (one line, exit 2, nothing written), SIGTERM, and every output the same
+on two simulated machines. The methods' own tests are in
 test_learning_curves.py, test_baselines_run.py and test_baselines_report.py."""
+import io
 import itertools
 import math
 import signal
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
-from conftest import ROOT, live_processes, run_script
+from conftest import MACHINES, ROOT, live_processes, run_on_machines, run_script
 
 import baselines
 from naap import protocol, uncertainty
@@ -170,6 +172,26 @@ def test_today_rows(today, chained):
     pd.testing.assert_frame_equal(ours, theirs)
     assert "Today's predictors" in (today / "baselines.md").read_text()
     assert "Today's predictors" not in (chained[0]["1"] / "baselines.md").read_text()
+
+
+def test_every_output_is_the_same_on_two_simulated_machines(small, tmp_path):
+    # LCE's curve fits (scipy, numpy's exp and power, LAPACK) at 9 epochs, LcSVR, today's boosted
+    # trees and NGBoost at any thread count, the regressors, the random splits and the figures.
+    # Proxies with noise: LAPACK's last bits differ by OpenBLAS kernel, so a proxy that is an exact
+    # multiple of MaxAccuracy (small's zen) can order two equally accurate test models either way
+    d, table, zc = small
+    noise = np.sin(np.arange(len(zc)) * 12.9898) * 1e-3
+    zc.assign(zen=zc.zen + noise, l2_norm=zc.l2_norm - noise[::-1]).to_csv(tmp_path / "zc.csv", index=False)
+    runs = run_on_machines("baselines.py", d / "small.csv", "--epochs", "0,9", "--no-progress", "--today",
+                           "--splits", "2", "--zero-cost", tmp_path / "zc.csv")
+    for machine, (done, _) in runs.items():
+        assert done.returncode == 0, (machine, done.stderr)
+    files = [outputs for _, outputs in runs.values()]
+    frame = pd.read_csv(io.BytesIO(files[0]["baselines.csv"]))
+    assert {"LCE", "LcSVR", HYBRID, *TODAY} <= set(frame.Method)
+    assert frame.loc[frame.Method == "LCE", "MAE"].notna().all()
+    assert "baselines_splits_runs.csv" in files[0] and "baselines_vs_epochs.png" in files[0]
+    assert len(runs) == len(MACHINES) and all(outputs == files[0] for outputs in files)
 
 
 def test_the_hybrid_reads_the_proxies(today):

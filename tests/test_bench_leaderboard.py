@@ -48,3 +48,9 @@ def test_an_output_it_cannot_write_is_refused_before_the_run(ref_dir, costs_csv,
         result = run_script("bench/leaderboard.py", ref_dir / "naap440.csv", costs_csv, "--out", out, timeout=120)
         assert result.returncode == 2 and message_lines(result.stderr) == [line], result.stderr
         assert list(tmp_path.iterdir()) == []
+    mine = tmp_path / "board.md"
+    mine.write_text("mine")
+    result = run_script("bench/leaderboard.py", ref_dir / "naap440.csv", costs_csv, "--out", mine, timeout=120)
+    assert result.returncode == 2 and message_lines(result.stderr) == [
+        f"error: {mine}: already exists (use --force to replace it)"], result.stderr
+    assert mine.read_text() == "mine"

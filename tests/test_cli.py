@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from naap.cli import (
+    MAX_SHARDS,
     InputError,
     OneLineArgumentParser,
     Terminated,
@@ -38,14 +39,26 @@ def test_whole_number():
         whole_number("--jobs", "two", 1)
     with pytest.raises(InputError, match="^--jobs 0: must be at least 1$"):
         whole_number("--jobs", "0", 1)
+    with pytest.raises(InputError, match="^--jobs -2: must be at least 1$"):
+        whole_number("--jobs", "-2", 1)
+    with pytest.raises(InputError, match="^--splits 11: must be at most 10$"):
+        whole_number("--splits", "11", 0, 10)
+    # int() takes these; a command line means plain ASCII digits
+    for text in ("1_0", " 2", "2 ", "+3", "\u0661\u0668", "", "2.0", "1e3"):
+        with pytest.raises(InputError, match="^--jobs .*: not a whole number$"):
+            whole_number("--jobs", text, 1)
 
 
 def test_parse_shard():
     assert parse_shard(None) == (1, 1)
     assert parse_shard("2/4") == (2, 4) and parse_shard(" 4 / 4 ") == (4, 4)
+    assert parse_shard(f"{MAX_SHARDS}/{MAX_SHARDS}") == (MAX_SHARDS, MAX_SHARDS)
     refused = [("x", r"^--shard 'x': expected I/N, e\.g\. 1/4"),
                ("-1/2", r"^--shard '-1/2': expected I/N"),
-               ("1/0", r"^--shard 1/0: N \(the number of tasks\) must be at least 1$"),
+               ("1/0", r"^--shard 1/0: N \(the number of tasks\) must be between 1 and 10,000$"),
+               (f"1/{MAX_SHARDS + 1}", r"^--shard 1/10001: N \(the number of tasks\) must be between 1 and 10,000$"),
+               ("1/99999999999999999999", r"must be between 1 and 10,000$"),
+               ("\u0661/\u0662", r"expected I/N"),
                ("0/2", r"^--shard 0/2: I must be between 1 and N = 2$"),
                ("3/2", r"^--shard 3/2: I must be between 1 and N = 2$")]
     for text, message in refused:

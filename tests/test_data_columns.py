@@ -21,3 +21,10 @@ def test_features_at_k_epochs_are_the_papers_sets():
     assert columns.features_at(2, ["zen"]) == (columns.FULL_SCHEME_FEATURES + ["zen"]
                                                + ["e1LossMean", "e1LossMedian", "e1Accuracy",
                                                   "e2LossMean", "e2LossMedian", "e2Accuracy"])
+
+
+def test_is_accuracy_names_the_target_and_every_epoch_accuracy():
+    assert columns.is_accuracy("MaxAccuracy")
+    assert all(columns.is_accuracy(columns.epoch_column(k, "Accuracy")) for k in range(1, 91))
+    for name in ("e9LossMean", "eAccuracy", "Accuracy", "e٣Accuracy", "NumParams", "synflow", "xe9Accuracy"):
+        assert not columns.is_accuracy(name), name

@@ -1,16 +1,18 @@
 """data_dir_to_csv.py: the published CSVs from the published logs, clear errors for bad logs, and
 --costs: each epoch's train and test seconds, without changing the CSV."""
 import csv
+import errno
 import os
 import shutil
 import sys
 from datetime import datetime
 
 import pytest
-from conftest import run_script
+from conftest import fail_renames_to, run_script
 from log_cases import TIMED, TIMED_SECONDS, write_timed_log
 
 import data_dir_to_csv
+from naap import files
 from naap.cli import run_cli
 from naap.data.columns import COST_COLUMNS
 
@@ -235,6 +237,11 @@ HOSTILE_EDITS = {  # an edit of scheme_3.txt -> what the one error line must say
                                "malformed network scheme (nested too deep)"),
     "scheme too large to build": (lambda t: t.replace('"width": 12', '"width": 1000000000000', 1), "models.MAX_WIDTH"),
     "non-ASCII digits in a timestamp": (lambda t: "\u0663" + t, "no timestamp"),
+    # every reader of the CSV would refuse these (the log of NumParams, NumMACs; a number as text)
+    "#params 0": (lambda t: t.replace("#params: 3302", "#params: 0", 1), "line 3: #params 0 is out of range"),
+    "#MACs 0": (lambda t: t.replace("#MACs: 241504", "#MACs: 0", 1), "line 3: #MACs 0 is out of range"),
+    "#params past int64": (lambda t: t.replace("#params: 3302", f"#params: {2 ** 63}", 1),
+                           f"line 3: #params {2 ** 63} is out of range"),
 }
 
 
@@ -416,6 +423,25 @@ def test_bad_timestamps_are_refused_with_costs_only(capsys, tmp_path, index, whe
     assert code == 0, err
 
 
+def test_a_log_without_time_between_its_epochs_is_refused(capsys, tmp_path):
+    # its COSTS.csv rows would all be 0 seconds, which every reader of COSTS.csv refuses
+    raw = timed_logs(tmp_path, [TIMED[0]] * len(TIMED))
+    assert_costs_refused(capsys, tmp_path, raw, "scheme_2.txt: line 6: all 3 epochs logged within one second")
+
+
+def test_the_csv_of_the_largest_counts_taken_loads(capsys, logs, tmp_path):
+    # a count the log reader takes must be one the dataset's loader takes too
+    from naap.data.columns import LOG_COLUMNS
+    from naap.data.load import load_dataset
+    rewrite(logs / "scheme_3.txt", lambda t: t.replace("#params: 3302, #MACs: 241504",
+                                                       f"#params: {2 ** 63 - 1}, #MACs: {2 ** 63 - 1}", 1))
+    out = tmp_path / "out.csv"
+    code, _, err = cli(capsys, logs, out, "--test-bins", 10)
+    assert code == 0, err
+    table = load_dataset(out, list(LOG_COLUMNS) + ["ModelId"])
+    assert len(table) == NUM_COPIED and table["NumParams"].max() > 40  # log(2**63 - 1) = 43.7
+
+
 def test_missing_timestamp_is_refused(capsys, tmp_path):
     raw = timed_logs(tmp_path, TIMED)
     rewrite(raw / "scheme_2.txt", lambda t: t.replace("20220902000015 Loss", "Loss", 1))
@@ -445,3 +471,71 @@ def test_existing_costs_needs_force(capsys, tmp_path):
     assert_refused(capsys, tmp_path / "out.csv", [raw, tmp_path / "out.csv", "--test-bins", 1,
                                                   "--costs", tmp_path / "costs.csv"], "already exists")
     assert (tmp_path / "costs.csv").read_text() == "keep\n"
+
+
+# ---------------------------------------------------------------- OUT.csv and COSTS.csv: a pair
+
+def full_disk_for_costs(monkeypatch):
+    """The disk fills up while COSTS.csv's data reach it (OUT.csv's still fit)."""
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(".costs.csv"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+
+
+def costs_rename_fails(monkeypatch):
+    """Renaming COSTS.csv into place fails (an I/O error), after OUT.csv's rename succeeded."""
+    fail_renames_to(monkeypatch, "costs.csv")
+
+
+FULL_DISK = (full_disk_for_costs, 1, "costs.csv: cannot write (No space left on device)")
+RENAME_FAILS = (costs_rename_fails, 2, "costs.csv: cannot write (Input/output error)")
+
+
+# without --force the renames never replace (rename_noreplace): the next test fails that one
+@pytest.mark.parametrize("fail, status, message, old_pair", [(*FULL_DISK, False), (*FULL_DISK, True),
+                                                             (*RENAME_FAILS, True)],
+                         ids=["full disk, new pair", "full disk, --force over an old pair",
+                              "rename fails, --force over an old pair"])
+def test_out_csv_and_costs_csv_are_written_together_or_not_at_all(capsys, tmp_path, monkeypatch, fail, status,
+                                                                  message, old_pair):
+    raw = timed_logs(tmp_path, TIMED)
+    out, costs = tmp_path / "out.csv", tmp_path / "costs.csv"
+    if old_pair:
+        out.write_text("the old CSV\n")
+        costs.write_text("the old costs\n")
+    fail(monkeypatch)
+    code, _, err = cli(capsys, raw, out, "--test-bins", 1, "--costs", costs, *(["--force"] if old_pair else []))
+    assert code == status and err.count("\n") == 1 and message in err, err
+    if old_pair:  # neither replaced: no new OUT.csv beside the old COSTS.csv
+        assert (out.read_text(), costs.read_text()) == ("the old CSV\n", "the old costs\n")
+    expected = ["costs.csv", "out.csv", "raw"] if old_pair else ["raw"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == expected  # no temp file, no kept old file
+    monkeypatch.undo()
+    code, _, err = cli(capsys, raw, out, "--test-bins", 1, "--costs", costs, "--force")
+    assert code == 0, err
+    assert out.read_text().startswith("ModelId,") and costs.read_text().startswith("ModelId,Epoch,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["costs.csv", "out.csv", "raw"]
+
+
+def test_costs_csv_that_appears_during_the_run_takes_out_csv_back(capsys, tmp_path, monkeypatch):
+    # OUT.csv is already in place when another run's COSTS.csv turns up: OUT.csv must go again
+    raw = timed_logs(tmp_path, TIMED)
+    out, costs = tmp_path / "out.csv", tmp_path / "costs.csv"
+    real_rename = files.rename_noreplace
+
+    def other_run_writes_costs_first(src, dst):
+        if os.path.basename(dst) == "costs.csv":
+            assert out.exists()  # the case this test is about: the first of the pair is in place
+            costs.write_text("the other run's costs\n")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(files, "rename_noreplace", other_run_writes_costs_first)
+    code, _, err = cli(capsys, raw, out, "--test-bins", 1, "--costs", costs)
+    assert code == 2 and err.count("\n") == 1 and f"error: {costs}: appeared while this run was writing it" in err
+    assert costs.read_text() == "the other run's costs\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["costs.csv", "raw"]

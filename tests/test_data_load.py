@@ -59,6 +59,13 @@ def _tiny(**changes):
     (dict(IsTest=[0] * 12 + [1, 2]), "IsTest must be 0 or 1"),
     (dict(NumStages=[True] * 14), "NumStages is not numeric"),
     (dict(IsTest=[0] * 6 + [1] * 8), "6 train row(s); 9-NN needs at least 9"),
+    (dict(MaxAccuracy=np.linspace(50, 80, 14)), "column MaxAccuracy is an accuracy, from 0 to 1; row 2 has 50"),
+    (dict(MaxAccuracy=[-0.5] + [0.5] * 13), "MaxAccuracy is an accuracy, from 0 to 1; row 2 has -0.5"),
+    (dict(ModelId=["abc"] + list(range(2, 15))), "column ModelId is not numeric"),
+    (dict(ModelId=[np.nan] + list(range(2, 15))), "column ModelId has missing values (row 2)"),
+    (dict(ModelId=[1, 2, 5.5] + list(range(4, 15))), "ModelId 5.5 is not a whole number"),
+    (dict(ModelId=[1, 2, -5] + list(range(4, 15))), "ModelId -5 must be at least 1"),
+    (dict(ModelId=range(14)), "ModelId 0 must be at least 1"),
 ])
 def test_bad_tables_are_one_line_naming_the_file(tmp_path, changes, message):
     path = tmp_path / "bad.csv"
@@ -67,6 +74,14 @@ def test_bad_tables_are_one_line_naming_the_file(tmp_path, changes, message):
         load_dataset(path, ["NumParams", "NumStages"])
     assert str(refusal.value).startswith(f"{path}: ") and message in str(refusal.value)
     assert "\n" not in str(refusal.value)
+
+
+def test_every_epoch_accuracy_asked_for_is_checked(tmp_path):
+    path = tmp_path / "bad.csv"
+    _tiny(e3Accuracy=[0.4] * 13 + [1.2], e3LossMean=[3.0] * 14).to_csv(path, index=False)
+    assert len(load_dataset(path, ["NumParams", "e3LossMean"])) == 14  # a loss may exceed 1
+    with pytest.raises(InputError, match="column e3Accuracy is an accuracy, from 0 to 1; row 15 has 1.2$"):
+        load_dataset(path, ["NumParams", "e3Accuracy"])
 
 
 def test_a_good_tiny_table_loads(tmp_path):

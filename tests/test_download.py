@@ -206,12 +206,84 @@ def test_failure_removes_the_directories_it_made(ref_dir, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt"]
 
 
-def test_source_that_is_dest_is_refused(ref_dir, tmp_path):
+def tree(directory):
+    """{relative path: bytes} of every file under directory."""
+    return {p.relative_to(directory): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("alias", ["same", "symlink", "dot-dot"])
+def test_source_that_is_dest_is_refused(ref_dir, tmp_path, alias):
     copy_dir = corrupted_copy(ref_dir, tmp_path, "naap440.csv")
-    before = (copy_dir / "naap440.csv").read_bytes()
+    before = tree(copy_dir)
+    dest = {"same": copy_dir, "symlink": tmp_path / "link", "dot-dot": copy_dir / ".." / "corrupt"}[alias]
+    if alias == "symlink":
+        dest.symlink_to(copy_dir)
+    result = run_script(SCRIPT, "--source", copy_dir, "--dest", dest, "--force")
+    assert_refused(result, f"--dest {dest}: is the --source directory {copy_dir}; naap440.csv cannot be fetched")
+    assert tree(copy_dir) == before
+
+
+def test_source_that_is_dest_and_intact_is_only_verified(ref_dir, tmp_path):
+    copy_dir = corrupted_copy(ref_dir, tmp_path, "naap440.csv")
+    shutil.copyfile(ref_dir / "naap440.csv", copy_dir / "naap440.csv")
+    before = tree(copy_dir)
     result = run_script(SCRIPT, "--source", copy_dir, "--dest", copy_dir, "--force")
-    assert_refused(result, "naap440.csv: is an input of this run")
-    assert (copy_dir / "naap440.csv").read_bytes() == before
+    assert result.returncode == 0, result.stderr
+    assert "naap440.csv: up to date" in result.stdout and "naap440v2.csv: up to date" in result.stdout
+    assert tree(copy_dir) == before and sorted(p.name for p in copy_dir.iterdir()) == CSVS
+
+
+def test_dest_inside_source_leaves_the_source_as_it_was(ref_dir, tmp_path):
+    # the files written (DEST/raw_data/...) are never the files read (SOURCE/raw_data/...)
+    source = tmp_path / "release"
+    shutil.copytree(ref_dir, source, ignore=shutil.ignore_patterns("*.json", "published_*", "*_results.csv"))
+    before = tree(source)
+    for dest in (source / "raw_data", source / "copy"):
+        result = run_script(SCRIPT, "--source", source, "--dest", dest, "--raw-logs")
+        assert result.returncode == 0, result.stderr
+        assert "440 logs downloaded" in result.stdout
+        published = {name: data for name, data in before.items() if name.name in CSVS or name.parts[0] == "raw_data"}
+        assert len(published) == 442 and {name: (dest / name).read_bytes() for name in published} == published
+    new = set(tree(source)) - set(before)
+    assert len(new) == 2 * 442 and all(name.parts[0] in ("copy", "raw_data") for name in new)  # inside DEST only
+    assert {name: data for name, data in tree(source).items() if name in before} == before
+
+
+@pytest.mark.parametrize("option", ["--source", "--dest"])
+def test_empty_path_is_refused(ref_dir, tmp_path, option):
+    # Path("") is "."; without the check, --source '' read the current directory and --dest '' wrote into it
+    other = {"--source": ["--dest", tmp_path / "dest"], "--dest": ["--source", ref_dir]}[option]
+    result = run_script(SCRIPT, option, "", *other, cwd=tmp_path)
+    assert_refused(result, f"error: {option}: empty path (name a directory")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fails", ["write", "staging", "move"])
+def test_a_full_disk_is_exit_1_naming_the_file(ref_dir, tmp_path, monkeypatch, capsys, fails):
+    import errno
+    import os
+
+    import download_naap440 as dl
+    from naap.cli import run_cli
+
+    def no_room(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if fails == "write":  # the staging copy of naap440v2.csv: the disk fills after the first file
+        real_write = dl.atomic_write_bytes
+        monkeypatch.setattr(dl, "atomic_write_bytes",
+                            lambda path, data: no_room() if path.name == "naap440v2.csv" else real_write(path, data))
+    elif fails == "staging":
+        monkeypatch.setattr(dl.tempfile, "mkdtemp", no_room)
+    else:
+        monkeypatch.setattr(dl, "rename_noreplace", no_room)
+    dest = tmp_path / "new" / "dest"
+    with pytest.raises(SystemExit) as info:
+        run_cli(dl.main, dl.parse_args(["--source", str(ref_dir), "--dest", str(dest)]))
+    assert info.value.code == 1  # was 2: the input was fine, the disk full
+    named = {"write": dest / "naap440v2.csv", "staging": dest, "move": dest / "naap440.csv"}[fails]
+    assert capsys.readouterr().err == f"error: {named}: cannot write (No space left on device)\n"
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even the directories made for DEST
 
 
 def test_file_that_appears_meanwhile_is_not_replaced(ref_dir, tmp_path, monkeypatch):

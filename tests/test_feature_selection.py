@@ -11,7 +11,17 @@ import threading
 
 import pandas as pd
 import pytest
-from conftest import ROOT, journal_records, live_processes, message_lines, run_script, signal_when_started, wait_until
+from conftest import (
+    MACHINES,
+    ROOT,
+    journal_records,
+    live_processes,
+    message_lines,
+    run_on_machines,
+    run_script,
+    signal_when_started,
+    wait_until,
+)
 
 import feature_selection as fs
 from naap import paper2, protocol
@@ -53,6 +63,20 @@ def test_cli_small_run_writes_every_output(ref_dir, tmp_path):
     assert "figures/interpolation/feature_frequency_scheme.png" in figs
     assert len(figs) == 2 * 5 + 2
     assert not list(tmp_path.glob(".fs.*"))  # the resume journal goes once the run is complete
+
+
+def test_every_output_is_the_same_on_two_simulated_machines(ref_dir):
+    # the machine-dependent spots of paper 2: the Exp, Log and Sigmoid targets (log, exp, logit),
+    # the D=2 square, the SVR kernels, AdaBoost's reweighting (pow), LAPACK's least squares
+    models = ("Linear Regression (Exp),Linear Regression (Log),Linear Regression (Sigmoid),Linear Regression (D=2),"
+              "SVR (Polynomial kernel),SVR (RBF kernel),AdaBoost (N=25)")
+    runs = run_on_machines("feature_selection.py", ref_dir / "naap440v2.csv", "--modes",
+                           "interpolation,left_extrapolation", "--models", models, "--feature-sets", "Scheme")
+    for machine, (done, _) in runs.items():
+        assert done.returncode == 0, (machine, done.stderr)
+    files = [outputs for _, outputs in runs.values()]
+    assert "results.csv" in files[0] and len([f for f in files[0] if f.endswith(".png")]) == 2 * (7 + 5) + 2
+    assert len(runs) == len(MACHINES) and all(outputs == files[0] for outputs in files)
 
 
 def test_sigterm_leaves_no_partial_output_and_the_rerun_resumes(ref_dir, tmp_path):
@@ -147,6 +171,10 @@ def test_a_dataset_from_a_pipe_is_read_once(ref_dir, tmp_path):
     (["--models", "Linear Regression,Random Tree"], "unknown model"),
     (["--feature-sets", "Scheme+Quant.4"], "unknown feature set"),
     (["--modes", "left_extrapolation", "--models", "3-NN"], "can extrapolate"),
+    (["--jobs", "0"], "--jobs 0: must be at least 1"),
+    (["--jobs", "99999999999999999999"], "--jobs 99999999999999999999: at most "),
+    (["--jobs", "1_0"], "--jobs 1_0: not a whole number"),
+    (["--shard", "1/99999999999999999999"], "must be between 1 and 10,000"),
 ])
 def test_bad_arguments_exit_2_and_write_nothing(ref_dir, tmp_path, capsys, args, message):
     status, err = run_in_process(capsys, ref_dir / "naap440v2.csv", tmp_path / "out", *args)

@@ -73,6 +73,11 @@ BROKEN = {  # an edit of a written log -> what the error says
     "negative learning rate": (lambda t: t.replace("LR: 0.1", "LR: -0.1", 1),
                                "learning rate -0.1 is out of range (must be above 0)"),
     "not a number": (lambda t: t.replace("median: 2.12346", "median: nan", 1), "loss 'nan' is not a finite number"),
+    # the dataset's readers refuse NumParams or NumMACs of 0 (they take its log), so the reader does
+    "no parameters": (lambda t: t.replace("#params: 2566", "#params: 0", 1), "line 3: #params 0 is out of range"),
+    "no MACs": (lambda t: t.replace("#MACs: 231600", "#MACs: 000", 1), "line 3: #MACs 0 is out of range"),
+    "more MACs than int64 holds": (lambda t: t.replace("#MACs: 231600", f"#MACs: {2 ** 64}", 1),
+                                   f"line 3: #MACs {2 ** 64} is out of range"),
 }
 
 
@@ -87,8 +92,25 @@ def test_a_log_that_is_not_whole_is_refused(tmp_path, name):
         lf.read_log(path)
 
 
+def test_the_largest_count_taken_reads_back_as_a_number(tmp_path):
+    # what the reader takes must be a number to pandas, which reads the dataset CSV made from it
+    import io
+
+    import pandas as pd
+    path = write_log(tmp_path / "scheme_1.txt")
+    path.write_text(path.read_text().replace("#params: 2566", f"#params: {2 ** 63 - 1}", 1))
+    params, _ = lf.read_log(path)["counts"]
+    assert params == 2 ** 63 - 1
+    column = pd.read_csv(io.StringIO(f"NumParams\n{params}\n1\n"))["NumParams"]
+    assert pd.api.types.is_integer_dtype(column) and column[0] == params
+    path.write_text(path.read_text().replace(f"#params: {params}", f"#params: {10 ** 20}", 1))
+    with pytest.raises(InputError, match="#params 100000000000000000000 is out of range"):
+        lf.read_log(path)
+    assert not pd.api.types.is_numeric_dtype(pd.read_csv(io.StringIO(f"NumParams\n{10 ** 20}\n"))["NumParams"])
+
+
 def test_a_log_that_cannot_be_read(tmp_path):
-    """One line naming the log and the problem (naap.files.input_error), never an OSError."""
+    """One line naming the log and the problem (naap.input_files.input_error), never an OSError."""
     loop = tmp_path / "scheme_2.txt"
     loop.symlink_to(loop.name)
     (tmp_path / "scheme_3.txt").mkdir()
@@ -153,3 +175,12 @@ def test_bad_timestamps_are_refused(tmp_path, name):
     log = lf.read_log(path)  # the reader takes any digits; only the costs need real times
     with pytest.raises(InputError, match=re.escape(f"{path}: {message}")):
         lf.epoch_times(log, path)
+
+
+def test_a_log_whose_epochs_all_fall_in_one_second_has_no_costs(tmp_path):
+    # every cost of it would be 0, which naap.data.costs refuses; one such epoch is fine (TIMED's third)
+    path = write_timed_log(tmp_path / "scheme_1.txt", [TIMED[0]] * len(TIMED))
+    log = lf.read_log(path)
+    with pytest.raises(InputError) as e:
+        lf.epoch_times(log, path)
+    assert str(e.value) == f"{path}: line 6: all 3 epochs logged within one second ({TIMED[0]}): no time to measure"

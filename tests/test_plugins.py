@@ -10,7 +10,7 @@ from conftest import ROOT
 
 from naap import plugins, protocol
 from naap.cli import InputError
-from naap.data import FEATURE_SETS
+from naap.data import FEATURE_SETS, MAX_VALUE
 from naap.data.load import load_dataset, split
 
 ALL_COLUMNS = list(dict.fromkeys(c for cols in FEATURE_SETS.values() for c in cols))
@@ -37,10 +37,13 @@ def test_check_names():
 
 def test_checked_predictions():
     assert plugins.checked_predictions("P", [[0.1], [0.2]], 2, "").tolist() == [0.1, 0.2]  # a column vector
+    assert plugins.checked_predictions("P", [-MAX_VALUE, MAX_VALUE], 2, "").tolist() == [-MAX_VALUE, MAX_VALUE]
     for pred, message in (([0.1], r"shape \(1,\) for 2 rows"), ([0.1, np.nan], "1 NaN or infinite value"),
                           (["a", "b"], "<U1 values, not real numbers"), ([[0.1], [0.2, 0.3]], "not numbers"),
                           (np.array([0.1, 0.2]) + 1j, "complex128 values"), ([True, False], "bool values"),
-                          (["0.1", "0.2"], "<U3 values"), (np.array([0.1, 0.2], dtype=object), "object values")):
+                          (["0.1", "0.2"], "<U3 values"), (np.array([0.1, 0.2], dtype=object), "object values"),
+                          ([0.1, 1e308], r"1 value\(s\) of 2 too large to score \(\|x\| > 1e\+150\) \(seed 1\)$"),
+                          ([-1e200, 0.5], "too large to score")):
         with pytest.raises(InputError, match=message):
             plugins.checked_predictions("P", pred, 2, " (seed 1)")
 

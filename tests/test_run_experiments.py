@@ -5,7 +5,6 @@ The full runs (96 fits x 5 seeds) happen once per session, in subprocesses, as a
 them: the default (paper) estimators with figures, and both sets under other SIMD dispatch, BLAS
 kernels, thread counts and --jobs, whose results.csv must be byte-identical.
 """
-import os
 import re
 import signal
 import subprocess
@@ -14,27 +13,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, message_lines, resplit, run_script, signal_when_started
+from conftest import MACHINES, ROOT, machine_env, message_lines, resplit, run_script, signal_when_started
 
 import run_experiments as rx
 from bench.docs_blocks import generated_blocks, split_body
 from naap import figures, protocol
 from naap.cli import run_cli
 from naap.data import FEATURE_SETS, acceleration
-
-# (NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE, OMP/BLAS threads, --jobs): AVX2-like and baseline
-# SIMD dispatch, two OpenBLAS kernels, one and several threads and workers
-MACHINES = {
-    "avx2-like": ("X86_V4 AVX512_ICL AVX512_SPR", "Haswell", "1", "1"),
-    "baseline": ("X86_V3 X86_V4 AVX512_ICL AVX512_SPR", "Sandybridge", "3", "2"),
-}
-
-
-def machine_env(npy, coretype, threads):
-    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=npy, OPENBLAS_CORETYPE=coretype, OMP_NUM_THREADS=threads,
-               OPENBLAS_NUM_THREADS=threads)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    return env
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from conftest import live_processes
 
 from naap import workers
-from naap.cli import run_cli
+from naap.cli import InputError, run_cli
 from naap.workers import available_cores, process_pool
 
 
@@ -128,3 +128,19 @@ def test_what_a_stopped_pools_manager_thread_raises_is_not_shown(monkeypatch):
         thread.start()
         thread.join()
     assert shown == [other]  # any other thread's error still reaches the hook before ours
+
+
+def test_jobs_option_allows_a_few_workers_per_core(monkeypatch):
+    monkeypatch.setattr(workers, "available_cores", lambda: 3)
+    limit = workers.MAX_JOBS_PER_CORE * 3
+    assert workers.jobs_option("1") == 1 and workers.jobs_option(str(limit)) == limit
+    refused = [(str(limit + 1), f"^--jobs {limit + 1}: at most {limit} \\({workers.MAX_JOBS_PER_CORE} per core; "
+                                "this process may run on 3\\)$"),
+               ("99999999999999999999", "^--jobs 99999999999999999999: at most "),
+               ("0", "^--jobs 0: must be at least 1$"),
+               ("١", "not a whole number$")]
+    for text, message in refused:
+        with pytest.raises(InputError, match=message):
+            workers.jobs_option(text)
+    with pytest.raises(InputError, match="^--workers 0: "):
+        workers.jobs_option("0", "--workers")

@@ -133,21 +133,199 @@ def test_resume_after_sigterm(tmp_path, schemes, as_zero_cost):
         assert table.loc[model_id - 1, DATA_FREE].tolist() == [expected[p] for p in DATA_FREE], model_id
 
 
+def journal_record(model_id, scheme, proxies=DATA_FREE, **values):
+    """A record as append_record writes it: whole-number counts, float proxies and seconds."""
+    return {"ModelId": model_id, "scheme": scheme,
+            "values": {p: 7 if p in ("MACs", "#params") else 1.5 for p in proxies} | values,
+            "seconds": {p: 0.25 for p in proxies}}
+
+
+def journal_text(key, records):
+    return "".join(json.dumps(line) + "\n" for line in [{"settings": key}, *records])
+
+
 def test_journal_records_and_settings(tmp_path, schemes):
     first_3 = schemes[:3]
     path = tmp_path / ".out.csv.resume.jsonl"
-    record = {"values": {"zen": 1.5}, "seconds": {"zen": 0.1}}
-    lines = [{"settings": "k"}, {"ModelId": 1, "scheme": first_3[0], **record},
-             {"ModelId": 2, "scheme": first_3[0], **record},  # another scheme than ModelId 2's now: recomputed
-             {"ModelId": 3, "scheme": first_3[2], **record}]
-    text = "".join(json.dumps(line) + "\n" for line in lines)
+    records = [journal_record(1, first_3[0]),
+               journal_record(2, first_3[0]),  # another scheme than ModelId 2's now: recomputed
+               journal_record(3, first_3[2]),
+               journal_record(4, first_3[0])]  # beyond this run's schemes (a longer file's): recomputed
+    text = journal_text("k", records)
     path.write_text(text + '{"ModelId": 3, "sc')
-    assert zero_cost.read_journal(path, "k", first_3) == {1: (record["values"], record["seconds"]),
-                                                          3: (record["values"], record["seconds"])}
+    expected = {r["ModelId"]: (r["values"], r["seconds"]) for r in (records[0], records[2])}
+    assert zero_cost.read_journal(path, "k", first_3, DATA_FREE) == expected
     assert path.read_text() == text  # the torn record is cut off
-    assert zero_cost.read_journal(path, "other settings", first_3) == {} and not path.exists()
+    assert zero_cost.read_journal(path, "other settings", first_3, DATA_FREE) == {} and not path.exists()
     path.write_text("")
-    assert zero_cost.read_journal(path, "k", first_3) == {} and not path.exists()
+    assert zero_cost.read_journal(path, "k", first_3, DATA_FREE) == {} and not path.exists()
+
+
+@pytest.mark.parametrize("piece", ['{"sett', '{"settings": "0123456789abcdef"}', '{"settings": "01'])
+def test_a_header_cut_short_is_removed(tmp_path, schemes, piece):
+    path = tmp_path / ".out.csv.resume.jsonl"
+    path.write_text(piece)  # a kill before the header's newline reached the disk
+    assert zero_cost.read_journal(path, "k", schemes[:3], DATA_FREE) == {} and not path.exists()
+
+
+@pytest.mark.parametrize("content", ["my notes", '{"settings": "xyz', '{"settings": "0123456789abcdef"} '])
+def test_a_foreign_file_at_the_journal_path_is_refused_and_kept(tmp_path, schemes, content):
+    path = tmp_path / ".out.csv.resume.jsonl"
+    path.write_text(content)
+    with pytest.raises(InputError, match="line 1: not a zero_cost.py resume journal header"):
+        zero_cost.read_journal(path, "k", schemes[:3], DATA_FREE)
+    assert path.read_text() == content
+
+
+DEEP = 200_000  # far beyond the recursion limit: json.loads raises RecursionError
+DAMAGED_SCHEME = [{"kernel_size": 3, "width": 8, "stride": 1, "residual": False}]  # refused before it is compared
+
+
+def damaged_lines():
+    """(name, a damaged line, the problem named); each goes after a good header and record, or
+    replaces the header when its name starts with "header"."""
+    good = journal_record(2, DAMAGED_SCHEME)
+
+    def changed(**fields):
+        return json.dumps(good | fields)
+
+    def values(**changes):
+        return json.dumps(good | {"values": good["values"] | changes})
+
+    def seconds(**changes):
+        return json.dumps(good | {"seconds": good["seconds"] | changes})
+
+    without_seconds = {k: v for k, v in good.items() if k != "seconds"}
+    return [
+        ("values {}", changed(values={}), "values: expected one number for each of MACs, #params"),
+        ("values a string", changed(values="x"), "values: expected one number for each of"),
+        ("seconds null", changed(seconds=None), "seconds: expected one number for each of"),
+        ("a key missing", json.dumps(without_seconds), "expected a record with the keys ModelId, scheme"),
+        ("a key more", changed(extra=1), "expected a record with the keys"),
+        ("not an object", json.dumps([good]), "expected a record with the keys"),
+        ("a proxy missing", json.dumps(good | {"values": {k: v for k, v in good["values"].items() if k != "zen"}}),
+         "values: expected one number for each of"),
+        ("a proxy more", values(nwot=1.0), "values: expected one number for each of"),
+        ("ModelId a string", changed(ModelId="2"), "ModelId '2': expected a whole number >= 1"),
+        ("ModelId 0", changed(ModelId=0), "ModelId 0: expected a whole number >= 1"),
+        ("ModelId true", changed(ModelId=True), "ModelId True: expected a whole number >= 1"),
+        ("ModelId 2.0", changed(ModelId=2.0), "ModelId 2.0: expected a whole number >= 1"),
+        ("MACs NaN", values(MACs=float("nan")), "values of MACs: nan: expected a whole number >= 0"),
+        ("#params a float", values(**{"#params": 7.5}), "values of #params: 7.5: expected a whole number"),
+        ("#params negative", values(**{"#params": -1}), "values of #params: -1: expected a whole number >= 0"),
+        ("synflow abc", values(synflow="abc"), "values of synflow: 'abc': expected a number with a decimal"),
+        ("zen null", values(zen=None), "values of zen: None: expected a number"),
+        ("seconds NaN", seconds(zen=float("nan")), "seconds of zen: nan: expected a finite number of seconds"),
+        ("seconds inf", seconds(zen=float("inf")), "seconds of zen: inf: expected a finite number"),
+        ("seconds negative", seconds(MACs=-0.5), "seconds of MACs: -0.5: expected a finite number of seconds >= 0"),
+        ("not JSON", '{"ModelId": 2,', "not valid JSON"),
+        ("an empty line", "", "not valid JSON (Expecting value)"),
+        ("bad UTF-8", '{"ModelId": 2, "scheme": "\udcff"}', "not valid JSON"),
+        ("nested too deep", "[" * DEEP + "]" * DEEP, "not valid JSON (nested too deep)"),
+        ("a deep scheme", json.dumps(good)[:-1] + ', "x": ' + "[" * DEEP + "]" * DEEP + "}",
+         "not valid JSON (nested too deep)"),
+        ("a huge integer", changed(ModelId=1)[:-1] + ', "x": ' + "9" * 5000 + "}", "not valid JSON"),
+    ] + [(f"header {name}", header, 'expected the header {"settings": KEY}') for name, header in [
+        ("not an object", '["k"]'), ("a key more", '{"settings": "k", "x": 1}'), ("a number", '{"settings": 1}'),
+    ]] + [("header nested too deep", "[" * DEEP + "]" * DEEP, "not valid JSON (nested too deep)"),
+          ("header not JSON", '{"settings": "k"', "not valid JSON")]
+
+
+DAMAGED = damaged_lines()
+
+
+def write_damaged(path, line, header_damaged):
+    """A journal with `line` as line 3 (or as the header, line 1), and a torn record at the end."""
+    header, record = json.dumps({"settings": "k"}), json.dumps(journal_record(1, DAMAGED_SCHEME))
+    lines = [line, record] if header_damaged else [header, record, line]
+    data = "\n".join(lines).encode("utf-8", "surrogateescape") + b"\n" + b'{"ModelId": 3, "sch'
+    path.write_bytes(data)
+    return data, 1 if header_damaged else 3
+
+
+@pytest.mark.parametrize("name, line, problem", DAMAGED, ids=[case[0] for case in DAMAGED])
+def test_a_damaged_journal_is_refused_and_left_as_it_was(tmp_path, schemes, name, line, problem):
+    path = tmp_path / ".out.csv.resume.jsonl"
+    data, number = write_damaged(path, line, name.startswith("header"))
+    with pytest.raises(InputError) as error:
+        zero_cost.read_journal(path, "k", schemes[:3], DATA_FREE)
+    message = str(error.value)
+    assert message.startswith(f"{path}: line {number}: ") and problem in message, (name, message)
+    assert message.endswith("(a damaged resume journal: delete it to start over)") and "\n" not in message
+    assert len(message) < 400, name  # a huge value is shortened, not copied into the line
+    assert path.read_bytes() == data  # not even the torn record is cut off
+
+
+def test_non_finite_proxy_values_are_taken_from_the_journal(tmp_path, schemes_json, schemes, capsys):
+    # jacov returns NaN, zen and nwot -inf for some models: a journal holding them is sound
+    out = tmp_path / "out.csv"
+    run = [schemes[i - 1] for i in PUBLISHED_IDS]
+    records = [journal_record(1, run[0], synflow=float("nan")), journal_record(2, run[1], zen=float("-inf")),
+               journal_record(3, run[2], l2_norm=float("inf"))]
+    zero_cost.journal_path(out).write_text(journal_text(zero_cost.settings_key(None), records))
+    zero_cost.main(zero_cost.parse_args([str(schemes_json), str(out)]))
+    assert "0 computed, 3 from the journal" in capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert np.isnan(table.synflow[0]) and table.zen[1] == -np.inf and table.l2_norm[2] == np.inf
+    assert table["#params"].tolist() == [7, 7, 7] and os.listdir(tmp_path) == ["out.csv"]
+    mixed = journal_record(1, run[0], proxies=DATA_FREE + WITH_DATA, jacov=float("nan"), nwot=float("-inf"))
+    path = tmp_path / ".j.resume.jsonl"
+    path.write_text(journal_text("k", [mixed]))
+    assert zero_cost.read_journal(path, "k", run, DATA_FREE + WITH_DATA)[1][0]["nwot"] == -np.inf
+
+
+@pytest.mark.parametrize("name", ["values {}", "seconds null", "MACs NaN", "synflow abc", "a deep scheme",
+                                  "header nested too deep"])
+def test_a_damaged_journal_is_exit_2_and_nothing_written(tmp_path, schemes_json, schemes, capsys, name):
+    out = tmp_path / "out.csv"
+    journal = zero_cost.journal_path(out)
+    _, line, problem = next(case for case in DAMAGED if case[0] == name)
+    data, number = write_damaged(journal, line, name.startswith("header"))
+    if not name.startswith("header"):  # the run's own settings, so that the records are read
+        data = data.replace(b'"k"', json.dumps(zero_cost.settings_key(None)).encode(), 1)
+        journal.write_bytes(data)
+    with pytest.raises(SystemExit) as info:
+        run_cli(zero_cost.main, zero_cost.parse_args([str(schemes_json), str(out)]))
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"error: {journal}: line {number}: ")
+    assert problem in captured.err
+    assert captured.err.count("\n") == 1, captured.err  # one line: no traceback, no progress bar
+    assert os.listdir(tmp_path) == [journal.name] and journal.read_bytes() == data
+
+
+def test_a_journal_nested_too_deep_is_one_line_in_a_real_process(tmp_path, schemes_json):
+    out = tmp_path / "out.csv"
+    journal = zero_cost.journal_path(out)
+    journal.write_text('{"settings": ' + "[" * DEEP + "]" * DEEP + "}\n")
+    result = run_script("zero_cost.py", schemes_json, out)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"error: {journal}: line 1: not valid JSON (nested too deep) "
+                             "(a damaged resume journal: delete it to start over)\n")
+    assert os.listdir(tmp_path) == [journal.name]
+
+
+def test_a_journal_that_is_not_a_file_is_refused(tmp_path, schemes_json):
+    out = tmp_path / "out.csv"
+    zero_cost.journal_path(out).mkdir()
+    with pytest.raises(InputError, match="resume.jsonl: not a regular file, expected a resume journal"):
+        zero_cost.main(zero_cost.parse_args([str(schemes_json), str(out)]))
+    assert os.listdir(tmp_path) == [zero_cost.journal_path(out).name]
+
+
+def test_a_full_disk_creating_the_journal_is_exit_1(tmp_path, schemes_json, monkeypatch, capsys):
+    out = tmp_path / "out.csv"
+    journal = zero_cost.journal_path(out)
+
+    def no_room(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # no inode left for the new file
+
+    monkeypatch.setattr(zero_cost, "open", no_room, raising=False)
+    with pytest.raises(SystemExit) as info:
+        run_cli(zero_cost.main, zero_cost.parse_args([str(schemes_json), str(out)]))
+    assert info.value.code == 1
+    assert capsys.readouterr().err == f"error: {journal}: cannot write (No space left on device)\n"
+    assert os.listdir(tmp_path) == []
 
 
 def test_bad_input(tmp_path, schemes_json, data_root, schemes):

@@ -87,7 +87,7 @@ def load_zero_cost(path, df, dataset):
     impute_proxies say how it is scored. InputError (one line naming the file) for a missing
     ModelId column or required proxy, duplicated ModelIds, ModelIds not in the dataset or dataset
     ModelIds without a row, non-numeric columns, infinite or too large values, MACs or #params not
-    positive, a column named twice (naap.files.read_csv_input), and a proxy with no value at all.
+    positive, a column named twice (naap.input_files.read_csv_input), and a proxy with no value at all.
     """
     required, optional = zero_cost_proxies()
     table = read_table(path)

@@ -14,7 +14,7 @@ from naap.cli import InputError
 from naap.data import MODEL_ID, NUM_EPOCHS_TOTAL, TEST_FLAG, features_at, split_bins
 from naap.data.costs import gpu_seconds
 from naap.data.load import load_dataset
-from naap.files import input_error
+from naap.input_files import input_error
 from naap.predictors import TODAY
 from naap.predictors.hybrid import HYBRID, hybrid_columns, lce_table, make_hybrid, with_curve_features
 
@@ -76,9 +76,6 @@ def load_inputs(dataset, costs, zero_cost=None, min_train=1):
         split_bins(len(table))
     except ValueError as e:
         raise InputError(f"{dataset}: {e}") from None
-    fractional = table.loc[table[MODEL_ID] % 1 != 0, MODEL_ID]
-    if len(fractional):  # int() would make it another model, and charge it that model's costs
-        raise InputError(f"{dataset}: ModelId {fractional.iloc[0]} is not a whole number")
     num_test = int((table[TEST_FLAG] == 1).sum())
     if len(table) - num_test < min_train:
         raise InputError(f"{dataset}: {len(table) - num_test} train models; the map fits on up to {min_train}")

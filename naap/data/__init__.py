@@ -22,6 +22,7 @@ from naap.data.columns import (
     epoch_column,
     epoch_features,
     features_at,
+    is_accuracy,
 )
 from naap.data.log_format import epoch_lines, header_lines, log_text, read_log, stamp
 from naap.data.schemes import load_schemes, scheme_size, validate_scheme
@@ -31,7 +32,7 @@ __all__ = [
     # columns
     "TARGET", "TEST_FLAG", "MODEL_ID", "LOG_COLUMNS", "SCHEME_FEATURES", "FULL_SCHEME_FEATURES", "SCHEME_V2_FEATURES",
     "EPOCH_FEATURES", "QUANT_EPOCHS", "NUM_EPOCHS_TOTAL", "MAX_VALUE", "epoch_column", "epoch_features", "features_at",
-    "FEATURE_SETS", "FEATURE_SET_EPOCHS", "FEATURE_SETS_V2", "acceleration",
+    "FEATURE_SETS", "FEATURE_SET_EPOCHS", "FEATURE_SETS_V2", "acceleration", "is_accuracy",
     # split
     "NUM_TEST_BINS", "split_bins",
     # log_format, schemes

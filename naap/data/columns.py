@@ -24,6 +24,12 @@ def epoch_column(k, feature):
     return f"e{k}{feature}"
 
 
+def is_accuracy(column):
+    """Whether a column holds a test accuracy, a fraction from 0 to 1: MaxAccuracy and every eKAccuracy."""
+    middle = column[1:-len("Accuracy")] if column.startswith("e") and column.endswith("Accuracy") else ""
+    return column == TARGET or (middle.isascii() and middle.isdigit())
+
+
 def epoch_features(k):
     """e1LossMean, e1LossMedian, e1Accuracy, ... up to epoch k."""
     return [epoch_column(e, f) for e in range(1, k + 1) for f in EPOCH_FEATURES]

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from naap.cli import InputError
-from naap.data.columns import LOG_COLUMNS, MAX_VALUE, MODEL_ID, TARGET, TEST_FLAG
-from naap.files import read_csv_input
+from naap.data.columns import LOG_COLUMNS, MAX_VALUE, MODEL_ID, TARGET, TEST_FLAG, is_accuracy
+from naap.input_files import read_csv_input
 from naap.replica.fixedmath import c_log
 from naap.replica.numpy_1_15_quicksort import argsort_1_15
 from naap.replica.pandas_0_23_parser import read_csv_2022
@@ -32,14 +32,38 @@ def sort_table(df, data_rules=DATA_PARTS):
     return df.iloc[order]
 
 
+def _numeric_values(column, name, path):
+    """The column's values as floats; InputError (naming the file and column) if it is not numeric
+    or has a missing or infinite value."""
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        raise InputError(f"{path}: column {name} is not numeric")
+    if column.isna().any():
+        raise InputError(f"{path}: column {name} has missing values (row {int(column.isna().to_numpy().argmax()) + 2})")
+    values = column.to_numpy(float)
+    if not np.isfinite(values).all():
+        raise InputError(f"{path}: column {name} has infinite values")
+    return values
+
+
+def _check_model_ids(ids, path):
+    """InputError unless every ModelId is a whole number from 1 (scheme i is ModelId i + 1): an
+    id that is not would be joined to another model's proxies or costs, or to none."""
+    values = _numeric_values(ids, MODEL_ID, path)
+    bad = (values % 1 != 0) | (values < 1)
+    if bad.any():
+        value = ids.iloc[int(bad.argmax())]
+        raise InputError(f"{path}: ModelId {value} is not a whole number" if value % 1 else
+                         f"{path}: ModelId {value} must be at least 1")
+
+
 def load_dataset(path, columns, data_rules=DATA_PARTS, content=None):
     """Read a NAAP-440 CSV, check `columns` (+ IsTest, MaxAccuracy), log-transform, sort.
 
     Returns the table sorted as the protocol sorts it (content: the file's bytes, where the caller
     has read them already). Raises InputError (one line naming the file) for a missing or
-    unreadable file, a column named twice, missing, non-numeric, NaN or too large values,
-    duplicated ModelIds, a bad IsTest, fewer than 2 test rows, or fewer train rows than the
-    largest k of k-NN.
+    unreadable file, a column named twice, missing, non-numeric, NaN or too large values, an
+    accuracy outside 0..1, a ModelId that is not a whole number from 1 or appears twice, a bad
+    IsTest, fewer than 2 test rows, or fewer train rows than the largest k of k-NN.
     """
     # the protocol's k-NN sizes, imported here: naap.protocol imports this module at its top
     from naap.protocol.settings import KNN_KS
@@ -49,20 +73,20 @@ def load_dataset(path, columns, data_rules=DATA_PARTS, content=None):
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+    if MODEL_ID in df.columns:
+        _check_model_ids(df[MODEL_ID], path)
     if MODEL_ID in df.columns and df[MODEL_ID].duplicated().any():
         dup = df[MODEL_ID][df[MODEL_ID].duplicated()].iloc[0]
         raise InputError(f"{path}: ModelId {dup} appears more than once")
     for c in needed:
-        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
-            raise InputError(f"{path}: column {c} is not numeric")
-        if df[c].isna().any():
-            raise InputError(f"{path}: column {c} has missing values (row {int(df[c].isna().to_numpy().argmax()) + 2})")
-        values = df[c].to_numpy(float)
-        if not np.isfinite(values).all():
-            raise InputError(f"{path}: column {c} has infinite values")
+        values = _numeric_values(df[c], c, path)
         # squares of the scaled values and the scaler's sums must stay finite
         if np.abs(values).max(initial=0.0) > MAX_VALUE:
             raise InputError(f"{path}: column {c} has values too large to scale (|x| > {MAX_VALUE:g})")
+        outside = (values < 0) | (values > 1)
+        if is_accuracy(c) and outside.any():  # a percentage, or another column under this name
+            raise InputError(f"{path}: column {c} is an accuracy, from 0 to 1; row {int(outside.argmax()) + 2} "
+                             f"has {values[outside.argmax()]:g}")
     for c in LOG_COLUMNS:
         if c in needed:
             if (df[c] <= 0).any():

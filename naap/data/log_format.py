@@ -45,7 +45,7 @@ from pathlib import Path
 
 from naap.cli import InputError
 from naap.data.schemes import validate_scheme
-from naap.files import input_error
+from naap.input_files import input_error
 
 LOG_FILE = "scheme_{}.txt"  # the complete log of a ModelId
 LOG_NAME = re.compile(r"scheme_([0-9]+)\.txt")
@@ -70,6 +70,7 @@ LOGGED_LOSS_DECIMALS = 5
 
 # How the reader takes the numbers back (bounded, so a hostile log cannot make it parse huge ints).
 COUNTS_PATTERN = re.compile(r"Network #params: ([0-9]{1,30}), #MACs: ([0-9]{1,30})")
+MAX_COUNT = 2 ** 63 - 1  # the largest #params or #MACs taken: any int64 reads back as a number
 EPOCH_PATTERN = re.compile(r"Epoch ([0-9]{1,9}), LR: (\S+)")
 # a plain decimal as Python writes floats; float() alone would also take "1_0", " 1", "infinity"
 NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -172,6 +173,11 @@ def _read_counts(log, msg, path, line_no):
     if log["counts"] is not None:
         raise InputError(f"{path}: line {line_no}: a second '#params' line")
     log["counts"] = int(m[1]), int(m[2])
+    for name, count in zip(("#params", "#MACs"), log["counts"]):
+        # a CSV made from it would be refused by every reader of the dataset: they take the log of
+        # NumParams and NumMACs, and pandas reads a column with a number past uint64 as text
+        if not 1 <= count <= MAX_COUNT:
+            raise InputError(f"{path}: line {line_no}: {name} {count} is out of range (must be in 1..{MAX_COUNT})")
 
 
 def _read_epoch(epochs, msg, path, line_no):
@@ -214,7 +220,7 @@ def read_log(path):
     """What one whole log holds: {'scheme', 'counts': (params, MACs), 'epochs': [[loss mean, loss
     median, test accuracy] per epoch], 'stamps': [[(line number, timestamp) of the epoch, loss and
     accuracy lines] per epoch]}, the numbers as logged; InputError naming the file and line for
-    anything missing, repeated, out of order or malformed."""
+    anything missing, repeated, out of order, malformed or out of range (a count of 0, ...)."""
     path = Path(path)
     log = {"scheme": None, "counts": None, "epochs": [], "stamps": []}
     for line_no, line in enumerate(read_lines(path), 1):
@@ -243,7 +249,7 @@ def read_log(path):
 
 # ---------------------------------------------------------------- the cost of each epoch
 
-def _moment(when, path, line_no):
+def parse_stamp(when, path, line_no):
     """The datetime of a timestamp, which must be STAMP_FORMAT's 14 digits of a real date and time."""
     try:
         moment = datetime.strptime(when, STAMP_FORMAT) if len(when) == STAMP_DIGITS else None
@@ -259,13 +265,13 @@ def _moment(when, path, line_no):
 def epoch_times(log, path):
     """[(start, train seconds, test seconds)] per epoch of read_log(path): start is the timestamp (as
     logged) where the epoch's training part begins, the seconds whole numbers (the module docstring
-    defines the bounds); InputError naming the file and line for a malformed timestamp or time going
-    back from one epoch, loss or accuracy line to the next."""
+    defines the bounds); InputError naming the file and line for a malformed timestamp, time going
+    back from one epoch, loss or accuracy line to the next, or all epochs within one second."""
     times, previous, start = [], None, None  # previous: (line number, timestamp, moment) of the line before
     for stamps in log["stamps"]:
         moments = []
         for line_no, when in stamps:
-            moment = _moment(when, path, line_no)
+            moment = parse_stamp(when, path, line_no)
             if previous is not None and moment < previous[2]:
                 raise InputError(f"{path}: line {line_no}: time goes backwards ({when} after {previous[1]} "
                                  f"on line {previous[0]})")
@@ -276,4 +282,9 @@ def epoch_times(log, path):
         times.append((start[0], int((moments[1] - start[1]).total_seconds()),
                       int((moments[2] - moments[1]).total_seconds())))
         start = stamps[2][1], moments[2]
+    if times and not any(train or test for _, train, test in times):
+        # no training takes no time, and naap.data.costs refuses a model that costs nothing
+        line_no, when = log["stamps"][0][0]
+        raise InputError(f"{path}: line {line_no}: all {len(times)} epochs logged within one second ({when}): "
+                         "no time to measure")
     return times

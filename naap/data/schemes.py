@@ -13,7 +13,7 @@ Example: python -c "from naap.data.schemes import scheme_size; print(scheme_size
 import reprlib
 
 from naap.cli import InputError
-from naap.files import read_json
+from naap.input_files import read_json
 from naap.training.recipe import IMAGE_SHAPE, NUM_CLASSES
 
 IN_CHANNELS = IMAGE_SHAPE[0]

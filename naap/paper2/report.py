@@ -11,7 +11,7 @@ import pandas as pd
 from naap import protocol
 from naap.cli import InputError
 from naap.data import FEATURE_SETS_V2, acceleration
-from naap.files import read_csv_input
+from naap.input_files import read_csv_input
 from naap.paper2.best_first import best_of
 from naap.paper2.inputs import validation_rows
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from naap.cli import InputError
-from naap.files import read_csv_input
+from naap.input_files import read_csv_input
 from naap.protocol.tables import OUTPUT_DECIMALS, RESULT_COLUMNS, grid_table
 
 

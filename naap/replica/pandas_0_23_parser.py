@@ -199,7 +199,7 @@ def read_csv_2022(path):
     if not float_positions or len(frame) == 0:
         return frame
     # the same tokenizer on the same file, keeping every cell's text as it was
-    if hasattr(path, "seek"):  # a buffer (naap.files.read_csv_input's): read it again from its start
+    if hasattr(path, "seek"):  # a buffer (naap.input_files.read_csv_input's): read it again from its start
         path.seek(0)
     text = pd.read_csv(path, dtype=object, na_filter=False)
     if text.shape != frame.shape:

@@ -23,7 +23,8 @@ from tqdm import tqdm
 
 from naap.cli import InputError
 from naap.data.log_format import LOG_FILE, logged_epochs, scheme_line, unstamped
-from naap.files import atomic_write_bytes, input_error
+from naap.files import atomic_write_bytes
+from naap.input_files import input_error
 
 CKPT_DIR = ".ckpt"
 PARTIAL_SUFFIX = ".partial"

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from naap.cli import InputError
-from naap.files import input_error
+from naap.input_files import input_error
 from naap.training.recipe import IMAGE_SHAPE, NUM_CLASSES
 
 CIFAR_DIR = "cifar-10-batches-py"
