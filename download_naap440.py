@@ -35,13 +35,12 @@ from naap.cli import InputError, OneLineArgumentParser, run_cli
 from naap.files import (
     atomic_write_bytes,
     check_outputs_not_inputs,
-    input_error,
     make_parents,
     output_error,
-    read_json,
     remove_dirs,
     rename_noreplace,
 )
+from naap.input_files import input_error, read_json
 from naap.paths import REPO_ROOT
 
 BASE_URL = "https://raw.githubusercontent.com/talcs/NAAP-440/c3b22b94de0f37bef5cc1debb2e592319b2d484e/"

@@ -94,14 +94,8 @@ import numpy as np
 from naap import figures, paper2, protocol, workers
 from naap.cli import InputError, OneLineArgumentParser, parse_shard, run_cli
 from naap.data import FEATURE_SETS_V2
-from naap.files import (
-    atomic_output_dir,
-    atomic_write_text,
-    check_output_dir,
-    check_outputs_not_inputs,
-    input_error,
-    resume_root,
-)
+from naap.files import atomic_output_dir, atomic_write_text, check_output_dir, check_outputs_not_inputs, resume_root
+from naap.input_files import input_error
 
 DEFAULT_OUT_DIR = "results/feature_selection"
 MODES = protocol.MODES

@@ -39,14 +39,8 @@ import models
 from naap import zero_cost_proxies as zcp
 from naap.cli import InputError, OneLineArgumentParser, cannot_write, disk_full, run_cli
 from naap.data.schemes import load_schemes
-from naap.files import (
-    atomic_write_text,
-    check_output_file,
-    check_outputs_not_inputs,
-    input_error,
-    is_journal_file,
-    output_error,
-)
+from naap.files import atomic_write_text, check_output_file, check_outputs_not_inputs, is_journal_file, output_error
+from naap.input_files import input_error
 from naap.training.cifar10 import CIFAR_DIR, read_cifar, to_device_data
 
 DATA_BATCH = 64  # the data proxies' minibatch: the first DATA_BATCH training images, in file order
