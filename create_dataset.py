@@ -36,7 +36,7 @@ from pathlib import Path
 
 import torch
 
-from naap.cli import InputError, OneLineArgumentParser, parse_shard, run_cli
+from naap.cli import InputError, OneLineArgumentParser, parse_shard, run_cli, whole_number
 from naap.data.schemes import load_schemes
 from naap.files import check_outputs_not_inputs, make_parents, output_error, remove_dirs
 from naap.training.checkpoints import CKPT_DIR, check_complete_log, log_paths
@@ -106,11 +106,11 @@ def parse_args(argv=None):
     p.add_argument("raw_dir", help="directory for the logs scheme_<ModelId>.txt, e.g. raw_data")
     p.add_argument("--data-root", default=DEFAULT_DATA_ROOT,
                    help=f"holds {CIFAR_DIR}/, downloaded there when absent (default ./{DEFAULT_DATA_ROOT})")
-    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+    p.add_argument("--workers", default=str(DEFAULT_WORKERS),
                    help=f"training processes (default {DEFAULT_WORKERS}, as the paper)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:0,cuda:1 (workers spread over them)")
     p.add_argument("--schemes", dest="ids", metavar="IDS", help="ModelIds to train, e.g. 1-20,35 (default all)")
-    p.add_argument("--epochs", type=int, default=EPOCHS, help=f"epochs per scheme (default {EPOCHS})")
+    p.add_argument("--epochs", default=str(EPOCHS), help=f"epochs per scheme (default {EPOCHS})")
     p.add_argument("--shard", metavar="I/N", help="train only the I-th of N round-robin shards (Slurm arrays)")
     p.add_argument("--cuda-graphs", action="store_true",
                    help="replay each training step as a captured CUDA graph (cuda only; fewer launches)")
@@ -130,13 +130,10 @@ def check_ckpt_dir(ckpt_dir):
 
 
 def main(args):
+    epochs, num_workers = whole_number("--epochs", args.epochs, 1), whole_number("--workers", args.workers, 1)
     schemes = load_schemes(args.schemes)
     ids = shard_ids(parse_id_spec(args.ids, len(schemes)), parse_shard(args.shard))
     devices = parse_devices(args.device)
-    if args.epochs < 1:
-        raise InputError(f"--epochs {args.epochs}: must be at least 1")
-    if args.workers < 1:
-        raise InputError(f"--workers {args.workers}: must be at least 1")
     if args.cuda_graphs and any(d == "cpu" for d in devices):
         raise InputError(f"--cuda-graphs: needs --device cuda, got {args.device!r}")
     raw_dir = Path(args.raw_dir)
@@ -155,7 +152,7 @@ def main(args):
     for model_id in ids:
         paths = log_paths(raw_dir, model_id)
         if paths["final"].exists():
-            check_complete_log(paths["final"], schemes[model_id - 1], args.epochs)
+            check_complete_log(paths["final"], schemes[model_id - 1], epochs)
             # a kill between the final rename and the clean-up leaves these behind
             for leftover in ("partial", "ckpt"):
                 paths[leftover].unlink(missing_ok=True)
@@ -169,11 +166,11 @@ def main(args):
         created = make_parents(raw_dir / CKPT_DIR)  # RAW_DIR and the directories above it that were missing
     except OSError as e:
         raise output_error(raw_dir, e) from None
-    jobs = [{"model_id": i, "scheme": schemes[i - 1], "raw_dir": str(raw_dir), "epochs": args.epochs,
+    jobs = [{"model_id": i, "scheme": schemes[i - 1], "raw_dir": str(raw_dir), "epochs": epochs,
              "cuda_graphs": args.cuda_graphs} for i in todo]
     started = time.perf_counter()
     try:
-        results = run_jobs(jobs, args.data_root, devices, args.workers, cifar if args.workers == 1 else None)
+        results = run_jobs(jobs, args.data_root, devices, num_workers, cifar if num_workers == 1 else None)
     finally:
         with contextlib.suppress(OSError):
             (raw_dir / CKPT_DIR).rmdir()  # only once empty; workers never remove it (another may be locking in it)

@@ -34,11 +34,12 @@ Output: OUT.csv, v1 columns (as naap440.csv) or, with --version 2, v1 plus NumSk
         are written as a pair: both, or on any failure neither changed.
 Example: python data_dir_to_csv.py raw_data naap440.csv --version 1 --costs costs.csv
 """
+import argparse
 import os
 import stat
 from pathlib import Path
 
-from naap.cli import InputError, OneLineArgumentParser, run_cli
+from naap.cli import InputError, OneLineArgumentParser, run_cli, whole_number
 from naap.data.columns import (
     COST_COLUMNS,
     FULL_SCHEME_FEATURES,
@@ -232,9 +233,9 @@ def parse_args(argv=None):
     p = OneLineArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("raw_dir", help="directory of scheme_<ModelId>.txt training logs, e.g. raw_data")
     p.add_argument("out_csv", help="output CSV, e.g. naap440.csv")
-    p.add_argument("--version", type=int, choices=(1, 2), default=1,
+    p.add_argument("--version", type=_version, choices=(1, 2), default=1,
                    help="1: naap440.csv columns; 2: adds NumSkipConnections, NumPartialRFLayers (default 1)")
-    p.add_argument("--test-bins", type=int, default=NUM_TEST_BINS,
+    p.add_argument("--test-bins", default=str(NUM_TEST_BINS),
                    help=f"split: rows are cut into bins of round(n / bins) rows and the middle row of each bin is a "
                         f"test row, so about n / round(n / bins) test rows; exactly bins when n is a "
                         f"multiple of it (default {NUM_TEST_BINS}: 440 logs -> 40 test rows)")
@@ -242,9 +243,18 @@ def parse_args(argv=None):
                    help="also write each log's train and test seconds per epoch, from its timestamps, here")
     p.add_argument("--force", action="store_true", help="replace OUT_CSV (and COSTS_CSV) if it exists")
     args = p.parse_args(argv)
-    if args.test_bins < 1:
-        p.error("--test-bins must be at least 1")
+    try:
+        args.test_bins = whole_number("--test-bins", args.test_bins, 1)
+    except InputError as e:
+        p.error(str(e))
     return args
+
+
+def _version(text):
+    """--version's value: 1 or 2 as plain digits (int() would also take "0_1" or "+1")."""
+    if str(text) not in ("1", "2"):
+        raise argparse.ArgumentTypeError(f"invalid choice: {text} (choose from 1, 2)")
+    return int(text)
 
 
 def main(args):

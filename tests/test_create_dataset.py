@@ -203,7 +203,6 @@ def test_a_failed_scheme_leaves_no_lock_file_and_one_error_line(tmp_path, data_r
 # ---------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("argv, message", [
-    (["s.json", "raw", "--workers", "abc"], "argument --workers: invalid int value: 'abc'"),
     (["s.json"], "the following arguments are required: raw_dir"),
 ])
 def test_option_errors_are_one_line(capsys, argv, message):
@@ -211,6 +210,15 @@ def test_option_errors_are_one_line(capsys, argv, message):
         cd.parse_args(argv)
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == f"error: {os.path.basename(sys.argv[0])}: {message}\n"
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--workers", "abc", "--workers abc: not a whole number"), ("--workers", "0", "--workers 0: must be at least 1"),
+    ("--epochs", "1_0", "--epochs 1_0: not a whole number"), ("--epochs", "+9", "--epochs +9: not a whole number")])
+def test_numeric_options_are_refused_before_anything_is_read(tmp_path, option, value, message):
+    with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+        cd.main(cd.parse_args([str(tmp_path / "missing.json"), str(tmp_path / "raw"), option, value]))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_output_that_is_an_input_is_refused(tmp_path, data_root, schemes_json):

@@ -335,8 +335,10 @@ def test_unusable_outputs_are_one_line_and_leave_nothing(capsys, logs, tmp_path)
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--test-bins", "0"], "--test-bins must be at least 1"),
-    (["--test-bins", "abc"], "argument --test-bins: invalid int value: 'abc'"),
+    (["--test-bins", "0"], "--test-bins 0: must be at least 1"),
+    (["--test-bins", "4_0"], "--test-bins 4_0: not a whole number"),
+    (["--version", "+1"], "argument --version: invalid choice: +1 (choose from 1, 2)"),
+    (["--test-bins", "abc"], "--test-bins abc: not a whole number"),
     (["--version", "3"], "argument --version: invalid choice: 3 (choose from 1, 2)"),
 ])
 def test_option_errors_are_one_line(capsys, tmp_path, argv, message):
