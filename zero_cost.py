@@ -195,7 +195,7 @@ def _remove_journal(path):
 def check_record(path, number, record, proxies):
     """InputError (_damaged) unless record is one append_record could have written for proxies:
     exactly its keys, a ModelId >= 1, and for every proxy a value (a whole number >= 0 for the
-    counts, a float for the others: NaN and -inf included, as jacov, zen and nwot return them) and
+    counts, any number for the others: NaN and -inf included, as jacov, zen and nwot return them) and
     finite seconds >= 0."""
     if not isinstance(record, dict) or record.keys() != RECORD_KEYS:
         raise _damaged(path, number, f"expected a record with the keys {', '.join(sorted(RECORD_KEYS))}")
@@ -216,8 +216,8 @@ def check_record(path, number, record, proxies):
                 ok = type(value) is int and value >= 0
                 kind = "a whole number >= 0"
             else:
-                ok = type(value) is float  # what json.dumps of the proxy's float reads back as
-                kind = "a number with a decimal point, NaN or Infinity"
+                ok = type(value) in (int, float)  # type(): True is an int to isinstance
+                kind = "a number, NaN or Infinity"
             if not ok:
                 raise _damaged(path, number, f"ModelId {model_id}: {field} of {proxy}: "
                                              f"{reprlib.repr(value)}: expected {kind}")

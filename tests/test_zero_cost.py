@@ -213,7 +213,8 @@ def damaged_lines():
         ("MACs NaN", values(MACs=float("nan")), "values of MACs: nan: expected a whole number >= 0"),
         ("#params a float", values(**{"#params": 7.5}), "values of #params: 7.5: expected a whole number"),
         ("#params negative", values(**{"#params": -1}), "values of #params: -1: expected a whole number >= 0"),
-        ("synflow abc", values(synflow="abc"), "values of synflow: 'abc': expected a number with a decimal"),
+        ("synflow abc", values(synflow="abc"), "values of synflow: 'abc': expected a number, NaN or Infinity"),
+        ("synflow true", values(synflow=True), "values of synflow: True: expected a number"),
         ("zen null", values(zen=None), "values of zen: None: expected a number"),
         ("seconds NaN", seconds(zen=float("nan")), "seconds of zen: nan: expected a finite number of seconds"),
         ("seconds inf", seconds(zen=float("inf")), "seconds of zen: inf: expected a finite number"),
@@ -396,3 +397,9 @@ def test_a_full_disk_while_journaling_is_one_line_and_the_rerun_resumes(tmp_path
     rows = zero_cost.main(zero_cost.parse_args([str(schemes_json), str(out)]))
     assert "2 computed, 1 from the journal" in capsys.readouterr().out
     assert [row["ModelId"] for row in rows] == [1, 2, 3] and os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_a_whole_number_proxy_value_is_a_sound_record(tmp_path):
+    # json writes a proxy that came out as a whole number (0, or an int) without a decimal point
+    record = journal_record(2, DAMAGED_SCHEME, synflow=0, zen=-3)
+    zero_cost.check_record(tmp_path / "j", 2, json.loads(json.dumps(record)), DATA_FREE)
