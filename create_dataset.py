@@ -36,7 +36,7 @@ from pathlib import Path
 
 import torch
 
-from naap.cli import InputError, OneLineArgumentParser, parse_shard, run_cli, whole_number
+from naap.cli import DIGITS, InputError, OneLineArgumentParser, parse_shard, run_cli, whole_number
 from naap.data.schemes import load_schemes
 from naap.files import check_outputs_not_inputs, make_parents, output_error, remove_dirs
 from naap.training.checkpoints import CKPT_DIR, check_complete_log, log_paths
@@ -58,7 +58,7 @@ def parse_id_spec(spec, count):
     ids = set()
     for part in spec.split(","):
         part = part.strip()
-        m = re.fullmatch(r"([0-9]+)(?:\s*-\s*([0-9]+))?", part)  # ASCII digits: int() takes "1_0" and "+3"
+        m = re.fullmatch(rf"({DIGITS})(?:\s*-\s*({DIGITS}))?", part)  # not int(): it takes "1_0" and "+3"
         if not m:  # "1-" too: not read as 1
             raise InputError(f"--schemes {spec!r}: {part!r} is not a ModelId or a range like 1-20")
         lo, hi = int(m[1]), int(m[2] or m[1])

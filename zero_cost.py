@@ -48,7 +48,7 @@ THREADS = 1  # grasp's double backward sums in a thread-count dependent order; o
 JOURNAL_SUFFIX = ".resume.jsonl"  # the journal is .<OUT name><JOURNAL_SUFFIX> beside OUT
 DATA_FREE = ["MACs", *zcp.DATA_FREE]  # column order: MACs, #params, synflow, logsynflow, zen, l2_norm
 WITH_DATA = list(zcp.WITH_DATA)  # nwot, jacov, snip, grad_norm, fisher, grasp
-COUNTS = {"MACs", "#params"}  # whole numbers; every other proxy is a float
+COUNTS = {"MACs", "#params"}  # whole numbers; every other proxy is any number (NaN and -inf too)
 RECORD_KEYS = {"ModelId", "scheme", "values", "seconds"}  # a journal line after the header
 
 

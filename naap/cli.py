@@ -77,13 +77,16 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-_WHOLE = re.compile(r"-?[0-9]+")  # ASCII digits only: int() would also take "1_0", " 2", "+3" and other scripts' digits
+# a whole number as typed: ASCII digits (int() would also take "1_0", " 2", "+3" and other scripts'
+# digits), at most 30 of them (int() refuses more than 4300 with a ValueError of its own)
+DIGITS = "[0-9]{1,30}"
+WHOLE_NUMBER = re.compile(f"-?{DIGITS}")
 
 
 def whole_number(option, text, minimum, maximum=None):
     """The whole number of an option given as text (--jobs, --splits, ...): ASCII digits, an
     optional minus; InputError naming the option when it is not one or is outside [minimum, maximum]."""
-    if not _WHOLE.fullmatch(str(text)):
+    if not WHOLE_NUMBER.fullmatch(str(text)):
         raise InputError(f"{option} {one_line(text)}: not a whole number")
     value = int(text)
     if value < minimum:
@@ -225,7 +228,7 @@ def parse_shard(text):
     """(I, N) of a --shard I/N value, 1 <= I <= N <= MAX_SHARDS (InputError otherwise); None is (1, 1)."""
     if text is None:
         return 1, 1
-    m = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", text)
+    m = re.fullmatch(rf"\s*({DIGITS})\s*/\s*({DIGITS})\s*", text)
     if not m:
         raise InputError(f"--shard {one_line(repr(text))}: expected I/N, e.g. 1/4 (task I of an array of N)")
     index, count = int(m.group(1)), int(m.group(2))

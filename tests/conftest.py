@@ -1,6 +1,7 @@
 """Shared test fixtures: where the published data is, how to run a top-level script, and the
 small tables and reference rules that several test modules use."""
 import csv
+import errno
 import json
 import os
 import pickle
@@ -118,8 +119,6 @@ def run_on_machines(script, dataset, *options):
 
 def fail_renames_to(monkeypatch, name):
     """naap.files' renames onto a file named `name` fail with an I/O error; the others happen."""
-    import errno
-
     from naap import files
     real_replace = os.replace
 

@@ -44,7 +44,7 @@ def test_whole_number():
     with pytest.raises(InputError, match="^--splits 11: must be at most 10$"):
         whole_number("--splits", "11", 0, 10)
     # int() takes these; a command line means plain ASCII digits
-    for text in ("1_0", " 2", "2 ", "+3", "\u0661\u0668", "", "2.0", "1e3"):
+    for text in ("1_0", " 2", "2 ", "+3", "\u0661\u0668", "", "2.0", "1e3", "9" * 5000):
         with pytest.raises(InputError, match="^--jobs .*: not a whole number$"):
             whole_number("--jobs", text, 1)
 
@@ -59,6 +59,7 @@ def test_parse_shard():
                (f"1/{MAX_SHARDS + 1}", r"^--shard 1/10001: N \(the number of tasks\) must be between 1 and 10,000$"),
                ("1/99999999999999999999", r"must be between 1 and 10,000$"),
                ("\u0661/\u0662", r"expected I/N"),
+               ("1/" + "9" * 5000, r"expected I/N"),
                ("0/2", r"^--shard 0/2: I must be between 1 and N = 2$"),
                ("3/2", r"^--shard 3/2: I must be between 1 and N = 2$")]
     for text, message in refused:

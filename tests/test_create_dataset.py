@@ -50,7 +50,8 @@ def test_id_specs_shards_and_devices():
     assert cd.parse_id_spec("2 - 4,9", 10) == [2, 3, 4, 9]
     for spec, problem in (("1-", "'1-' is not a ModelId or a range"), ("1_0", "'1_0' is not a ModelId"),
                           ("+3", "'\\+3' is not"), ("-3", "'-3' is not"), ("\u0663", "is not a ModelId"),
-                          ("4-2", "empty range '4-2'"), ("0-2", "unknown ModelId in '0-2'"), ("11", "unknown ModelId")):
+                          ("4-2", "empty range '4-2'"), ("9" * 5000, "is not a ModelId"),
+                          ("0-2", "unknown ModelId in '0-2'"), ("11", "unknown ModelId")):
         with pytest.raises(InputError, match=problem):
             cd.parse_id_spec(spec, 10)
     ids = list(range(1, 441))

@@ -9,11 +9,10 @@ the models then add up to the span).
 """
 import csv
 import io
-import re
 from collections import namedtuple
 from datetime import timedelta
 
-from naap.cli import InputError
+from naap.cli import WHOLE_NUMBER, InputError
 from naap.data.columns import COST_COLUMNS, MODEL_ID, NUM_EPOCHS_TOTAL
 from naap.data.log_format import parse_stamp
 from naap.input_files import check_columns_once, input_error
@@ -63,13 +62,9 @@ def read_costs(path, content=None):
     return rows
 
 
-# a plain whole number: int() alone would also take "1_0", " 2", "+18" and non-ASCII digits
-WHOLE = re.compile(r"-?[0-9]{1,30}")
-
-
 def _whole(fields, column, where):
     text = fields[column]
-    if not WHOLE.fullmatch(text):
+    if not WHOLE_NUMBER.fullmatch(text):
         raise InputError(f"{where}: malformed row ({column} {text[:30]!r} is not a whole number in ASCII digits)")
     return int(text)
 

@@ -46,14 +46,16 @@ def _numeric_values(column, name, path):
 
 
 def _check_model_ids(ids, path):
-    """InputError unless every ModelId is a whole number from 1 (scheme i is ModelId i + 1): an
-    id that is not would be joined to another model's proxies or costs, or to none."""
+    """InputError unless every ModelId is a whole number from 1 (scheme i is ModelId i + 1), each
+    once: an id that is not would be joined to another model's proxies or costs, or to none."""
     values = _numeric_values(ids, MODEL_ID, path)
     bad = (values % 1 != 0) | (values < 1)
     if bad.any():
         value = ids.iloc[int(bad.argmax())]
         raise InputError(f"{path}: ModelId {value} is not a whole number" if value % 1 else
                          f"{path}: ModelId {value} must be at least 1")
+    if ids.duplicated().any():
+        raise InputError(f"{path}: ModelId {ids[ids.duplicated()].iloc[0]} appears more than once")
 
 
 def load_dataset(path, columns, data_rules=DATA_PARTS, content=None):
@@ -75,9 +77,6 @@ def load_dataset(path, columns, data_rules=DATA_PARTS, content=None):
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
     if MODEL_ID in df.columns:
         _check_model_ids(df[MODEL_ID], path)
-    if MODEL_ID in df.columns and df[MODEL_ID].duplicated().any():
-        dup = df[MODEL_ID][df[MODEL_ID].duplicated()].iloc[0]
-        raise InputError(f"{path}: ModelId {dup} appears more than once")
     for c in needed:
         values = _numeric_values(df[c], c, path)
         # squares of the scaled values and the scaler's sums must stay finite
